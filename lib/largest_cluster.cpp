@@ -23,14 +23,6 @@ struct DisjointSets {
     }
     return i;
   }
-  void unite(int32_t a, int32_t b) {
-    a = find(a), b = find(b);
-    if (a == b) return;
-    if (a < b)
-      parent[b] = a;
-    else
-      parent[a] = b;
-  }
 };
 
 }  // namespace
@@ -49,28 +41,37 @@ ClusterResult keep_largest_cluster(cv::Mat &xyz, cv::Mat *rgb, double eps, int m
   for (size_t i = 0; i < n; ++i) valid[i] = valid_point(pts + 3 * i);
 
   DisjointSets sets(n);
-  auto close = [&](size_t i, size_t j) {
-    const float *p = pts + 3 * i, *q = pts + 3 * j;
-    const float dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
-    return dx * dx + dy * dy + dz * dz <= eps2;
-  };
   // Each unordered pair of pixels is visited once: the rest of the own row to the right, then the
-  // full window width on the rows below.
+  // full window width on the rows below. `root` tracks the current root of pixel i so only the
+  // neighbour needs a find.
   for (int r = 0; r < h; ++r) {
+    const int dr_max = std::min(rad, h - 1 - r);
     for (int c = 0; c < w; ++c) {
       const size_t i = static_cast<size_t>(r) * w + c;
       if (!valid[i]) continue;
-      for (int dc = 1; dc <= rad && c + dc < w; ++dc) {
-        const size_t j = i + dc;
-        if (valid[j] && close(i, j)) sets.unite(static_cast<int32_t>(i), static_cast<int32_t>(j));
-      }
-      for (int dr = 1; dr <= rad && r + dr < h; ++dr) {
-        const int c0 = std::max(0, c - rad), c1 = std::min(w - 1, c + rad);
-        const size_t row = static_cast<size_t>(r + dr) * w;
-        for (int cc = c0; cc <= c1; ++cc) {
-          const size_t j = row + cc;
-          if (valid[j] && close(i, j)) sets.unite(static_cast<int32_t>(i), static_cast<int32_t>(j));
+      const float *p = pts + 3 * i;
+      const float px = p[0], py = p[1], pz = p[2];
+      int32_t root = sets.find(static_cast<int32_t>(i));
+      auto visit = [&](size_t j) {
+        if (!valid[j]) return;
+        const float *q = pts + 3 * j;
+        const float dx = px - q[0], dy = py - q[1], dz = pz - q[2];
+        if (dx * dx + dy * dy + dz * dz > eps2) return;
+        const int32_t other = sets.find(static_cast<int32_t>(j));
+        if (other == root) return;
+        if (other < root) {
+          sets.parent[root] = other;
+          root = other;
+        } else {
+          sets.parent[other] = root;
         }
+      };
+      const int c_hi = std::min(w - 1, c + rad);
+      for (int cc = c + 1; cc <= c_hi; ++cc) visit(i + (cc - c));
+      const int c_lo = std::max(0, c - rad);
+      for (int dr = 1; dr <= dr_max; ++dr) {
+        const size_t row = static_cast<size_t>(r + dr) * w;
+        for (int cc = c_lo; cc <= c_hi; ++cc) visit(row + cc);
       }
     }
   }

@@ -110,9 +110,11 @@ Preprocessed preprocess(const Sample &sample, const PreprocessOptions &options) 
 
   if (options.pad_square) {
     const SquarePad pad = square_pad_for(xyz.cols, xyz.rows);
-    xyz = pad_with_zeros(xyz, pad);
-    rgb = pad_with_zeros(rgb, pad);
-    if (!gt.empty()) gt = pad_with_zeros(gt, pad);
+    if (pad.side != xyz.cols || pad.side != xyz.rows) {  // a square multiple of 100 stays as is
+      xyz = pad_with_zeros(xyz, pad);
+      rgb = pad_with_zeros(rgb, pad);
+      if (!gt.empty()) gt = pad_with_zeros(gt, pad);
+    }
     g.pad_left = pad.left;
     g.pad_top = pad.top;
   }

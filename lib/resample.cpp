@@ -75,22 +75,44 @@ inline uint8_t clip8(int32_t v) {
   return static_cast<uint8_t>(s < 0 ? 0 : (s > 255 ? 255 : s));
 }
 
-cv::Mat horizontal(const cv::Mat &src, int out_w) {
-  const int ch = src.channels();
-  const Taps t = make_taps(src.cols, out_w);
-  cv::Mat out(src.rows, out_w, src.type());
+// Channel count as a template parameter so the tap loop keeps one accumulator per channel in
+// registers.
+template <int CH>
+void horizontal_rows(const cv::Mat &src, cv::Mat &out, const Taps &t) {
+  const int out_w = out.cols;
   for (int r = 0; r < src.rows; ++r) {
     const uint8_t *in = src.ptr<uint8_t>(r);
     uint8_t *o = out.ptr<uint8_t>(r);
     for (int xx = 0; xx < out_w; ++xx) {
       const int32_t *k = &t.weights[static_cast<size_t>(xx) * t.ksize];
-      const uint8_t *base = in + static_cast<size_t>(t.first[xx]) * ch;
-      for (int c = 0; c < ch; ++c) {
-        int32_t acc = 1 << (kPrecisionBits - 1);
-        for (int x = 0; x < t.count[xx]; ++x) acc += base[x * ch + c] * k[x];
-        o[xx * ch + c] = clip8(acc);
+      const uint8_t *base = in + static_cast<size_t>(t.first[xx]) * CH;
+      int32_t acc[CH];
+      for (int c = 0; c < CH; ++c) acc[c] = 1 << (kPrecisionBits - 1);
+      const int n = t.count[xx];
+      for (int x = 0; x < n; ++x) {
+        for (int c = 0; c < CH; ++c) acc[c] += base[x * CH + c] * k[x];
       }
+      for (int c = 0; c < CH; ++c) o[xx * CH + c] = clip8(acc[c]);
     }
+  }
+}
+
+cv::Mat horizontal(const cv::Mat &src, int out_w) {
+  const Taps t = make_taps(src.cols, out_w);
+  cv::Mat out(src.rows, out_w, src.type());
+  switch (src.channels()) {
+    case 1:
+      horizontal_rows<1>(src, out, t);
+      break;
+    case 2:
+      horizontal_rows<2>(src, out, t);
+      break;
+    case 3:
+      horizontal_rows<3>(src, out, t);
+      break;
+    default:
+      horizontal_rows<4>(src, out, t);
+      break;
   }
   return out;
 }
@@ -129,17 +151,37 @@ cv::Mat resize_bicubic_pil(const cv::Mat &src, int out_width, int out_height) {
 std::vector<int> nearest_source_indices(int in, int out) {
   require(in > 0 && out > 0, "nearest resize: sizes must be positive");
   std::vector<int> idx(out);
-  for (int d = 0; d < out; ++d)
-    idx[d] = static_cast<int>(std::min<int64_t>(static_cast<int64_t>(d) * in / out, in - 1));
+  // torch computes the scale and the product in float32; doing the same keeps the few indices
+  // where float rounding differs from the exact quotient identical to the reference.
+  const float scale = static_cast<float>(in) / static_cast<float>(out);
+  for (int d = 0; d < out; ++d) {
+    int v;
+    if (out == in)
+      v = d;
+    else if (out == 2 * in)
+      v = d >> 1;
+    else
+      v = static_cast<int>(std::floor(static_cast<float>(d) * scale));
+    idx[d] = std::min(v, in - 1);
+  }
   return idx;
 }
 
 std::vector<int> nearest_centre_source_indices(int in, int out) {
   require(in > 0 && out > 0, "nearest resize: sizes must be positive");
   std::vector<int> idx(out);
-  for (int d = 0; d < out; ++d)
-    idx[d] = static_cast<int>(std::min<int64_t>(
-        (2 * static_cast<int64_t>(d) + 1) * in / (2 * static_cast<int64_t>(out)), in - 1));
+  if (in == out) {  // PIL copies the image unchanged
+    for (int d = 0; d < out; ++d) idx[d] = d;
+    return idx;
+  }
+  // PIL's scaling path accumulates the source position in double (start at half a step, add one
+  // step per pixel) and truncates; the accumulation is kept so rounding matches PIL exactly.
+  const double step = static_cast<double>(in) / out;
+  double pos = 0.0 + step * 0.5;
+  for (int d = 0; d < out; ++d, pos += step) {
+    const int v = pos < 0.0 ? 0 : static_cast<int>(pos);
+    idx[d] = std::min(v, in - 1);
+  }
   return idx;
 }
 

@@ -25,6 +25,7 @@ SquarePad square_pad_for(int width, int height) {
 }
 
 cv::Mat pad_with_zeros(const cv::Mat &m, const SquarePad &pad) {
+  if (pad.top == 0 && pad.bottom == 0 && pad.left == 0 && pad.right == 0) return m.clone();
   cv::Mat out;
   cv::copyMakeBorder(m, out, pad.top, pad.bottom, pad.left, pad.right, cv::BORDER_CONSTANT,
                      cv::Scalar::all(0));

@@ -14,11 +14,14 @@ namespace lsfa {
 cv::Mat resize_bicubic_pil(const cv::Mat &src, int out_width, int out_height);
 
 // Source index of each destination index for the nearest resize of the reference cloud path
-// (torch.nn.functional.interpolate mode='nearest'): floor(dst * in / out), exact integer maths.
+// (torch.nn.functional.interpolate mode='nearest'): floor(dst * in / out) evaluated in float32 as
+// torch does, which equals the exact quotient for all sizes 100..1200 and differs by one for a few
+// indices of some larger sizes (e.g. 1 of 224 for 1300 -> 224).
 std::vector<int> nearest_source_indices(int in, int out);
 
 // Source index of each destination index for PIL's NEAREST resize (used by the reference for the
-// ground truth): floor((dst + 0.5) * in / out), sampled at pixel centres.
+// ground truth): floor((dst + 0.5) * in / out), sampled at pixel centres, with PIL's floating-point
+// accumulation (it differs from the exact quotient for some sizes; PIL is the reference).
 std::vector<int> nearest_centre_source_indices(int in, int out);
 
 // Nearest resize of any cv::Mat with the given per-axis source indices (cols from xs, rows from
