@@ -12,11 +12,12 @@
 
 #include "lsfa/preprocess.h"
 #include "lsfa/sample.h"
+#include "lsfa/scoring.h"
 
 namespace lsfa {
 
-// Which modalities a model uses.
-enum class Modalities { kFused, kRgb, kPoints };
+// Which modalities a model uses (the fusion mode of lsfa/scoring.h).
+using Modalities = FusionMode;
 std::string modalities_to_string(Modalities m);      // "rgb,3d", "rgb", "3d"
 Modalities modalities_from_string(const std::string &s);  // throws lsfa::Error
 
