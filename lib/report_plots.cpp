@@ -72,7 +72,7 @@ cv::Mat plot_curves(const std::vector<CategoryMetrics> &categories, CurveKind ki
       y_label = "true positive rate";
       break;
     case CurveKind::kPro:
-      title = "PRO curve (AUPRO@" + fixed(fpr_limit, fpr_limit < 0.1 ? 2 : 1) + ")";
+      title = "PRO curve (AUPRO up to FPR " + fixed(fpr_limit, fpr_limit < 0.1 ? 2 : 1) + ")";
       y_label = "per-region overlap";
       break;
   }

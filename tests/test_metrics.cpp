@@ -12,6 +12,7 @@
 
 #include "lsfa/atomic_file.h"
 #include "lsfa/error.h"
+#include "lsfa/eval_maps.h"
 #include "lsfa/eval_report.h"
 #include "lsfa/metrics.h"
 #include "test_util.h"
@@ -337,4 +338,124 @@ TEST(EvalReport, WritersProduceTheTableJsonMarkdownCsvAndPlots) {
 
   // An unwritable destination is an error naming the file.
   EXPECT_THROW(lsfa::write_report("/nonexistent-dir/r", cats, all, json::object()), lsfa::Error);
+}
+
+namespace {
+
+// Compares one category (or the mean) of a report JSON with the Python expectation.
+void expect_metrics(const json &got, const json &want, const std::string &what) {
+  for (const char *key : {"image_auroc", "pixel_auroc", "aupro_0_3", "aupro_0_01"})
+    EXPECT_NEAR(got[key].get<double>(), want[key].get<double>(), 1e-6) << what << " " << key;
+}
+
+std::string fmt4(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+}  // namespace
+
+TEST(EvalMaps, EndToEndMatchesPython) {
+  using lsfa::test::shell_quote;
+  lsfa::test::TempDir dir;
+  std::string out;
+  ASSERT_EQ(lsfa::test::run_python("eval_maps_fixture.py", shell_quote(dir.path()), &out), 0)
+      << out;
+  json expected = json::parse(lsfa::read_file(dir.file("expected.json")));
+  const std::string base = "eval-maps --dataset " + shell_quote(dir.file("dataset")) + " --maps " +
+                           shell_quote(dir.file("maps"));
+
+  // 1. Image scores = map maxima; all categories; report files.
+  ASSERT_EQ(lsfa::test::run_lsfa(base + " --out " + shell_quote(dir.file("out/report")), &out), 0)
+      << out;
+  EXPECT_NE(out.find("maximum of each map"), std::string::npos) << out;
+  json report = json::parse(lsfa::read_file(dir.file("out/report.json")));
+  ASSERT_EQ(report["categories"].size(), 2u);
+  for (const auto &c : report["categories"]) {
+    std::string name = c["category"];
+    expect_metrics(c, expected["map_max"][name], "map_max " + name);
+    EXPECT_EQ(c["n_images"], expected["n_images"][name]);
+  }
+  expect_metrics(report["mean"], expected["map_max"]["mean"], "map_max mean");
+  // The printed mean row carries the same numbers.
+  const json &mean = expected["map_max"]["mean"];
+  std::string mean_row = out.substr(out.rfind("\nmean"));
+  for (const char *key : {"image_auroc", "pixel_auroc", "aupro_0_3", "aupro_0_01"})
+    EXPECT_NE(mean_row.find(fmt4(mean[key].get<double>())), std::string::npos)
+        << key << " in " << mean_row;
+  for (const char *f :
+       {"report.md", "report.scores.csv", "report.image_roc.png", "report.pixel_roc.png",
+        "report.pro.png", "report.grid_alpha.png", "report.grid_beta.png"})
+    EXPECT_TRUE(fs::is_regular_file(dir.file(std::string("out/") + f))) << f;
+
+  // 2. --scores FILE, one category.
+  ASSERT_EQ(lsfa::test::run_lsfa(base + " --category beta --scores " +
+                                     shell_quote(dir.file("scores_all.csv")) + " --out " +
+                                     shell_quote(dir.file("out/beta")),
+                                 &out),
+            0)
+      << out;
+  report = json::parse(lsfa::read_file(dir.file("out/beta.json")));
+  ASSERT_EQ(report["categories"].size(), 1u);
+  expect_metrics(report["categories"][0], expected["csv"]["beta"], "csv beta");
+  EXPECT_GT(std::abs(expected["csv"]["beta"]["image_auroc"].get<double>() -
+                     expected["map_max"]["beta"]["image_auroc"].get<double>()),
+            0.05);  // the fixture makes the two scorings differ, so this checks the CSV is used
+
+  // 3. <maps>/scores.csv is picked up automatically.
+  fs::copy_file(dir.file("scores_all.csv"), dir.file("maps/scores.csv"));
+  ASSERT_EQ(lsfa::test::run_lsfa(base + " --out " + shell_quote(dir.file("out/auto")), &out), 0)
+      << out;
+  EXPECT_NE(out.find("scores.csv"), std::string::npos) << out;
+  report = json::parse(lsfa::read_file(dir.file("out/auto.json")));
+  for (const auto &c : report["categories"])
+    expect_metrics(c, expected["csv"][c["category"].get<std::string>()], "auto csv");
+  expect_metrics(report["mean"], expected["csv"]["mean"], "auto csv mean");
+
+  // 4. A scores file without a row for a sample names it.
+  lsfa::write_file_atomic(dir.file("partial.csv"), "path,score\nbeta/test/dent/000.tiff,1.5\n");
+  EXPECT_NE(lsfa::test::run_lsfa(base + " --scores " + shell_quote(dir.file("partial.csv")), &out),
+            0);
+  EXPECT_NE(out.find("has no row for alpha/test/crack/000.tiff"), std::string::npos) << out;
+
+  // 5. A missing map is an error naming it.
+  fs::remove(dir.file("maps/alpha/test/hole/001.tiff"));
+  EXPECT_NE(
+      lsfa::test::run_lsfa(base + " --scores " + shell_quote(dir.file("scores_all.csv")), &out), 0);
+  EXPECT_NE(out.find("missing anomaly map"), std::string::npos) << out;
+  EXPECT_NE(out.find("alpha/test/hole/001.tiff"), std::string::npos) << out;
+}
+
+TEST(EvalMaps, ScoresCsvAndResizeHelpers) {
+  lsfa::test::TempDir dir;
+  lsfa::write_file_atomic(dir.file("a.csv"),
+                          "id,score,path\r\n1,0.25,./x/test/good/000.tiff\r\n\r\n2,-3e-2,"
+                          "\"y,z/test/a/001.tiff\"\r\n");
+  lsfa::ScoreTable t = lsfa::read_scores_csv(dir.file("a.csv"));
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_FLOAT_EQ(t.at("x/test/good/000.tiff"), 0.25f);
+  EXPECT_FLOAT_EQ(t.at("y,z/test/a/001.tiff"), -0.03f);
+  lsfa::write_file_atomic(dir.file("b.csv"), "path,score\na,nan\n");
+  EXPECT_THROW(lsfa::read_scores_csv(dir.file("b.csv")), lsfa::Error);
+  lsfa::write_file_atomic(dir.file("c.csv"), "file,value\na,1\n");
+  EXPECT_THROW(lsfa::read_scores_csv(dir.file("c.csv")), lsfa::Error);
+  lsfa::write_file_atomic(dir.file("d.csv"), "path,score\na,1\na,2\n");
+  EXPECT_THROW(lsfa::read_scores_csv(dir.file("d.csv")), lsfa::Error);
+  EXPECT_THROW(lsfa::read_scores_csv(dir.file("missing.csv")), lsfa::Error);
+
+  // Nearest: 5 -> 3 picks source rows/cols floor(d * 5 / 3) = 0, 1, 3; values > 0 become 255.
+  cv::Mat m = cv::Mat::zeros(5, 5, CV_8UC1);
+  m.at<uint8_t>(3, 3) = 7;
+  m.at<uint8_t>(2, 2) = 9;  // not sampled
+  cv::Mat r = lsfa::resize_mask_nearest(m, 3);
+  EXPECT_EQ(cv::countNonZero(r), 1);
+  EXPECT_EQ(r.at<uint8_t>(2, 2), 255);
+  // Bilinear x2 with half-pixel centres: [0, 4] -> [0, 1, 3, 4].
+  cv::Mat f = (cv::Mat_<float>(2, 2) << 0, 4, 0, 4);
+  cv::Mat up = lsfa::resize_map_bilinear(f, 4);
+  EXPECT_FLOAT_EQ(up.at<float>(0, 0), 0.0f);
+  EXPECT_FLOAT_EQ(up.at<float>(0, 1), 1.0f);
+  EXPECT_FLOAT_EQ(up.at<float>(0, 2), 3.0f);
+  EXPECT_FLOAT_EQ(up.at<float>(3, 3), 4.0f);
 }
