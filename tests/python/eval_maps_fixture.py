@@ -16,7 +16,6 @@ import sys
 
 import numpy as np
 import tifffile
-import torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
@@ -44,9 +43,16 @@ def nearest_224(mask):
 
 
 def bilinear_224(m):
-    t = torch.from_numpy(m)[None, None]
-    return torch.nn.functional.interpolate(t, size=(SIZE, SIZE), mode="bilinear",
-                                           align_corners=False)[0, 0].numpy()
+    """Bilinear resize with half-pixel centres (align_corners=False), edges clamped."""
+    def axis(n_in):
+        src = np.maximum((np.arange(SIZE) + 0.5) * n_in / SIZE - 0.5, 0.0)
+        i0 = np.floor(src).astype(int)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, (src - i0).astype(np.float32)
+    r0, r1, wr = axis(m.shape[0])
+    c0, c1, wc = axis(m.shape[1])
+    rows = m[r0] * (1 - wr)[:, None] + m[r1] * wr[:, None]
+    return (rows[:, c0] * (1 - wc)[None, :] + rows[:, c1] * wc[None, :]).astype(np.float32)
 
 
 def write_sample(root, category, defect, idx, gt_side, rng, with_gt):
