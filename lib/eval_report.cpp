@@ -176,6 +176,13 @@ std::string report_markdown(const std::vector<CategoryMetrics> &categories,
     md << "![image ROC](" << files.image_roc_png() << ")\n";
     md << "![pixel ROC](" << files.pixel_roc_png() << ")\n";
     md << "![PRO curve](" << files.pro_png() << ")\n";
+    // Sample grids are optional: link those written beside the report.
+    ReportFiles full{prefix};
+    std::error_code ec;
+    for (const auto &c : categories)
+      if (std::filesystem::is_regular_file(full.grid_png(c.category), ec))
+        md << "\n### " << c.category << ": highest and lowest scoring samples\n\n![" << c.category
+           << " samples](" << files.grid_png(c.category) << ")\n";
   }
   return md.str();
 }

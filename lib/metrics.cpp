@@ -37,6 +37,7 @@ struct RocCounts {
 };
 
 RocCounts count_roc(std::vector<uint64_t> &keys) {
+  if (keys.empty()) throw Error("metrics: no samples; ROC AUC is undefined");
   std::sort(keys.begin(), keys.end());
   RocCounts c;
   int64_t tp = 0, fp = 0;

@@ -189,12 +189,11 @@ TEST(Aupro, ErrorsAreClear) {
 
 TEST(PixelAuroc, FastOnATestSetOfFullSizeMaps) {
   // 100 maps of 224 x 224 (5 M pixels) with a few defect blobs.
-  std::mt19937 rng(1);
-  std::normal_distribution<float> noise(0.0f, 1.0f);
   std::vector<cv::Mat> maps, gts;
+  cv::RNG rng(1);
   for (int k = 0; k < 100; ++k) {
     cv::Mat m(224, 224, CV_32FC1), g = cv::Mat::zeros(224, 224, CV_8UC1);
-    for (int i = 0; i < 224 * 224; ++i) m.at<float>(i / 224, i % 224) = noise(rng);
+    rng.fill(m, cv::RNG::NORMAL, 0.0, 1.0);
     if (k % 2) g(cv::Rect(20 + k, 30 + k, 15, 10)) = 255;
     m.setTo(2.0f, g);
     maps.push_back(m);
@@ -208,7 +207,7 @@ TEST(PixelAuroc, FastOnATestSetOfFullSizeMaps) {
   // Defect pixels score 2.0: AUC = P(noise < 2) = 0.97725.
   EXPECT_NEAR(auc, 0.97725, 2e-3);
   EXPECT_GT(aupro, 0.8);
-  EXPECT_LT(seconds, 10.0);
+  EXPECT_LT(seconds, 20.0);  // generous for a loaded machine; a quadratic method takes hours
 }
 
 namespace {
@@ -388,6 +387,8 @@ TEST(EvalMaps, EndToEndMatchesPython) {
        {"report.md", "report.scores.csv", "report.image_roc.png", "report.pixel_roc.png",
         "report.pro.png", "report.grid_alpha.png", "report.grid_beta.png"})
     EXPECT_TRUE(fs::is_regular_file(dir.file(std::string("out/") + f))) << f;
+  std::string md = lsfa::read_file(dir.file("out/report.md"));
+  EXPECT_NE(md.find("(report.grid_beta.png)"), std::string::npos) << md;
 
   // 2. --scores FILE, one category.
   ASSERT_EQ(lsfa::test::run_lsfa(base + " --category beta --scores " +
@@ -413,11 +414,24 @@ TEST(EvalMaps, EndToEndMatchesPython) {
     expect_metrics(c, expected["csv"][c["category"].get<std::string>()], "auto csv");
   expect_metrics(report["mean"], expected["csv"]["mean"], "auto csv mean");
 
-  // 4. A scores file without a row for a sample names it.
-  lsfa::write_file_atomic(dir.file("partial.csv"), "path,score\nbeta/test/dent/000.tiff,1.5\n");
-  EXPECT_NE(lsfa::test::run_lsfa(base + " --scores " + shell_quote(dir.file("partial.csv")), &out),
-            0);
-  EXPECT_NE(out.find("has no row for alpha/test/crack/000.tiff"), std::string::npos) << out;
+  // 4. A scores table without a row for a sample names it (in process: saves a program start).
+  lsfa::MapEvalOptions options;
+  options.dataset = dir.file("dataset");
+  options.maps = dir.file("maps");
+  lsfa::ScoreTable partial = {{"alpha/test/crack/000.tiff", 1.5f}};
+  try {
+    lsfa::load_map_results(options, "alpha", &partial);
+    FAIL() << "expected an error";
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("has no row for alpha/test/crack/001.tiff"),
+              std::string::npos)
+        << e.what();
+  }
+  auto alpha = lsfa::load_map_results(options, "alpha");
+  ASSERT_EQ(alpha.size(), 8u);
+  EXPECT_EQ(alpha[0].path, "alpha/test/crack/000.tiff");
+  EXPECT_EQ(alpha[0].map.size(), cv::Size(224, 224));
+  EXPECT_EQ(alpha[0].gt.size(), cv::Size(224, 224));
 
   // 5. A missing map is an error naming it.
   fs::remove(dir.file("maps/alpha/test/hole/001.tiff"));

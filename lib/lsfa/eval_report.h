@@ -55,7 +55,8 @@ nlohmann::json report_json(const std::vector<CategoryMetrics> &categories,
                            const nlohmann::json &meta);
 
 // The results table as a Markdown document: title, table with the mean row, and, when `prefix` is
-// given, links to the companion files of write_report (by file name, so the folder can move).
+// given, links to the companion files of write_report and to the REPORT.grid_<category>.png files
+// that exist (by file name, so the folder can move).
 std::string report_markdown(const std::vector<CategoryMetrics> &categories,
                             const std::string &title, const std::string &prefix = "");
 
