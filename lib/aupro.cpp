@@ -33,7 +33,7 @@ Curve pro_curve(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gt
   if (num_thresholds < 1)
     throw Error("aupro: number of thresholds must be >= 1, got " + std::to_string(num_thresholds));
 
-  std::vector<float> ok_scores;
+  std::vector<uint64_t> ok_keys;  // order-preserving keys of the OK scores, radix-sorted below
   std::vector<std::vector<float>> regions;  // scores of each ground-truth region, sorted
   for (size_t k = 0; k < maps.size(); ++k) {
     cv::Mat defect = gts[k] > 0;
@@ -47,15 +47,19 @@ Curve pro_curve(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gt
       for (int c = 0; c < maps[k].cols; ++c) {
         if (std::isnan(s[c])) throw Error("aupro: map " + std::to_string(k) + " contains NaN");
         if (l[c] == 0)
-          ok_scores.push_back(s[c]);
+          ok_keys.push_back(ordered_bits(s[c]));
         else
           regions[first + size_t(l[c] - 1)].push_back(s[c]);
       }
     }
   }
   if (regions.empty()) throw Error("aupro: the ground truth has no defect region");
-  if (ok_scores.empty()) throw Error("aupro: the ground truth has no defect-free (OK) pixel");
-  std::sort(ok_scores.begin(), ok_scores.end());
+  if (ok_keys.empty()) throw Error("aupro: the ground truth has no defect-free (OK) pixel");
+  sort_keys(ok_keys, 32);
+  std::vector<float> ok_scores(ok_keys.size());
+  for (size_t i = 0; i < ok_keys.size(); ++i)
+    ok_scores[i] = from_ordered_bits(uint32_t(ok_keys[i]));
+  std::vector<uint64_t>().swap(ok_keys);
   for (auto &region : regions) std::sort(region.begin(), region.end());
 
   const int64_t n_ok = int64_t(ok_scores.size());

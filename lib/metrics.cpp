@@ -1,8 +1,8 @@
 // ROC AUC and ROC curves equal to scikit-learn's (SPEC 7).
 //
-// Each (score, label) pair is packed into one 64-bit key, order-preserving float bits in the high
-// word and the label in the low bit, so one integer sort groups equal scores together (whatever
-// their labels). Walking the groups from the highest score down gives the ROC points at each
+// Each (score, label) pair is packed into one 64-bit key, order-preserving float bits above the
+// label bit, so one integer sort (radix, linear time) groups equal scores together (whatever their
+// labels). Walking the groups from the highest score down gives the ROC points at each
 // distinct threshold, as sklearn's _binary_clf_curve; the area is summed with integer counts, so
 // it is exact up to the final division.
 #include <algorithm>
@@ -17,15 +17,6 @@
 namespace lsfa {
 namespace {
 
-// Maps a float to an unsigned integer with the same order; -0.0 and +0.0 compare equal in
-// sklearn, so both map to the key of +0.0.
-uint32_t ordered_bits(float v) {
-  if (v == 0.0f) v = 0.0f;
-  uint32_t u;
-  std::memcpy(&u, &v, sizeof u);
-  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
-}
-
 uint64_t pack(float score, bool positive) {
   if (std::isnan(score)) throw Error("metrics: a score is NaN");
   return (uint64_t(ordered_bits(score)) << 1) | (positive ? 1u : 0u);
@@ -38,7 +29,7 @@ struct RocCounts {
 
 RocCounts count_roc(std::vector<uint64_t> &keys) {
   if (keys.empty()) throw Error("metrics: no samples; ROC AUC is undefined");
-  std::sort(keys.begin(), keys.end());
+  sort_keys(keys, 33);
   RocCounts c;
   int64_t tp = 0, fp = 0;
   for (size_t i = keys.size(); i-- > 0;) {
@@ -120,6 +111,38 @@ std::vector<uint64_t> pack_pixels(const std::vector<cv::Mat> &maps,
 }
 
 }  // namespace
+
+uint32_t ordered_bits(float v) {
+  if (v == 0.0f) v = 0.0f;
+  uint32_t u;
+  std::memcpy(&u, &v, sizeof u);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+float from_ordered_bits(uint32_t u) {
+  u = (u & 0x80000000u) ? (u & 0x7fffffffu) : ~u;
+  float v;
+  std::memcpy(&v, &u, sizeof v);
+  return v;
+}
+
+void sort_keys(std::vector<uint64_t> &keys, int key_bits) {
+  constexpr int kBits = 11;
+  constexpr size_t kBuckets = size_t(1) << kBits;
+  if (keys.size() < (size_t(1) << 16)) {
+    std::sort(keys.begin(), keys.end());
+    return;
+  }
+  std::vector<uint64_t> tmp(keys.size());
+  std::vector<size_t> start(kBuckets + 1);
+  for (int shift = 0; shift < key_bits; shift += kBits) {
+    std::fill(start.begin(), start.end(), 0);
+    for (uint64_t k : keys) ++start[((k >> shift) & (kBuckets - 1)) + 1];
+    for (size_t b = 0; b < kBuckets; ++b) start[b + 1] += start[b];
+    for (uint64_t k : keys) tmp[start[(k >> shift) & (kBuckets - 1)]++] = k;
+    keys.swap(tmp);
+  }
+}
 
 void check_maps(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gts) {
   if (maps.size() != gts.size())

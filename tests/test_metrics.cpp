@@ -103,6 +103,32 @@ TEST(RocAuc, MatchesSklearnOnRandomAndTiedScores) {
   }
 }
 
+TEST(RocAuc, LargeTiedInputMatchesMannWhitneyCount) {
+  // 200k samples (the radix-sort path) on 41 levels from -10 to 10, negatives included: the AUC is
+  // P(pos > neg) + P(pos == neg) / 2, counted per level.
+  std::mt19937 rng(9);
+  std::uniform_int_distribution<int> level(0, 40);
+  std::bernoulli_distribution positive(0.3);
+  std::vector<float> scores;
+  std::vector<uint8_t> labels;
+  std::vector<double> pos_at(41, 0.0), neg_at(41, 0.0);
+  for (int i = 0; i < 200000; ++i) {
+    bool p = positive(rng);
+    int l = std::min(40, level(rng) + (p ? 3 : 0));
+    scores.push_back(float(l - 20) * 0.5f);
+    labels.push_back(p);
+    (p ? pos_at : neg_at)[size_t(l)] += 1;
+  }
+  double wins = 0, neg_below = 0, n_pos = 0, n_neg = 0;
+  for (size_t l = 0; l < 41; ++l) {
+    wins += pos_at[l] * (neg_below + 0.5 * neg_at[l]);
+    neg_below += neg_at[l];
+    n_pos += pos_at[l];
+    n_neg += neg_at[l];
+  }
+  EXPECT_NEAR(lsfa::roc_auc(scores, labels), wins / (n_pos * n_neg), 1e-12);
+}
+
 TEST(Aupro, MatchesIndependentPythonReference) {
   json cases = python_cases("aupro");
   ASSERT_GE(cases.size(), 5u);
