@@ -19,6 +19,7 @@ import tifffile
 from PIL import Image
 from sklearn.metrics import roc_auc_score
 
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from metrics_reference import aupro_reference  # noqa: E402
 
