@@ -72,10 +72,14 @@ struct AnomalyResult {
   FrameGeometry geometry;  // model space <-> frame
 };
 
+struct ModelBundle;
+
 class Scorer {
  public:
   // Loads and validates a model bundle. Throws lsfa::Error naming what is wrong.
   explicit Scorer(const std::string &bundle_path);
+  // Uses a bundle already in memory (e.g. just built by teach mode).
+  explicit Scorer(ModelBundle bundle);
   ~Scorer();
   Scorer(const Scorer &) = delete;
   Scorer &operator=(const Scorer &) = delete;
@@ -91,6 +95,7 @@ class Scorer {
   // colour map (calibrated on normal samples).
   float map_low() const;
   float map_high() const;
+  const ModelBundle &bundle() const;
 
  private:
   struct Impl;
