@@ -232,6 +232,9 @@ def main():
         "int_keys": {1: "one", 2: "two"},
         "empty_dict": {},
         "empty_tuple": (),
+        "untyped_storage": torch.arange(4, dtype=torch.float32).storage().untyped(),
+        "long_storage": torch.arange(3).storage(),
+        "defaultdict": collections.defaultdict(list, {"a": [1]}),
     })
 
     # 6. A hostile file: unpickling it with pickle would run os.system.
