@@ -94,6 +94,8 @@ void generate_synth_dataset(const SynthOptions &o, std::ostream *log) {
   require(o.stream <= 1000 && std::max({o.train, o.validation, o.test_good, o.test_defect}) <= 1000,
           "synth: at most 1000 samples per directory (ids have 3 digits)");
   std::vector<std::string> categories = o.categories.empty() ? synth_categories() : o.categories;
+  std::sort(categories.begin(), categories.end());  // a category named twice is written once
+  categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
   for (const auto &c : categories) make_synth_scene(c, o.width, o.height, 0);  // validates
   for (const auto &category : categories) {
     const fs::path dir = fs::path(o.out_dir) / category;

@@ -93,7 +93,8 @@ struct SynthOptions {
   uint64_t seed = 0;
   int width = 300, height = 300;
   int train = 16, validation = 4, test_good = 6, test_defect = 2;  // test_defect: per kind
-  int stream = 18;  // RGB + depth PNG sequence frames (every third defective, kinds in turn); 0 = none
+  int stream =
+      18;  // RGB + depth PNG sequence frames (every third defective, kinds in turn); 0 = none
   bool overwrite = false;  // replace existing category directories
 };
 
