@@ -67,6 +67,9 @@ Backbones build_backbones(const std::string &preset_name, const BackboneOptions 
   const BackbonePreset &preset = backbone_preset(preset_name);
   PointMaeConfig pm = preset.point_mae;
   pm.batch_statistics = o.batch_statistics;
+  require(o.groups >= 0 && o.group_size >= 0, "point groups and group size must not be negative");
+  if (o.groups > 0) pm.groups = o.groups;
+  if (o.group_size > 0) pm.group_size = o.group_size;
   auto rgb = o.vit_checkpoint.empty() ? VisionTransformer::random(preset.vit, o.seed, o.device)
                                       : VisionTransformer::from_state_dict(
                                             load_state_dict(o.vit_checkpoint), preset.vit,

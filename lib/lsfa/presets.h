@@ -33,6 +33,8 @@ struct BackboneOptions {
   uint64_t seed = 0;                 // random initialisation seed (ViT and Point-MAE)
   at::Device device = at::kCPU;
   bool batch_statistics = false;  // Point-MAE BatchNorm mode (see PointMaeConfig)
+  int64_t groups = 0;             // point groups; 0 = the preset's
+  int64_t group_size = 0;         // points per group; 0 = the preset's
 };
 
 struct Backbones {
