@@ -393,6 +393,17 @@ TEST(Presets, ListAndLookUp) {
   EXPECT_EQ(paper.point_mae.groups, 1024);
   EXPECT_EQ(paper.point_mae.group_size, 128);
   EXPECT_EQ(paper.point_mae.fetch_layers, (std::vector<int64_t>{3, 7, 11}));
+  const auto &s8 = lsfa::backbone_preset("vit-s8");
+  EXPECT_EQ(s8.vit.dim, 384);
+  EXPECT_EQ(s8.vit.heads, 6);
+  EXPECT_EQ(s8.vit.mlp_hidden, 1536);
+  lsfa::BackboneOptions o;
+  o.batch_statistics = true;
+  o.seed = 5;
+  auto b = lsfa::build_backbones("small", o);
+  EXPECT_TRUE(b.points.config().batch_statistics);
+  EXPECT_TRUE(same_state(b.rgb.state_dict(),
+                         lsfa::VisionTransformer::random(b.rgb.config(), 5).state_dict()));
   auto msg = error_of([] { lsfa::backbone_preset("huge"); });
   EXPECT_NE(msg.find("huge"), std::string::npos);
   EXPECT_NE(msg.find("small"), std::string::npos);
