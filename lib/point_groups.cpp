@@ -18,7 +18,10 @@ namespace {
 at::Tensor as_points(const at::Tensor &points, const char *what) {
   require(points.dim() == 2 && points.size(1) == 3,
           std::string(what) + " should be [N, 3], got " + c10::str(points.sizes()));
-  return points.to(at::kCPU, at::kFloat).contiguous();
+  auto p = points.to(at::kCPU, at::kFloat).contiguous();
+  // NaN would break the orderings below (and the sort's strict weak ordering).
+  require(at::isfinite(p).all().item<bool>(), std::string(what) + " must be finite");
+  return p;
 }
 
 // Structure-of-arrays copy so the distance loops vectorise.

@@ -195,6 +195,15 @@ TEST(PointGroups, ValidPointsSkipZerosAndNonFinite) {
   EXPECT_TRUE(at::equal(pts, at::tensor({0.f, 0.f, 1.f, 1.f, 2.f, 3.f}).view({2, 3})));
 }
 
+TEST(PointGroups, NonFinitePointsAreAnError) {
+  auto points = at::randn({20, 3});
+  points[4][1] = std::nanf("");
+  EXPECT_NE(error_of([&] { lsfa::farthest_point_sample(points, 5); }).find("finite"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { lsfa::knn_indices(points, points.slice(0, 0, 2), 3); }), "");
+  EXPECT_NE(error_of([&] { lsfa::knn_indices(at::randn({20, 2}), at::randn({2, 2}), 3); }), "");
+}
+
 TEST(PointGroups, TooFewValidPointsIsAnError) {
   auto cloud = at::zeros({8, 8, 3});
   cloud.slice(0, 0, 1).fill_(0.5);  // 8 valid points
