@@ -2,6 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/DistributionsHelper.h>
+
+#include <cmath>
+#include <mutex>
 
 namespace lsfa {
 
@@ -25,17 +29,19 @@ uint64_t tensor_seed(uint64_t seed, const std::string &key) {
 at::Tensor init_trunc_normal(const std::vector<int64_t> &shape, double std, uint64_t seed,
                              const std::string &key, at::Device device) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tensor_seed(seed, key));
-  // Normal draws; the ~4.6 % outside +-2 std are drawn again until none is left (rejection
-  // sampling gives the truncated normal exactly and is much faster than an inverse CDF).
+  auto *impl = gen.get<at::CPUGeneratorImpl>();
+  // A serial loop over ATen's own generator and normal transform (platform-independent, unlike
+  // std::normal_distribution), redrawing values outside +-2 std: exactly the truncated normal.
+  // Plain C++ rather than tensor ops: tiny parallel regions are slow on a busy 2-core machine.
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  at::normal_distribution<double> normal(0.0, std);
   auto x = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
-  x.normal_(0.0, std, gen);
-  auto flat = x.view({-1});
-  for (;;) {
-    auto outside = at::nonzero(flat.abs() > 2.0 * std).view({-1});
-    if (outside.numel() == 0) break;
-    auto redraw = at::empty({outside.numel()}, at::TensorOptions().dtype(at::kFloat));
-    redraw.normal_(0.0, std, gen);
-    flat.index_put_({outside}, redraw);
+  float *data = x.data_ptr<float>();
+  const int64_t n = x.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    double v = normal(impl);
+    while (std::abs(v) > 2.0 * std) v = normal(impl);
+    data[i] = static_cast<float>(v);
   }
   return x.to(device);
 }
