@@ -11,7 +11,8 @@ namespace lsfa {
 
 FeatureQueue::FeatureQueue(int64_t capacity, int64_t dim, uint64_t seed)
     : capacity_(capacity), dim_(dim) {
-  require(capacity > 0, "feature queue: capacity must be positive, got " + std::to_string(capacity));
+  require(capacity > 0,
+          "feature queue: capacity must be positive, got " + std::to_string(capacity));
   require(dim > 0, "feature queue: dim must be positive, got " + std::to_string(dim));
   storage_ = at::zeros({capacity, dim}, at::kFloat);
   gen_ = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -19,12 +20,13 @@ FeatureQueue::FeatureQueue(int64_t capacity, int64_t dim, uint64_t seed)
 
 void FeatureQueue::push(const at::Tensor &rows_in, int64_t max_rows) {
   require(capacity_ > 0, "feature queue: used before it was initialised");
-  require(rows_in.dim() == 2 && rows_in.size(1) == dim_,
-          "feature queue: rows must be [n," + std::to_string(dim_) + "], got " +
-              c10::str(rows_in.sizes()));
+  require(rows_in.dim() == 2 && rows_in.size(1) == dim_, "feature queue: rows must be [n," +
+                                                             std::to_string(dim_) + "], got " +
+                                                             c10::str(rows_in.sizes()));
   at::Tensor rows = rows_in.detach().to(at::kCPU, at::kFloat);
   if (max_rows > 0 && rows.size(0) > max_rows) {
-    at::Tensor pick = std::get<0>(at::randperm(rows.size(0), gen_, at::kLong).narrow(0, 0, max_rows).sort());
+    at::Tensor pick =
+        std::get<0>(at::randperm(rows.size(0), gen_, at::kLong).narrow(0, 0, max_rows).sort());
     rows = rows.index_select(0, pick);
   }
   int64_t n = rows.size(0);

@@ -21,10 +21,11 @@ BackgroundPatches background_patches_from_string(const std::string &s) {
 void LossConfig::validate() const {
   require(tau > 0, "loss option tau must be positive, got " + std::to_string(tau));
   require(lambda >= 0, "loss option lambda must be >= 0, got " + std::to_string(lambda));
-  require(clusters > 0, "loss option clusters (K) must be positive, got " + std::to_string(clusters));
+  require(clusters > 0,
+          "loss option clusters (K) must be positive, got " + std::to_string(clusters));
   require(kmeans_iterations >= 0, "loss option kmeans_iterations must be >= 0");
-  require(local_queue_size > 0, "loss option local_queue_size must be positive, got " +
-                                    std::to_string(local_queue_size));
+  require(local_queue_size > 0,
+          "loss option local_queue_size must be positive, got " + std::to_string(local_queue_size));
   require(local_enqueue_per_batch >= 0, "loss option local_enqueue_per_batch must be >= 0");
   require(global_queue_size > 0, "loss option global_queue_size must be positive, got " +
                                      std::to_string(global_queue_size));
@@ -57,8 +58,8 @@ CrossModalProjection make_cross_modal_projection(int64_t rgb_dim, int64_t point_
 
 at::Tensor foreground_patches(const at::Tensor &valid, int64_t grid) {
   if (!valid.defined()) return at::ones({grid * grid}, at::kBool);
-  require(valid.dim() == 2, "foreground patches: valid mask must be [S,S], got " +
-                                c10::str(valid.sizes()));
+  require(valid.dim() == 2,
+          "foreground patches: valid mask must be [S,S], got " + c10::str(valid.sizes()));
   at::Tensor v = valid.to(at::kFloat).unsqueeze(0).unsqueeze(0);
   v = at::adaptive_avg_pool2d(at::avg_pool2d(v, {3, 3}, {1, 1}), {grid, grid});
   return (v > 0).flatten();
@@ -91,8 +92,8 @@ at::Tensor paired_info_nce(const at::Tensor &a, const at::Tensor &b, double tau)
 }
 
 at::Tensor compactness_loss(const at::Tensor &features, const at::Tensor &queue_in) {
-  require(features.dim() == 2, "compactness: features must be [M,C], got " +
-                                   c10::str(features.sizes()));
+  require(features.dim() == 2,
+          "compactness: features must be [M,C], got " + c10::str(features.sizes()));
   if (!queue_in.defined() || queue_in.size(0) == 0 || features.size(0) == 0)
     return zero_like_scalar(features);
   require(queue_in.dim() == 2 && queue_in.size(1) == features.size(1),
@@ -106,8 +107,8 @@ at::Tensor compactness_loss(const at::Tensor &features, const at::Tensor &queue_
     std::vector<at::Tensor> parts;
     const int64_t chunk = 2048;  // bounds the distance matrix to chunk x Q
     for (int64_t s = 0; s < f.size(0); s += chunk)
-      parts.push_back(squared_distances(f.narrow(0, s, std::min(chunk, f.size(0) - s)), queue)
-                          .argmin(1));
+      parts.push_back(
+          squared_distances(f.narrow(0, s, std::min(chunk, f.size(0) - s)), queue).argmin(1));
     nearest = at::cat(parts);
   }
   return (features - queue.index_select(0, nearest)).norm(2, {1}).mean();
@@ -115,8 +116,7 @@ at::Tensor compactness_loss(const at::Tensor &features, const at::Tensor &queue_
 
 Prototypes prototypes_from_assignments(const at::Tensor &features, const at::Tensor &assignments,
                                        int64_t k) {
-  require(features.dim() == 2 && assignments.dim() == 1 &&
-              assignments.size(0) == features.size(0),
+  require(features.dim() == 2 && assignments.dim() == 1 && assignments.size(0) == features.size(0),
           "prototypes: assignments must have one entry per feature row");
   Prototypes p;
   p.assignments = assignments;
@@ -144,7 +144,8 @@ LsfaObjective::LsfaObjective(const LossConfig &config, int64_t rgb_dim, int64_t 
   require(use_ifc || use_clc, "lsfa objective: both IFC and CLC are off, nothing to optimise");
   require(!use_clc || (rgb_dim > 0 && point_dim > 0),
           "lsfa objective: cross-modal alignment (CLC) needs both modalities");
-  if (use_clc) projection_ = make_cross_modal_projection(rgb_dim, point_dim, config.projection_seed);
+  if (use_clc)
+    projection_ = make_cross_modal_projection(rgb_dim, point_dim, config.projection_seed);
   for (int m = 0; m < 2; ++m) {
     if (!use_ifc || dims_[m] <= 0) continue;
     local_[m] = FeatureQueue(config.local_queue_size, dims_[m], mix_seed(seed, 2 * m));
@@ -164,9 +165,9 @@ LossTerms LsfaObjective::compute(const std::vector<at::Tensor> &rgb,
     if (dims_[m] <= 0) continue;
     require(inputs[m]->size() == batch, "lsfa objective: feature and mask counts differ");
     for (const at::Tensor &x : *inputs[m]) {
-      require(x.dim() == 2 && x.size(1) == dims_[m],
-              "lsfa objective: features must be [N," + std::to_string(dims_[m]) + "], got " +
-                  c10::str(x.sizes()));
+      require(x.dim() == 2 && x.size(1) == dims_[m], "lsfa objective: features must be [N," +
+                                                         std::to_string(dims_[m]) + "], got " +
+                                                         c10::str(x.sizes()));
       any = x;
     }
   }
@@ -214,18 +215,20 @@ LossTerms LsfaObjective::compute(const std::vector<at::Tensor> &rgb,
 
   // Prototypes (k-means) per modality and sample.
   std::vector<at::Tensor> centroids[2], globals[2];
+
   for (int m = 0; m < 2; ++m) {
     if (dims_[m] <= 0) continue;
     for (size_t b = 0; b < batch; ++b) {
-      Prototypes pr = cluster_prototypes(feats[m][b], config_.clusters,
-                                         config_.kmeans_iterations,
+      Prototypes pr = cluster_prototypes(feats[m][b], config_.clusters, config_.kmeans_iterations,
                                          mix_seed(step_seed, 3 * b + 1 + m));
       centroids[m].push_back(pr.centroids);
+      t.assignments[m].push_back(pr.assignments);
       globals[m].push_back(pr.global);
     }
   }
   if (use_clc_) {
-    at::Tensor gi = at::mm(at::stack(globals[0]), projection_.rgb.to(any.options().requires_grad(false)));
+    at::Tensor gi =
+        at::mm(at::stack(globals[0]), projection_.rgb.to(any.options().requires_grad(false)));
     at::Tensor gp =
         at::mm(at::stack(globals[1]), projection_.points.to(any.options().requires_grad(false)));
     t.ga = paired_info_nce(gi, gp, config_.tau);

@@ -16,8 +16,8 @@ namespace lsfa {
 
 void TrainConfig::validate() const {
   require(epochs > 0, "training option epochs must be positive, got " + std::to_string(epochs));
-  require(batch_size > 0, "training option batch_size must be positive, got " +
-                              std::to_string(batch_size));
+  require(batch_size > 0,
+          "training option batch_size must be positive, got " + std::to_string(batch_size));
   require(lr > 0, "training option lr must be positive, got " + std::to_string(lr));
   require(min_lr >= 0 && min_lr <= lr, "training option min_lr must lie in [0, lr]");
   require(weight_decay >= 0, "training option weight_decay must be >= 0");
@@ -37,9 +37,9 @@ namespace {
 struct PreparedSample {
   at::Tensor rgb_tokens;  // [h*w, C1]
   int64_t h = 0, w = 0;
-  at::Tensor groups;       // [G, C2]
-  at::Tensor operator_;    // sparse float [N_m, G]: the linear projection of the groups to the grid
-  at::Tensor foreground;   // [N_m] bool
+  at::Tensor groups;      // [G, C2]
+  at::Tensor operator_;   // sparse float [N_m, G]: the linear projection of the groups to the grid
+  at::Tensor foreground;  // [N_m] bool
 };
 
 StepLosses to_values(const LossTerms &t, double lr) {
@@ -87,8 +87,7 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
       p.rgb_tokens = f.rgb_tokens.detach().to(at::kFloat).reshape({c1, p.h * p.w}).t().contiguous();
     }
     if (use_pts) {
-      require(f.point_groups.defined() && f.point_groups.dim() == 2 &&
-                  f.point_groups.size(1) == c2,
+      require(f.point_groups.defined() && f.point_groups.dim() == 2 && f.point_groups.size(1) == c2,
               which + ": point groups must be [G," + std::to_string(c2) + "], got " +
                   (f.point_groups.defined() ? c10::str(f.point_groups.sizes()) : "none"));
       require(f.point_centers.defined() && f.point_centers.size(0) == f.point_groups.size(0),
@@ -97,10 +96,10 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
       p.groups = f.point_groups.detach().to(at::kFloat).contiguous();
       // The projection is linear in the features: compute its matrix once per sample and keep it
       // sparse (each patch sees few groups), instead of redoing the geometry every step.
-      p.operator_ = projection_matrix(nearest_centres(f.xyz, f.point_centers),
-                                      f.point_groups.size(0), grid)
-                        .to(at::kFloat)
-                        .to_sparse();
+      p.operator_ =
+          projection_matrix(nearest_centres(f.xyz, f.point_centers), f.point_groups.size(0), grid)
+              .to(at::kFloat)
+              .to_sparse();
     }
     p.foreground = foreground_patches(f.valid, grid);
   }
@@ -113,8 +112,8 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
   schedule.base_lr = config.lr;
   schedule.min_lr = config.min_lr;
   schedule.total_steps = config.epochs * steps_per_epoch;
-  schedule.warmup_steps = std::min<int64_t>(
-      schedule.total_steps, std::llround(config.warmup_epochs * steps_per_epoch));
+  schedule.warmup_steps =
+      std::min<int64_t>(schedule.total_steps, std::llround(config.warmup_epochs * steps_per_epoch));
   result.total_steps = schedule.total_steps;
 
   std::vector<at::Tensor> params;

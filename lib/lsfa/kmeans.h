@@ -1,5 +1,5 @@
-// Deterministic k-means (seeded k-means++ initialisation, fixed number of Lloyd iterations). Used on
-// detached patch features to find the prototypes of the LSFA global losses.
+// Deterministic k-means (seeded k-means++ initialisation, fixed number of Lloyd iterations). Used
+// on detached patch features to find the prototypes of the LSFA global losses.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -6,10 +6,10 @@
 namespace lsfa {
 
 struct LrSchedule {
-  double base_lr = 2e-3;      // peak learning rate, reached at the end of the warm-up
-  double min_lr = 0.0;        // floor of the cosine decay
-  int64_t warmup_steps = 0;   // linear ramp length
-  int64_t total_steps = 1;    // warm-up + decay
+  double base_lr = 2e-3;     // peak learning rate, reached at the end of the warm-up
+  double min_lr = 0.0;       // floor of the cosine decay
+  int64_t warmup_steps = 0;  // linear ramp length
+  int64_t total_steps = 1;   // warm-up + decay
 };
 
 // Learning rate for optimizer step `step` (0-based):

@@ -16,22 +16,22 @@ namespace lsfa {
 // Which patches take part in the losses: kSkip uses only patches whose receptive field holds at
 // least one valid 3D point (the object), kKeep uses all N_m patches.
 enum class BackgroundPatches { kSkip, kKeep };
-std::string background_patches_to_string(BackgroundPatches b);       // "skip", "keep"
+std::string background_patches_to_string(BackgroundPatches b);           // "skip", "keep"
 BackgroundPatches background_patches_from_string(const std::string &s);  // throws lsfa::Error
 
 struct LossConfig {
-  double tau = 0.07;       // InfoNCE temperature (MoCo/CLIP value; the paper is silent)
-  double lambda = 1.0;     // weight of CLC against IFC: L = IFC + lambda * CLC
-  int64_t clusters = 8;    // K of the k-means prototypes per sample and modality
+  double tau = 0.07;     // InfoNCE temperature (MoCo/CLIP value; the paper is silent)
+  double lambda = 1.0;   // weight of CLC against IFC: L = IFC + lambda * CLC
+  int64_t clusters = 8;  // K of the k-means prototypes per sample and modality
   int64_t kmeans_iterations = 10;
-  int64_t local_queue_size = 8192;      // patch rows per modality in M^L
+  int64_t local_queue_size = 8192;         // patch rows per modality in M^L
   int64_t local_enqueue_per_batch = 2048;  // patches of one batch enqueued (seeded subset)
-  int64_t global_queue_size = 256;      // prototype rows per modality in M^G
+  int64_t global_queue_size = 256;         // prototype rows per modality in M^G
   BackgroundPatches background = BackgroundPatches::kSkip;
-  int64_t alignment_max_patches = 0;    // L_LA: seeded subset of at most this many patches per
-                                        // sample (0 = all); bounds the M x M similarity matrix
-  uint64_t projection_seed = 0;         // seed of the fixed cross-modal projection
-  void validate() const;                // throws lsfa::Error naming the bad option
+  int64_t alignment_max_patches = 0;  // L_LA: seeded subset of at most this many patches per
+                                      // sample (0 = all); bounds the M x M similarity matrix
+  uint64_t projection_seed = 0;       // seed of the fixed cross-modal projection
+  void validate() const;              // throws lsfa::Error naming the bad option
 };
 
 // Fixed (never trained) projection of both modalities to the common width d = min(C1, C2) for
@@ -43,8 +43,7 @@ struct CrossModalProjection {
   at::Tensor points;  // [C2,d]
   int64_t dim = 0;
 };
-CrossModalProjection make_cross_modal_projection(int64_t rgb_dim, int64_t point_dim,
-                                                 uint64_t seed);
+CrossModalProjection make_cross_modal_projection(int64_t rgb_dim, int64_t point_dim, uint64_t seed);
 
 // valid: [S,S] bool valid points (S = 224). Returns [grid*grid] bool: patches whose receptive field
 // in project_groups_to_grid (3x3 average pool, then adaptive average pool) holds a valid pixel.
@@ -80,6 +79,8 @@ struct LossTerms {
   at::Tensor la, ga, lc, gc, total;
   // Detached rows to enqueue after the optimiser step, per modality (0 = RGB, 1 = points).
   at::Tensor local_rows[2], prototype_rows[2];
+  // k-means cluster of every participating patch, per modality and sample (for inspection).
+  std::vector<at::Tensor> assignments[2];
 };
 
 // The whole objective with its per-modality FIFO queues.

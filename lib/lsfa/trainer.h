@@ -16,18 +16,18 @@ namespace lsfa {
 
 struct TrainConfig {
   int64_t epochs = 5;
-  int64_t batch_size = 8;       // paper value
-  double lr = 2e-3;             // paper value (peak, after warm-up)
-  double min_lr = 0.0;          // end of the cosine decay
-  double weight_decay = 0.01;   // AdamW decoupled decay (torch default; pulls towards identity)
-  double warmup_epochs = 1.0;   // linear warm-up length, in epochs (rounded to steps)
-  uint64_t seed = 0;            // shuffling, k-means, queue subsampling
+  int64_t batch_size = 8;      // paper value
+  double lr = 2e-3;            // paper value (peak, after warm-up)
+  double min_lr = 0.0;         // end of the cosine decay
+  double weight_decay = 0.01;  // AdamW decoupled decay (torch default; pulls towards identity)
+  double warmup_epochs = 1.0;  // linear warm-up length, in epochs (rounded to steps)
+  uint64_t seed = 0;           // shuffling, k-means, queue subsampling
   LossConfig loss;
   Modalities modalities = Modalities::kFused;  // which adaptors are trained
-  bool use_ifc = true;          // intra-modal feature compactness: L_LC + L_GC
-  bool use_clc = true;          // cross-modal local-to-global consistency: L_LA + L_GA
-  int64_t grid = 56;            // shared patch grid side (N_m = grid^2)
-  void validate() const;        // throws lsfa::Error naming the bad option
+  bool use_ifc = true;                         // intra-modal feature compactness: L_LC + L_GC
+  bool use_clc = true;    // cross-modal local-to-global consistency: L_LA + L_GA
+  int64_t grid = 56;      // shared patch grid side (N_m = grid^2)
+  void validate() const;  // throws lsfa::Error naming the bad option
 };
 
 // Loss values of one step (or means over an epoch's steps).
