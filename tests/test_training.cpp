@@ -598,7 +598,7 @@ class Training : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     lsfa::set_threads(1);
-    data_ = new std::vector<lsfa::SampleFeatures>(synthetic_features(10, 32, 48, 24, 77));
+    data_ = new std::vector<lsfa::SampleFeatures>(synthetic_features(8, 32, 48, 24, 77));
   }
   static void TearDownTestSuite() { delete data_; }
   static std::vector<lsfa::SampleFeatures> *data_;
@@ -613,21 +613,21 @@ TEST_F(Training, LowersTheLossChangesAdaptorsAndIsReproducible) {
   lsfa::TrainResult r = lsfa::train_adaptors(*data_, a.rgb, a.points, cfg,
                                              [&](int64_t step, int64_t total, double loss) {
                                                seen.push_back(step);
-                                               EXPECT_EQ(total, 12);
+                                               EXPECT_EQ(total, 8);
                                                EXPECT_TRUE(std::isfinite(loss));
                                              });
-  ASSERT_EQ(r.total_steps, 12);  // 10 samples, batch 4 -> 3 steps per epoch
-  ASSERT_EQ(r.steps.size(), size_t(12));
+  ASSERT_EQ(r.total_steps, 8);  // 8 samples, batch 4 -> 2 steps per epoch
+  ASSERT_EQ(r.steps.size(), size_t(8));
   ASSERT_EQ(r.epochs.size(), size_t(4));
-  EXPECT_EQ(seen.size(), size_t(12));
-  EXPECT_EQ(seen.back(), 12);
+  EXPECT_EQ(seen.size(), size_t(8));
+  EXPECT_EQ(seen.back(), 8);
   EXPECT_FALSE(r.stopped);
   EXPECT_FALSE(a.rgb.is_identity());
   EXPECT_FALSE(a.points.is_identity());
-  // The schedule: warm-up over the first epoch (3 steps), then cosine.
-  EXPECT_NEAR(r.steps[0].lr, 2e-3 / 3, 1e-12);
+  // The schedule: warm-up over the first epoch (2 steps), then cosine over 6 steps.
+  EXPECT_NEAR(r.steps[0].lr, 2e-3 / 2, 1e-12);
   EXPECT_NEAR(r.steps[2].lr, 2e-3, 1e-12);
-  EXPECT_LT(r.steps[11].lr, 2e-4);
+  EXPECT_NEAR(r.steps[7].lr, 1e-3 * (1 + std::cos(M_PI * 5 / 6)), 1e-12);
   for (const auto &s : r.steps) {
     EXPECT_NEAR(s.total, (s.lc + s.gc) + cfg.loss.lambda * (s.la + s.ga), 1e-4 * std::abs(s.total));
   }
@@ -667,12 +667,12 @@ TEST_F(Training, StopFlagEndsCleanly) {
   lsfa::TrainResult r = lsfa::train_adaptors(
       *data_, a.rgb, a.points, cfg,
       [&](int64_t step, int64_t, double) {
-        if (step == 2) stop = true;
+        if (step == 3) stop = true;
       },
       &stop);
   EXPECT_TRUE(r.stopped);
-  EXPECT_EQ(r.steps.size(), size_t(2));
-  EXPECT_TRUE(r.epochs.empty());
+  EXPECT_EQ(r.steps.size(), size_t(3));
+  EXPECT_EQ(r.epochs.size(), size_t(1));  // only the completed first epoch
   EXPECT_FALSE(a.rgb.is_identity());
   EXPECT_FALSE(a.rgb.parameters()[0].requires_grad());
 }
@@ -685,7 +685,7 @@ TEST_F(Training, SingleModalityCompactnessOnly) {
   EXPECT_THROW(lsfa::train_adaptors(*data_, rgb, none, cfg), lsfa::Error);  // CLC needs both
   cfg.use_clc = false;
   lsfa::TrainResult r = lsfa::train_adaptors(*data_, rgb, none, cfg);
-  EXPECT_EQ(r.steps.size(), size_t(6));
+  EXPECT_EQ(r.steps.size(), size_t(4));
   EXPECT_FALSE(rgb.is_identity());
   EXPECT_FALSE(none.defined());
   for (const auto &s : r.steps) EXPECT_EQ(s.la + s.ga, 0.0);
