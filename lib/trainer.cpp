@@ -68,6 +68,11 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
   const bool use_pts = config.modalities != Modalities::kRgb;
   require(!use_rgb || rgb.defined(), "training: the RGB adaptor is not initialised");
   require(!use_pts || points.defined(), "training: the point adaptor is not initialised");
+  // Training runs on the CPU (k-means, queues and the cached features live there).
+  require(!use_rgb || rgb.parameters()[0].device().is_cpu(),
+          "training: the RGB adaptor must be on the CPU");
+  require(!use_pts || points.parameters()[0].device().is_cpu(),
+          "training: the point adaptor must be on the CPU");
   const int64_t grid = config.grid, n_m = grid * grid;
   const int64_t c1 = use_rgb ? rgb.config().dim : 0, c2 = use_pts ? points.config().dim : 0;
 
