@@ -21,7 +21,8 @@ struct PreprocessOptions {
   bool keep_largest_cluster = true;
   double cluster_eps = 0.006;   // neighbour distance (m)
   int cluster_min_points = 30;  // the largest cluster must have this many points to be used
-  int cluster_radius = 2;       // pixel window radius searched for neighbours (1 = 8-neighbourhood)
+  int cluster_radius = 1;       // pixel window radius searched for neighbours (1 = 8-neighbourhood)
+  int cluster_bridge = 8;       // wider window between edge pixels: spans holes up to 7 pixels
   bool mask_rgb = true;         // black out RGB pixels whose point was removed
   int size = 224;               // model input side
   bool normalize = true;        // ImageNet mean/std (else RGB in [0,1])

@@ -4,6 +4,9 @@
 Usage:
   bicubic IN.bin H W C OUT_W OUT_H OUT.bin   PIL Image.resize((OUT_W, OUT_H), BICUBIC) of raw uint8
   normalize IN.bin N OUT.bin                 float32 (x / 255 - mean) / std of N RGB pixels
+  dbscan XYZ.bin H W OUT.bin                 reference cluster step: sklearn DBSCAN(eps 0.006,
+                                             min 30) on the points with all coordinates non-zero,
+                                             uint8 mask of the points in the most frequent label
   nearest IN:OUT[,IN:OUT...]                 JSON {"IN:OUT": {numpy, torch, pil}}: numpy
                                              floor(dst*in/out), torch interpolate 'nearest' and
                                              PIL NEAREST source indices
@@ -36,6 +39,20 @@ def normalize(args):
     t.numpy().astype(np.float32).tofile(dst)
 
 
+def dbscan(args):
+    from sklearn.cluster import DBSCAN
+
+    src, h, w, dst = args
+    pts = np.fromfile(src, dtype=np.float32).reshape(int(h) * int(w), 3).astype(np.float64)
+    nonzero = np.nonzero(np.all(pts != 0, axis=1))[0]
+    labels = DBSCAN(eps=0.006, min_samples=30).fit(pts[nonzero]).labels_
+    ids, sizes = np.unique(labels, return_counts=True)
+    largest = ids[np.argmax(sizes)]
+    kept = np.zeros(len(pts), dtype=np.uint8)
+    kept[nonzero[labels == largest]] = 1
+    kept.tofile(dst)
+
+
 def nearest(args):
     import torch
 
@@ -54,4 +71,4 @@ def nearest(args):
 
 
 if __name__ == "__main__":
-    {"bicubic": bicubic, "normalize": normalize, "nearest": nearest}[sys.argv[1]](sys.argv[2:])
+    {"bicubic": bicubic, "normalize": normalize, "nearest": nearest, "dbscan": dbscan}[sys.argv[1]](sys.argv[2:])
