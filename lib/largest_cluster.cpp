@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lsfa/error.h"
 #include "lsfa/valid_point.h"
 
 namespace lsfa {
@@ -145,8 +146,11 @@ void bridge_gaps(const float *pts, std::vector<uint8_t> &flags, int h, int w, in
 
 ClusterResult keep_largest_cluster(cv::Mat &xyz, cv::Mat *rgb, double eps, int min_points,
                                    int radius, int bridge) {
-  CV_Assert(xyz.type() == CV_32FC3 && xyz.isContinuous());
-  if (rgb) CV_Assert(rgb->type() == CV_8UC3 && rgb->size() == xyz.size());
+  require(xyz.type() == CV_32FC3 && xyz.isContinuous(),
+          "largest cluster: the cloud must be a continuous float32 3-channel matrix");
+  if (rgb)
+    require(rgb->type() == CV_8UC3 && rgb->size() == xyz.size(),
+            "largest cluster: the RGB image must be 8-bit 3-channel and as large as the cloud");
   const int h = xyz.rows, w = xyz.cols;
   const float eps2 = static_cast<float>(eps * eps);
   const float *pts = xyz.ptr<float>();
