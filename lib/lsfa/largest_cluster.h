@@ -19,7 +19,8 @@ struct ClusterResult {
 // Keeps the largest cluster of the CV_32FC3 cloud and zeroes every other valid point; blacks out
 // the same rgb pixels when rgb is given. When the largest cluster has fewer than `min_points`
 // points nothing is removed (no cluster is trustworthy; the reference's DBSCAN then also keeps
-// the points). Ties go to the cluster whose first point comes first in row-major order.
+// the points). Ties go to the cluster whose first point comes first in row-major order. Throws
+// lsfa::Error for a cloud that is not continuous CV_32FC3 or an rgb of another size or type.
 ClusterResult keep_largest_cluster(cv::Mat &xyz, cv::Mat *rgb, double eps, int min_points,
                                    int radius, int bridge);
 
