@@ -2,6 +2,7 @@
 // border, then every point near that plane removed.
 #pragma once
 
+#include <cmath>
 #include <opencv2/core.hpp>
 #include <optional>
 

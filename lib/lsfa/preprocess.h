@@ -44,7 +44,8 @@ struct PreprocessOptions {
 };
 
 // Where the model input sits in the original frame, to map results back. The model grid of
-// side `size` covers the padded square; the frame sits at (pad_left, pad_top) inside it.
+// side `size` covers the padded square; the frame sits at (pad_left, pad_top) inside it. The
+// mapping functions need a filled-in geometry (size and padded sizes > 0), as preprocess() returns.
 struct FrameGeometry {
   int frame_width = 0, frame_height = 0;    // original sample size
   int pad_left = 0, pad_top = 0;            // offset of the frame inside the padded image
