@@ -7,10 +7,9 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "lsfa/error.h"
-#include "lsfa/image_io.h"
+#include "lsfa/mvtec_dataset.h"
 #include "lsfa/projection.h"
 #include "lsfa/safetensors.h"
-#include "lsfa/tiff_io.h"
 #include "model_options.h"
 
 namespace lsfa::cli {
@@ -22,11 +21,10 @@ struct FeaturesArgs {
 };
 
 int run_features(const FeaturesArgs &a) {
-  Sample sample;
-  sample.rgb = read_rgb_png(a.rgb);
-  sample.xyz = read_xyz_tiff(a.xyz);
-  require(sample.rgb.size() == sample.xyz.size(),
-          "RGB image " + a.rgb + " and cloud " + a.xyz + " differ in size");
+  DatasetEntry entry;
+  entry.rgb_path = a.rgb;
+  entry.xyz_path = a.xyz;
+  Sample sample = load_sample(entry);
   FeatureExtractor extractor(a.model.extractor_config());
   SampleFeatures f = extractor.extract(sample);
   at::NoGradGuard no_grad;
