@@ -4,15 +4,12 @@
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "fit_common.h"
-#include "lsfa/atomic_file.h"
 #include "lsfa/error.h"
 #include "lsfa/trainer.h"
-#include "progress.h"
 
 namespace lsfa::cli {
 namespace {
@@ -28,24 +25,6 @@ struct TrainArgs {
   std::string background = "skip";
   std::string loss_log;
 };
-
-std::string losses_csv(const TrainResult &r) {
-  std::ostringstream os;
-  os << "step,total,la,ga,lc,gc,lr\n";
-  for (size_t i = 0; i < r.steps.size(); ++i) {
-    const StepLosses &s = r.steps[i];
-    os << i << "," << s.total << "," << s.la << "," << s.ga << "," << s.lc << "," << s.gc << ","
-       << s.lr << "\n";
-  }
-  return os.str();
-}
-
-nlohmann::json epoch_json(const TrainResult &r) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const StepLosses &s : r.epochs)
-    a.push_back({{"total", s.total}, {"la", s.la}, {"ga", s.ga}, {"lc", s.lc}, {"gc", s.gc}});
-  return a;
-}
 
 int run_train(TrainArgs &a) {
   TrainConfig &t = a.train;
@@ -72,37 +51,10 @@ int run_train(TrainArgs &a) {
                              {"background", a.background}};
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
-  TrainResult result;
-  auto adapt = [&](const std::vector<SampleFeatures> &train, Adaptor *rgb, Adaptor *points) {
-    Progress progress("train", 1);
-    bool sized = false;
-    result = train_adaptors(
-        train, *rgb, *points, t,
-        [&](int64_t step, int64_t total, double loss) {
-          if (!sized) {
-            progress = Progress("train", static_cast<size_t>(total));
-            sized = true;
-          }
-          char buf[64];
-          std::snprintf(buf, sizeof buf, "loss %.4f", loss);
-          progress.update(static_cast<size_t>(step), buf);
-        },
-        &g_stop);
-    progress.finish();
-    if (result.stopped)
-      throw Error("training interrupted: no bundle written (" + a.fit.out + " untouched)");
-    if (!a.loss_log.empty()) write_file_atomic(a.loss_log, losses_csv(result));
-    training["steps"] = result.total_steps;
-    training["train_seconds"] = result.train_seconds;
-    training["epoch_losses"] = epoch_json(result);
-    if (!result.steps.empty()) {
-      std::cout << "training: " << result.total_steps << " steps in " << result.train_seconds
-                << " s, loss " << result.steps.front().total << " -> " << result.steps.back().total
-                << "\n";
-    }
-  };
-  // run_fit_like copies `training` before the adaptation step runs: pass it through the step.
-  return run_fit_like(a.fit, "lsfa", training, adapt, &training);
+  LearnOptions learn;
+  learn.adapt = true;
+  learn.train = t;
+  return run_learn(a.fit, learn, training, a.loss_log, &g_stop);
 }
 
 void register_train(CLI::App &app) {

@@ -1,14 +1,38 @@
 #include "fit_common.h"
 
 #include <chrono>
+#include <cmath>
 #include <iostream>
+#include <memory>
+#include <sstream>
 
+#include "lsfa/atomic_file.h"
 #include "lsfa/bundle.h"
 #include "lsfa/error.h"
-#include "lsfa/model_builder.h"
 #include "progress.h"
 
 namespace lsfa::cli {
+namespace {
+
+std::string losses_csv(const TrainResult &r) {
+  std::ostringstream os;
+  os << "step,total,la,ga,lc,gc,lr\n";
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    const StepLosses &s = r.steps[i];
+    os << i << "," << s.total << "," << s.la << "," << s.ga << "," << s.lc << "," << s.gc << ","
+       << s.lr << "\n";
+  }
+  return os.str();
+}
+
+nlohmann::json epoch_json(const TrainResult &r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const StepLosses &s : r.epochs)
+    a.push_back({{"total", s.total}, {"la", s.la}, {"ga", s.ga}, {"lc", s.lc}, {"gc", s.gc}});
+  return a;
+}
+
+}  // namespace
 
 void FitOptions::add_to(CLI::App *cmd) {
   cmd->add_option("--data", data, "Data set root (MVTec 3D-AD layout)")->required();
@@ -32,8 +56,8 @@ void FitOptions::add_to(CLI::App *cmd) {
       ->capture_default_str();
 }
 
-int run_fit_like(const FitOptions &o, const std::string &method, nlohmann::json training,
-                 const AdaptStep &adapt, const nlohmann::json *training_after_adapt) {
+int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
+              const std::string &loss_log, const std::atomic<bool> *stop) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<DatasetEntry> train_entries, held_entries;
   split_train_holdout(o.data, o.category, o.holdout_fraction, &train_entries, &held_entries);
@@ -43,46 +67,56 @@ int run_fit_like(const FitOptions &o, const std::string &method, nlohmann::json 
   std::vector<SampleFeatures> train = extract_entries(extractor, train_entries, "features train");
   std::vector<SampleFeatures> held = extract_entries(extractor, held_entries, "features held-out");
 
-  Adaptor rgb, points;
-  if (config.modalities != Modalities::kPoints)
-    rgb = Adaptor(default_adaptor_config(train.front().rgb_tokens.size(0)), o.model.seed + 101);
-  if (config.modalities != Modalities::kRgb)
-    points = Adaptor(default_adaptor_config(train.front().point_groups.size(1)), o.model.seed + 202);
-  adapt(train, &rgb, &points);
-  if (training_after_adapt) training = *training_after_adapt;
-
-  BuildOptions build;
-  build.coreset.ratio = o.coreset_ratio;
-  build.coreset.target_count = o.coreset_size;
-  build.bank_fp16 = o.fp16_banks;
-  build.rules.image = {o.image_quantile, o.image_margin};
-  build.rules.pixel = {o.pixel_quantile, 0.0};
-  build.method = method;
+  learn.build.coreset.ratio = o.coreset_ratio;
+  learn.build.coreset.target_count = o.coreset_size;
+  learn.build.bank_fp16 = o.fp16_banks;
+  learn.build.rules.image = {o.image_quantile, o.image_margin};
+  learn.build.rules.pixel = {o.pixel_quantile, 0.0};
+  learn.train.seed = o.model.seed;
   training["category"] = o.category;
   training["data"] = o.data;
   training["train_samples"] = train.size();
   training["held_out_samples"] = held.size();
   training["coreset_ratio"] = o.coreset_ratio;
-  build.training_json = training.dump();
+  learn.build.training_json = training.dump();
 
   std::unique_ptr<Progress> bar;
   std::string current;
-  ModelBundle bundle = build_bundle(
-      extractor.config(), extractor.identity(), train, held, rgb, points, build,
-      [&](const std::string &stage, size_t done, size_t total) {
+  LearnResult r = learn_bundle(
+      extractor.config(), extractor.identity(), train, held, learn,
+      [&](const std::string &stage, size_t done, size_t total, double loss) {
         if (stage != current) {
           if (bar) bar->finish();
           bar = std::make_unique<Progress>(stage, total);
           current = stage;
         }
-        bar->update(done);
-      });
+        char extra[48] = "";
+        if (!std::isnan(loss)) std::snprintf(extra, sizeof extra, "loss %.4f", loss);
+        bar->update(done, extra);
+      },
+      stop);
   if (bar) bar->finish();
-  save_bundle(o.out, bundle);
+  if (learn.adapt) {
+    training["steps"] = r.training.total_steps;
+    training["train_seconds"] = r.training.train_seconds;
+    training["epoch_losses"] = epoch_json(r.training);
+    r.bundle.training_json = training.dump();
+    if (!loss_log.empty()) write_file_atomic(loss_log, losses_csv(r.training));
+  }
+  save_bundle(o.out, r.bundle);
+
+  const ModelBundle &bundle = r.bundle;
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "wrote " << o.out << " (" << method << ", " << train.size() << " train + "
+  std::cout << "wrote " << o.out << " (" << bundle.method << ", " << train.size() << " train + "
             << held.size() << " held-out samples, " << secs << " s)\n";
+  if (learn.adapt && !r.training.epochs.empty()) {
+    std::cout << "  training: " << r.training.total_steps << " steps in "
+              << r.training.train_seconds << " s; epoch mean loss "
+              << r.training.epochs.front().total << " -> " << r.training.epochs.back().total
+              << " (L_LA " << r.training.epochs.front().la << " -> "
+              << r.training.epochs.back().la << ")\n";
+  }
   if (bundle.rgb)
     std::cout << "  rgb bank " << bundle.rgb->bank.size(0) << " x " << bundle.rgb->bank.size(1)
               << " (from " << bundle.rgb->bank_source_size << " patches)\n";

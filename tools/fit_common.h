@@ -1,14 +1,12 @@
-// The flow shared by `lsfa fit` and `lsfa train`: features of train and held-out samples, optional
-// adaptation, banks, calibration, bundle.
+// The flow shared by `lsfa fit` and `lsfa train`: features of bank and held-out samples, then
+// lsfa::learn_bundle (optional adaptation, banks, calibration) and the bundle file.
 #pragma once
 
-#include <functional>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
-#include "lsfa/adaptor.h"
-#include "lsfa/pipeline.h"
+#include "lsfa/learn_bundle.h"
 #include "model_options.h"
 
 namespace lsfa::cli {
@@ -25,14 +23,10 @@ struct FitOptions {
   void add_to(CLI::App *cmd);
 };
 
-// Adapts the adaptors in place given the cached training features (nothing for `lsfa fit`).
-using AdaptStep = std::function<void(const std::vector<SampleFeatures> &train, Adaptor *rgb,
-                                     Adaptor *points)>;
-
-// Runs the whole flow and writes the bundle; returns the exit code. `training` goes into the
-// bundle's metadata; when `training_after_adapt` is given it is read after the adaptation step
-// (which may add its results to it) instead.
-int run_fit_like(const FitOptions &options, const std::string &method, nlohmann::json training,
-                 const AdaptStep &adapt, const nlohmann::json *training_after_adapt = nullptr);
+// Runs the whole flow and writes the bundle atomically; returns the exit code. `training` goes
+// into the bundle's metadata (with the training results added when `learn.adapt`); `loss_log`,
+// when not empty, receives the per-step losses as CSV.
+int run_learn(const FitOptions &options, LearnOptions learn, nlohmann::json training,
+              const std::string &loss_log = {}, const std::atomic<bool> *stop = nullptr);
 
 }  // namespace lsfa::cli
