@@ -1,0 +1,420 @@
+// lsfascore: GstLsfaFeaturesMeta in, GstLsfaAnomalyMeta out (in place), plus element messages.
+// The element holds no algorithm: lsfa::Scorer does the scoring.
+#include "gstlsfascore.h"
+
+#include <gst/lsfa/lsfa.h>
+#include <gst/video/video.h>
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "lsfa/error.h"
+#include "lsfa/pipeline.h"
+#include "lsfa_frames.h"
+#include "lsfa_hysteresis.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_lsfa_score_debug);
+#define GST_CAT_DEFAULT gst_lsfa_score_debug
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_THRESHOLD,
+  PROP_MESSAGE,
+  PROP_ATTACH_MAP,
+  PROP_ATTACH_FRAME,
+  PROP_MIN_ANOMALOUS_FRAMES,
+  PROP_MIN_NORMAL_FRAMES,
+};
+
+#define DEFAULT_THRESHOLD -1.0f
+#define DEFAULT_MESSAGE TRUE
+#define DEFAULT_ATTACH_MAP FALSE
+#define DEFAULT_ATTACH_FRAME FALSE
+#define DEFAULT_MIN_ANOMALOUS_FRAMES 1
+#define DEFAULT_MIN_NORMAL_FRAMES 1
+
+namespace {
+
+struct Impl {
+  // Properties (object lock).
+  std::string model;
+  gfloat threshold = DEFAULT_THRESHOLD;
+  bool message = DEFAULT_MESSAGE, attach_map = DEFAULT_ATTACH_MAP,
+       attach_frame = DEFAULT_ATTACH_FRAME;
+  guint min_anomalous = DEFAULT_MIN_ANOMALOUS_FRAMES, min_normal = DEFAULT_MIN_NORMAL_FRAMES;
+
+  // Streaming state.
+  std::unique_ptr<lsfa::Scorer> scorer;
+  std::string checked_identity;  // extractor identity already found to match the bundle
+  lsfa_gst::Hysteresis hysteresis;
+  GstClockTime state_start = GST_CLOCK_TIME_NONE;
+};
+
+}  // namespace
+
+struct _GstLsfaScore {
+  GstBaseTransform parent;
+  Impl *impl;
+};
+
+G_DEFINE_TYPE(GstLsfaScore, gst_lsfa_score, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE(lsfascore, "lsfascore", GST_RANK_NONE, GST_TYPE_LSFA_SCORE);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_LSFA_RGB_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_LSFA_RGB_CAPS));
+
+static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL: {
+      const gchar *s = g_value_get_string(value);
+      p->model = s ? s : "";
+      break;
+    }
+    case PROP_THRESHOLD:
+      p->threshold = g_value_get_float(value);
+      break;
+    case PROP_MESSAGE:
+      p->message = g_value_get_boolean(value);
+      break;
+    case PROP_ATTACH_MAP:
+      p->attach_map = g_value_get_boolean(value);
+      break;
+    case PROP_ATTACH_FRAME:
+      p->attach_frame = g_value_get_boolean(value);
+      break;
+    case PROP_MIN_ANOMALOUS_FRAMES:
+      p->min_anomalous = g_value_get_uint(value);
+      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+      break;
+    case PROP_MIN_NORMAL_FRAMES:
+      p->min_normal = g_value_get_uint(value);
+      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *value,
+                                        GParamSpec *pspec) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, p->model.empty() ? nullptr : p->model.c_str());
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float(value, p->threshold);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_boolean(value, p->message);
+      break;
+    case PROP_ATTACH_MAP:
+      g_value_set_boolean(value, p->attach_map);
+      break;
+    case PROP_ATTACH_FRAME:
+      g_value_set_boolean(value, p->attach_frame);
+      break;
+    case PROP_MIN_ANOMALOUS_FRAMES:
+      g_value_set_uint(value, p->min_anomalous);
+      break;
+    case PROP_MIN_NORMAL_FRAMES:
+      g_value_set_uint(value, p->min_normal);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  std::string model = p->model;
+  p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+  GST_OBJECT_UNLOCK(self);
+  p->checked_identity.clear();
+  p->state_start = GST_CLOCK_TIME_NONE;
+  if (model.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model bundle"),
+                      ("set the model property to a bundle written by `lsfa fit` or `lsfa train`"));
+    return FALSE;
+  }
+  try {
+    p->scorer = std::make_unique<lsfa::Scorer>(model);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                      ("Cannot load the model bundle '%s'", model.c_str()), ("%s", e.what()));
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "loaded %s (threshold %g, map range %g..%g)", model.c_str(),
+                  p->scorer->image_threshold(), p->scorer->map_low(), p->scorer->map_high());
+  return TRUE;
+}
+
+static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  self->impl->scorer.reset();
+  return TRUE;
+}
+
+// Timestamps of a buffer in the sink segment, as message fields.
+static void set_times(GstStructure *s, const GstSegment *segment, GstBuffer *buffer) {
+  GstClockTime pts = GST_BUFFER_PTS(buffer);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE, running_time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && segment->format == GST_FORMAT_TIME) {
+    stream_time = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts);
+    running_time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
+  }
+  gst_structure_set(s, "timestamp", G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64, stream_time,
+                    "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64,
+                    GST_BUFFER_DURATION(buffer), nullptr);
+}
+
+static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer) {
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  GstStructure *s = gst_structure_new("lsfa-anomaly-state", "state", G_TYPE_STRING, state, nullptr);
+  if (buffer != nullptr) {
+    set_times(s, &trans->segment, buffer);
+  } else {
+    gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "stream-time",
+                      G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "running-time", G_TYPE_UINT64,
+                      GST_CLOCK_TIME_NONE, "duration", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, nullptr);
+  }
+  gst_structure_set(s, "start-timestamp", G_TYPE_UINT64, self->impl->state_start, nullptr);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const float threshold_override = p->threshold;
+  const bool post_message = p->message, attach_map = p->attach_map, attach_frame = p->attach_frame;
+  GST_OBJECT_UNLOCK(self);
+
+  GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
+  if (fmeta == nullptr) {
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT, ("Frame without LSFA features"),
+        ("no GstLsfaFeaturesMeta on %" GST_PTR_FORMAT ": put lsfafeatures upstream", buffer));
+    return GST_FLOW_ERROR;
+  }
+  const lsfa::SampleFeatures *features = lsfa_gst::features_of(fmeta);
+  if (features == nullptr) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Frame with foreign LSFA features"),
+                      ("the GstLsfaFeaturesMeta was not made by lsfafeatures"));
+    return GST_FLOW_ERROR;
+  }
+  const std::string identity = fmeta->extractor_identity ? fmeta->extractor_identity : "";
+  if (identity != p->checked_identity) {
+    if (identity != p->scorer->extractor_identity()) {
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT, ("The features do not match the model bundle"),
+          ("bundle was built with '%s', the features come from '%s' (set lsfafeatures model= to "
+           "the same bundle and the same checkpoints)",
+           p->scorer->extractor_identity().c_str(), identity.c_str()));
+      return GST_FLOW_ERROR;
+    }
+    p->checked_identity = identity;
+  }
+
+  lsfa::AnomalyResult r;
+  try {
+    r = p->scorer->score(*features);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+  const float threshold = threshold_override >= 0 ? threshold_override : r.threshold;
+  const bool anomalous = r.score > threshold;
+
+  GstBuffer *map = nullptr;
+  guint map_w = 0, map_h = 0;
+  if (r.map.defined() && r.map.dim() == 2) {
+    at::Tensor m = r.map.to(at::kFloat).contiguous();
+    map_h = static_cast<guint>(m.size(0));
+    map_w = static_cast<guint>(m.size(1));
+    map = gst_buffer_new_memdup(m.data_ptr<float>(), m.numel() * sizeof(float));
+  }
+
+  GstLsfaAnomalyMeta *ameta = gst_buffer_add_lsfa_anomaly_meta(buffer);
+  ameta->score = r.score;
+  ameta->score_rgb = r.score_rgb;
+  ameta->score_3d = r.score_3d;
+  ameta->threshold = threshold;
+  ameta->is_anomalous = anomalous;
+  if (map) gst_lsfa_anomaly_meta_set_map(ameta, map, map_w, map_h);
+  ameta->pixel_threshold = r.pixel_threshold;
+  ameta->map_low = p->scorer->map_low();
+  ameta->map_high = p->scorer->map_high();
+  // The features meta geometry is up to date even if a scaler sits between the two elements.
+  ameta->frame_width = fmeta->frame_width;
+  ameta->frame_height = fmeta->frame_height;
+  ameta->map_rect = fmeta->model_rect;
+
+  if (post_message) {
+    GstStructure *s = gst_structure_new_empty("lsfa-anomaly");
+    set_times(s, &trans->segment, buffer);
+    gst_structure_set(s, "score", G_TYPE_FLOAT, r.score, "score-rgb", G_TYPE_FLOAT, r.score_rgb,
+                      "score-3d", G_TYPE_FLOAT, r.score_3d, "threshold", G_TYPE_FLOAT, threshold,
+                      "is-anomalous", G_TYPE_BOOLEAN, anomalous, nullptr);
+    if (attach_map && map) {
+      GstCaps *caps = gst_caps_new_simple(
+          "application/x-lsfa-anomaly-map", "format", G_TYPE_STRING, "F32LE", "width", G_TYPE_INT,
+          map_w, "height", G_TYPE_INT, map_h, "low", G_TYPE_FLOAT, ameta->map_low, "high",
+          G_TYPE_FLOAT, ameta->map_high, "pixel-threshold", G_TYPE_FLOAT, r.pixel_threshold,
+          "rect-x", G_TYPE_DOUBLE, ameta->map_rect.x, "rect-y", G_TYPE_DOUBLE, ameta->map_rect.y,
+          "rect-width", G_TYPE_DOUBLE, ameta->map_rect.width, "rect-height", G_TYPE_DOUBLE,
+          ameta->map_rect.height, nullptr);
+      GstSample *sample = gst_sample_new(map, caps, nullptr, nullptr);
+      gst_structure_set(s, "map", GST_TYPE_SAMPLE, sample, nullptr);
+      gst_sample_unref(sample);
+      gst_caps_unref(caps);
+    }
+    if (attach_frame) {
+      GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans));
+      GstSample *sample = gst_sample_new(buffer, caps, &trans->segment, nullptr);
+      gst_structure_set(s, "frame", GST_TYPE_SAMPLE, sample, nullptr);
+      gst_sample_unref(sample);
+      if (caps) gst_caps_unref(caps);
+    }
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  }
+  if (map) gst_buffer_unref(map);
+
+  switch (p->hysteresis.update(anomalous)) {
+    case lsfa_gst::Hysteresis::Change::kStart:
+      p->state_start = GST_BUFFER_PTS(buffer);
+      post_state(self, "start", buffer);
+      break;
+    case lsfa_gst::Hysteresis::Change::kStop:
+      post_state(self, "stop", buffer);
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    case lsfa_gst::Hysteresis::Change::kNone:
+      break;
+  }
+  GST_LOG_OBJECT(self, "score %g threshold %g -> %s", r.score, threshold,
+                 anomalous ? "anomalous" : "normal");
+  return GST_FLOW_OK;
+}
+
+static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+      // Close an open alarm so recorders finish the segment.
+      if (p->hysteresis.active()) post_state(self, "stop", nullptr);
+      p->hysteresis.reset();
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      p->hysteresis.reset();
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->sink_event(trans, event);
+}
+
+static void gst_lsfa_score_finalize(GObject *object) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  delete self->impl;
+  self->impl = nullptr;
+  G_OBJECT_CLASS(gst_lsfa_score_parent_class)->finalize(object);
+}
+
+static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  gobject_class->set_property = gst_lsfa_score_set_property;
+  gobject_class->get_property = gst_lsfa_score_get_property;
+  gobject_class->finalize = gst_lsfa_score_finalize;
+
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Model bundle",
+                          "Model bundle (.safetensors) written by `lsfa fit` or `lsfa train`",
+                          nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_float("threshold", "Threshold",
+                         "Image score threshold of the verdict (< 0 = the bundle's calibrated "
+                         "threshold)",
+                         -1.0f, G_MAXFLOAT, DEFAULT_THRESHOLD, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MESSAGE,
+      g_param_spec_boolean("message", "Message", "Post an lsfa-anomaly element message per frame",
+                           DEFAULT_MESSAGE, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACH_MAP,
+      g_param_spec_boolean("attach-map", "Attach map",
+                           "Add the anomaly map as a GstSample field \"map\" to lsfa-anomaly "
+                           "messages",
+                           DEFAULT_ATTACH_MAP, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACH_FRAME,
+      g_param_spec_boolean("attach-frame", "Attach frame",
+                           "Add the frame as a GstSample field \"frame\" to lsfa-anomaly messages",
+                           DEFAULT_ATTACH_FRAME, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_ANOMALOUS_FRAMES,
+      g_param_spec_uint("min-anomalous-frames", "Min anomalous frames",
+                        "Consecutive anomalous frames that start an alarm (lsfa-anomaly-state "
+                        "state=start)",
+                        1, G_MAXUINT, DEFAULT_MIN_ANOMALOUS_FRAMES, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_NORMAL_FRAMES,
+      g_param_spec_uint("min-normal-frames", "Min normal frames",
+                        "Consecutive normal frames that end an alarm (lsfa-anomaly-state "
+                        "state=stop)",
+                        1, G_MAXUINT, DEFAULT_MIN_NORMAL_FRAMES, ready));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "LSFA anomaly scorer", "Filter/Analyzer/Video",
+      "Scores LSFA features against a model bundle, attaches the anomaly result and posts "
+      "lsfa-anomaly messages",
+      "gst-lsfa developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_score_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_score_stop);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_lsfa_score_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_score_sink_event);
+  trans_class->passthrough_on_same_caps = FALSE;
+  trans_class->transform_ip_on_passthrough = FALSE;
+
+  GST_DEBUG_CATEGORY_INIT(gst_lsfa_score_debug, "lsfascore", 0, "LSFA anomaly scorer");
+}
+
+static void gst_lsfa_score_init(GstLsfaScore *self) {
+  self->impl = new Impl();
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}
