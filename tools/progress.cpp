@@ -1,0 +1,69 @@
+#include "progress.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace lsfa::cli {
+namespace {
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "--:--";
+  long t = std::lround(s);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%02ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+Progress::Progress(std::string label, size_t total, std::FILE *out)
+    : label_(std::move(label)),
+      total_(total),
+      out_(out),
+      tty_(::isatty(::fileno(out)) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_print_(start_) {}
+
+double Progress::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::update(size_t done, const std::string &extra) {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = elapsed_seconds();
+  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total_ - std::min(done, total_)) / rate : -1;
+  const double frac = total_ ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  if (tty_) {
+    const int width = 30;
+    const int filled = static_cast<int>(std::round(frac * width));
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(out_, "\r%s [%s] %zu/%zu %.2f/s ETA %s %s\x1b[K", label_.c_str(), bar.c_str(),
+                 done, total_, rate, format_duration(eta).c_str(), extra.c_str());
+    std::fflush(out_);
+    return;
+  }
+  const int decile = static_cast<int>(frac * 10);
+  const bool time_due = std::chrono::duration<double>(now - last_print_).count() >= 10.0;
+  if (decile == last_decile_ && !time_due && done != total_) return;
+  last_decile_ = decile;
+  last_print_ = now;
+  std::fprintf(out_, "%s: %zu/%zu (%.0f%%), %.2f/s, ETA %s %s\n", label_.c_str(), done, total_,
+               frac * 100, rate, format_duration(eta).c_str(), extra.c_str());
+  std::fflush(out_);
+}
+
+void Progress::finish(const std::string &extra) {
+  if (tty_) std::fprintf(out_, "\n");
+  std::fprintf(out_, "%s: done in %s %s\n", label_.c_str(), format_duration(elapsed_seconds()).c_str(),
+               extra.c_str());
+  std::fflush(out_);
+}
+
+}  // namespace lsfa::cli
