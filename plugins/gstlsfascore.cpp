@@ -248,7 +248,7 @@ static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuf
   GstBuffer *map = nullptr;
   guint map_w = 0, map_h = 0;
   if (r.map.defined() && r.map.dim() == 2) {
-    at::Tensor m = r.map.to(at::kFloat).contiguous();
+    at::Tensor m = r.map.to(at::Device(at::kCPU)).to(at::kFloat).contiguous();
     map_h = static_cast<guint>(m.size(0));
     map_w = static_cast<guint>(m.size(1));
     map = gst_buffer_new_memdup(m.data_ptr<float>(), m.numel() * sizeof(float));

@@ -174,6 +174,13 @@ static bool ensure_caps(GstLsfaSrc *self, int width, int height) {
   return ok;
 }
 
+// The caps follow the data (size of each sample), so they are set in create(), not negotiated up
+// front from the template (which would fixate to a 1 x 1 frame).
+static gboolean gst_lsfa_src_negotiate(GstBaseSrc *src) {
+  (void)src;
+  return TRUE;
+}
+
 static GstFlowReturn gst_lsfa_src_create(GstPushSrc *src, GstBuffer **out) {
   GstLsfaSrc *self = GST_LSFA_SRC(src);
   Impl *p = self->impl;
@@ -289,6 +296,7 @@ static void gst_lsfa_src_class_init(GstLsfaSrcClass *klass) {
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_src_stop);
+  basesrc_class->negotiate = GST_DEBUG_FUNCPTR(gst_lsfa_src_negotiate);
   pushsrc_class->create = GST_DEBUG_FUNCPTR(gst_lsfa_src_create);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_src_debug, "lsfasrc", 0, "LSFA data-set source");

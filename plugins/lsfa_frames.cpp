@@ -122,7 +122,7 @@ GstLsfaFeaturesMeta *attach_features(GstBuffer *buffer, lsfa::SampleFeatures &&f
     meta->point_channels = static_cast<guint>(owned->point_groups.size(1));
   }
   if (owned->valid.defined() && owned->valid.dim() == 2) {
-    at::Tensor v = owned->valid.to(at::kByte).contiguous();
+    at::Tensor v = owned->valid.to(at::Device(at::kCPU)).to(at::kByte).contiguous();
     meta->model_size = static_cast<guint>(v.size(0));
     GstBuffer *valid = gst_buffer_new_memdup(v.data_ptr<uint8_t>(), v.numel());
     gst_lsfa_features_meta_set_valid(meta, valid);
