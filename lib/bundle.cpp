@@ -16,13 +16,6 @@ using nlohmann::json;
 
 constexpr const char *kFormatName = "lsfa-bundle";
 
-json norm_to_json(const ModalityNorm &n) {
-  return {{"image_mean", n.image_mean},
-          {"image_std", n.image_std},
-          {"pixel_mean", n.pixel_mean},
-          {"pixel_std", n.pixel_std}};
-}
-
 json adaptor_to_json(const AdaptorConfig &c) {
   return {{"dim", c.dim}, {"heads", c.heads}, {"mlp_ratio", c.mlp_ratio}, {"ln_eps", c.ln_eps}};
 }
@@ -43,16 +36,6 @@ double finite_field(const json &j, const std::string &key, const std::string &wh
   double v = field<double>(j, key, where);
   require(std::isfinite(v), "field '" + key + "' in " + where + " is not finite");
   return v;
-}
-
-ModalityNorm norm_from_json(const json &j, const std::string &where) {
-  ModalityNorm n;
-  n.image_mean = finite_field(j, "image_mean", where);
-  n.image_std = finite_field(j, "image_std", where);
-  n.pixel_mean = finite_field(j, "pixel_mean", where);
-  n.pixel_std = finite_field(j, "pixel_std", where);
-  require(n.image_std > 0 && n.pixel_std > 0, "non-positive standard deviation in " + where);
-  return n;
 }
 
 AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
@@ -83,8 +66,7 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
                        {"modalities", modalities_to_string(b.extractor.modalities)},
                        {"preprocess", b.extractor.preprocess.to_string()},
                        {"identity", b.extractor_identity}};
-  meta["image_threshold"] = b.image_threshold;
-  meta["pixel_threshold"] = b.pixel_threshold;
+  meta["calibration"] = to_json(b.calibration);
   meta["map_low"] = b.map_low;
   meta["map_high"] = b.map_high;
   meta["bank_dtype"] = b.bank_fp16 ? "float16" : "float32";
@@ -98,8 +80,7 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
     require(m->bank.defined() && m->bank.dim() == 2 && m->bank.size(0) > 0,
             "bundle " + path + ": empty " + key + " memory bank");
     require(m->adaptor.defined(), "bundle " + path + ": " + key + " adaptor not initialised");
-    meta["modalities"][key] = {{"norm", norm_to_json(m->norm)},
-                               {"adaptor", adaptor_to_json(m->adaptor.config())},
+    meta["modalities"][key] = {{"adaptor", adaptor_to_json(m->adaptor.config())},
                                {"adaptor_identity", m->adaptor.is_identity()},
                                {"bank_size", m->bank.size(0)},
                                {"bank_source_size", m->bank_source_size}};
@@ -157,8 +138,14 @@ ModelBundle load_bundle(const std::string &path) {
     throw Error(exwhere + ": " + e.what());
   }
   b.extractor_identity = field<std::string>(ex, "identity", exwhere);
-  b.image_threshold = finite_field(meta, "image_threshold", where);
-  b.pixel_threshold = finite_field(meta, "pixel_threshold", where);
+  try {
+    b.calibration = scoring_calibration_from_json(field<json>(meta, "calibration", where));
+  } catch (const Error &e) {
+    throw Error(where + " (calibration): " + e.what());
+  }
+  require(b.calibration.mode == b.extractor.modalities,
+          where + ": calibration mode " + to_string(b.calibration.mode) +
+              " does not match the modalities " + modalities_to_string(b.extractor.modalities));
   b.map_low = finite_field(meta, "map_low", where);
   b.map_high = finite_field(meta, "map_high", where);
   require(b.map_high > b.map_low, where + ": map_high must exceed map_low");
@@ -176,7 +163,6 @@ ModelBundle load_bundle(const std::string &path) {
     require(mods.contains(key), where + ": modality '" + key + "' is missing");
     const json &mj = mods[key];
     ModalityModel m;
-    m.norm = norm_from_json(field<json>(mj, "norm", mwhere), mwhere);
     AdaptorConfig ac = adaptor_from_json(field<json>(mj, "adaptor", mwhere), mwhere);
     try {
       m.adaptor = Adaptor::load(file.tensors, "adaptor." + key + ".", ac);
@@ -212,21 +198,22 @@ std::string describe_bundle(const ModelBundle &b) {
      << "random-init seed   " << b.extractor.seed << "\n"
      << "backbones          " << b.extractor_identity << "\n"
      << "preprocessing      " << b.extractor.preprocess.to_string() << "\n"
-     << "image threshold    " << b.image_threshold << "\n"
-     << "pixel threshold    " << b.pixel_threshold << "\n"
+     << "image threshold    " << b.calibration.image_threshold << "\n"
+     << "pixel threshold    " << b.calibration.pixel_threshold << "\n"
      << "heatmap range      [" << b.map_low << ", " << b.map_high << "]\n"
      << "bank dtype         " << (b.bank_fp16 ? "float16" : "float32") << "\n";
   for (bool rgb : {true, false}) {
     const auto &m = rgb ? b.rgb : b.points;
     if (!m) continue;
+    const ModalityStats &stats = rgb ? b.calibration.rgb : b.calibration.points;
     os << modality_key(rgb) << ":\n"
        << "  bank             " << m->bank.size(0) << " x " << m->bank.size(1) << " (from "
        << m->bank_source_size << " patches)\n"
        << "  adaptor          " << (m->adaptor.is_identity() ? "identity (not adapted)" : "trained")
        << ", heads " << m->adaptor.config().heads << ", mlp ratio " << m->adaptor.config().mlp_ratio
        << "\n"
-       << "  image norm       mean " << m->norm.image_mean << ", std " << m->norm.image_std << "\n"
-       << "  pixel norm       mean " << m->norm.pixel_mean << ", std " << m->norm.pixel_std << "\n";
+       << "  image norm       mean " << stats.image.mean << ", std " << stats.image.std << "\n"
+       << "  pixel norm       mean " << stats.pixel.mean << ", std " << stats.pixel.std << "\n";
   }
   os << "training           " << b.training_json << "\n";
   return os.str();

@@ -74,7 +74,7 @@ class Describer {
       case K::Opaque: {
         if (v.kind == K::Opaque) put("<opaque " + v.text + ">");
         const bool list = v.kind == K::List;
-        if (v.kind == K::Opaque && v.items.empty() && !v.state) break;
+        if (v.kind == K::Opaque && v.items.empty() && !v.state && v.entries.empty()) break;
         put(list ? "[" : "(");
         if (depth >= max_depth_) {
           put("...");
@@ -85,6 +85,16 @@ class Describer {
           }
         }
         put(list ? "]" : ")");
+        if (v.kind == K::Opaque && !v.entries.empty() && depth < max_depth_) {
+          put(" items={");
+          for (size_t i = 0; i < v.entries.size() && !full(); ++i) {
+            if (i) put(", ");
+            child(v.entries[i].first, depth, indent);
+            put(": ");
+            child(v.entries[i].second, depth, indent);
+          }
+          put("}");
+        }
         if (v.kind == K::Opaque && v.state && depth < max_depth_) {
           put(" state=");
           child(v.state, depth, indent);

@@ -1,8 +1,9 @@
 #include "lsfa/projection.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
-#include <array>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -11,9 +12,6 @@
 namespace lsfa {
 namespace {
 
-// Pixels whose squared distances to all centres are computed at once (bounded memory:
-// kKnnChunk x G doubles, 32 MiB for G = 1024).
-constexpr int64_t kKnnChunk = 4096;
 constexpr double kInverseDistanceEps = 1e-8;
 
 std::string shape_of(const at::Tensor &t) {
@@ -50,31 +48,48 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
   require(centers.size(0) >= 3,
           "projection: needs at least 3 group centres, got " + std::to_string(centers.size(0)));
   const int64_t side = xyz.size(0);
-  at::Tensor flat = xyz.detach().to(at::kCPU, at::kDouble).reshape({side * side, 3});
+  at::Tensor flat = xyz.detach().to(at::kCPU, at::kDouble).reshape({side * side, 3}).contiguous();
   at::Tensor c = centers.detach().to(at::kCPU, at::kDouble).contiguous();
   ProjectionNeighbours out;
   out.side = side;
-  out.pixels = flat.ne(0).any(1).nonzero().reshape({-1});
-  const int64_t n = out.pixels.size(0);
+  out.pixels = flat.ne(0).any(1).nonzero().reshape({-1}).contiguous();
+  const int64_t n = out.pixels.size(0), g = c.size(0);
   out.centres = at::empty({n, 3}, at::kLong);
   out.weights = at::empty({n, 3}, at::kDouble);
-  if (n == 0) return out;
-  at::Tensor points = flat.index_select(0, out.pixels);
-  at::Tensor c_sq = c.pow(2).sum(1);
-  for (int64_t s = 0; s < n; s += kKnnChunk) {
-    const int64_t len = std::min(kKnnChunk, n - s);
-    at::Tensor p = points.narrow(0, s, len);
-    // In double the |p|^2 - 2pc + |c|^2 form keeps the ranking exact enough at millimetre scales.
-    at::Tensor d2 = at::addmm(c_sq.unsqueeze(0), p, c.t(), 1.0, -2.0).add_(p.pow(2).sum(1, true));
-    at::Tensor idx = std::get<1>(d2.topk(3, 1, /*largest=*/false, /*sorted=*/true));
-    // Exact squared distances of the three chosen centres, from coordinate differences.
-    at::Tensor diff = p.unsqueeze(1) - c.index_select(0, idx.reshape({-1})).reshape({len, 3, 3});
-    at::Tensor exact = diff.pow(2).sum(2);
-    at::Tensor w = (exact + kInverseDistanceEps).reciprocal();
-    w = w / w.sum(1, true);
-    out.centres.narrow(0, s, len).copy_(idx);
-    out.weights.narrow(0, s, len).copy_(w);
-  }
+  const double *pts = flat.data_ptr<double>();
+  const double *cp = c.data_ptr<double>();
+  const int64_t *pix = out.pixels.data_ptr<int64_t>();
+  int64_t *idx = out.centres.data_ptr<int64_t>();
+  double *wts = out.weights.data_ptr<double>();
+  // Brute force with exact squared distances from coordinate differences (no |p|^2 - 2pc + |c|^2
+  // cancellation at millimetre scales); the 3 best kept by insertion, lower centre index first on
+  // ties. No temporaries, so memory stays O(N).
+  at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const double *p = pts + 3 * pix[k];
+      double best_d[3] = {INFINITY, INFINITY, INFINITY};
+      int64_t best_i[3] = {0, 0, 0};
+      for (int64_t j = 0; j < g; ++j) {
+        const double dx = p[0] - cp[3 * j], dy = p[1] - cp[3 * j + 1], dz = p[2] - cp[3 * j + 2];
+        const double d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 >= best_d[2]) continue;
+        int t = 2;
+        while (t > 0 && d2 < best_d[t - 1]) {
+          best_d[t] = best_d[t - 1];
+          best_i[t] = best_i[t - 1];
+          --t;
+        }
+        best_d[t] = d2;
+        best_i[t] = j;
+      }
+      double w[3], total = 0.0;
+      for (int t = 0; t < 3; ++t) total += (w[t] = 1.0 / (best_d[t] + kInverseDistanceEps));
+      for (int t = 0; t < 3; ++t) {
+        idx[3 * k + t] = best_i[t];
+        wts[3 * k + t] = w[t] / total;
+      }
+    }
+  });
   return out;
 }
 

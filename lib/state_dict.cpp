@@ -50,7 +50,7 @@ std::string why_not_state_dict(const ValuePtr &v) {
     if (!k || k->kind != K::String)
       return std::string("a dict with a ") + (k ? kind_name(k->kind) : "null") + " key";
     if (!val || val->kind != K::Tensor)
-      return "a dict whose key \"" + k->text + "\" holds a " +
+      return "a dict whose key \"" + k->text + "\" holds a value of type " +
              (val ? kind_name(val->kind) : "null") + ", not a tensor";
   }
   return "";

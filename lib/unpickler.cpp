@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "lsfa/error.h"
@@ -38,14 +39,13 @@ class Unpickler {
       : b_(bytes), loader_(loader), what_(what), limits_(limits) {}
 
   ~Unpickler() {
-    // On failure the half-built objects may reference each other in cycles: break them so that
-    // the shared pointers free everything.
-    if (!finished_) {
-      for (auto &c : containers_) {
-        c->items.clear();
-        c->entries.clear();
-        c->state.reset();
-      }
+    // Objects outside the result (all of them after a failure) may reference each other in
+    // cycles: empty them so that the shared pointers free everything.
+    for (auto &c : containers_) {
+      if (reachable_.count(c.get())) continue;
+      c->items.clear();
+      c->entries.clear();
+      c->state.reset();
     }
   }
 
@@ -59,7 +59,6 @@ class Unpickler {
     }
     ValuePtr result = pop();
     cut_cycles_and_check_depth(result);
-    finished_ = true;
     return result;
   }
 
@@ -137,6 +136,12 @@ class Unpickler {
   }
 
   // ---- building values ----
+  ValuePtr global(const std::string &module, const std::string &name) {
+    ValuePtr g = PickleValue::make(K::Global);
+    // Protocol 2 writes Python 3 builtins under their Python 2 module name.
+    g->text = (module == "__builtin__" ? std::string("builtins") : module) + "." + name;
+    return g;
+  }
   ValuePtr container(K kind) {
     ValuePtr v = PickleValue::make(kind);
     containers_.push_back(v);
@@ -306,8 +311,7 @@ class Unpickler {
         is_tensor_rebuild(args[0]) &&
         (is_global(args[1], "torch.Tensor") || is_global(args[1], "torch.nn.parameter.Parameter")))
       return call(args[0], args[2]);
-    if (name == "collections.OrderedDict" || name == "builtins.dict" ||
-        name == "__builtin__.dict") {
+    if (name == "collections.OrderedDict" || name == "builtins.dict") {
       ValuePtr d = container(K::Dict);
       if (args.empty()) return d;
       const ValuePtr &pairs = args[0];
@@ -560,9 +564,7 @@ class Unpickler {
       case 'c': {  // GLOBAL "module\nname\n"
         std::string module = read_line();
         std::string name = read_line();
-        ValuePtr g = PickleValue::make(K::Global);
-        g->text = module + "." + name;
-        push(g);
+        push(global(module, name));
         break;
       }
       case 0x93: {  // STACK_GLOBAL
@@ -570,9 +572,7 @@ class Unpickler {
         ValuePtr module = pop();
         if (!name || !module || name->kind != K::String || module->kind != K::String)
           fail("STACK_GLOBAL needs two strings");
-        ValuePtr g = PickleValue::make(K::Global);
-        g->text = module->text + "." + name->text;
-        push(g);
+        push(global(module->text, name->text));
         break;
       }
       case 'R': {  // REDUCE
@@ -677,6 +677,7 @@ class Unpickler {
                                  std::to_string(limits_.max_nesting) + " levels");
         height[f.node] = h;
         color[f.node] = kDone;
+        reachable_.insert(f.node);
         path.pop_back();
         continue;
       }
@@ -706,7 +707,7 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, ValuePtr> memo_;
   std::vector<ValuePtr> containers_;
-  bool finished_ = false;
+  std::unordered_set<const PickleValue *> reachable_;  // the result, once it is complete
 };
 
 }  // namespace

@@ -12,22 +12,15 @@
 
 #include "lsfa/adaptor.h"
 #include "lsfa/pipeline.h"
+#include "lsfa/scoring.h"
 
 namespace lsfa {
 
 constexpr int kBundleFormatVersion = 1;
 
-// Statistics of one modality's scores on held-out normal samples; scores are normalised as
-// (s - mean) / std before fusion.
-struct ModalityNorm {
-  double image_mean = 0, image_std = 1;
-  double pixel_mean = 0, pixel_std = 1;
-};
-
 struct ModalityModel {
   Adaptor adaptor;    // identity when not trained
   at::Tensor bank;    // [M,D] float32 patch features on the shared grid (after the adaptor)
-  ModalityNorm norm;
   int64_t bank_source_size = 0;  // patches before coreset subsampling
 };
 
@@ -37,8 +30,7 @@ struct ModelBundle {
   std::string extractor_identity;  // FeatureExtractor::identity() at training time
   std::optional<ModalityModel> rgb;
   std::optional<ModalityModel> points;
-  double image_threshold = 0;  // on the fused normalised image score
-  double pixel_threshold = 0;  // on the fused normalised map
+  ScoringCalibration calibration;  // per-modality statistics, fusion mode, thresholds
   double map_low = 0;          // heatmap colour range (normalised map units)
   double map_high = 1;
   std::string method;          // "no-adaptation" (lsfa fit) or "lsfa" (lsfa train)

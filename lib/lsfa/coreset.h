@@ -12,7 +12,7 @@ namespace lsfa {
 struct CoresetOptions {
   double ratio = 0.1;            // fraction of the bank kept (used when target_count == 0)
   int64_t target_count = 0;      // exact number of points to keep; 0 = use ratio
-  int64_t projection_dim = 128;  // 0 = no projection (select on the raw features)
+  int64_t projection_dim = 128;  // 0 or >= D: no projection (select on the raw features)
   uint64_t seed = 0;             // seed of the random projection
 };
 

@@ -12,11 +12,12 @@
 
 #include "lsfa/preprocess.h"
 #include "lsfa/sample.h"
+#include "lsfa/scoring.h"
 
 namespace lsfa {
 
-// Which modalities a model uses.
-enum class Modalities { kFused, kRgb, kPoints };
+// Which modalities a model uses (the fusion mode of lsfa/scoring.h).
+using Modalities = FusionMode;
 std::string modalities_to_string(Modalities m);      // "rgb,3d", "rgb", "3d"
 Modalities modalities_from_string(const std::string &s);  // throws lsfa::Error
 
@@ -71,10 +72,14 @@ struct AnomalyResult {
   FrameGeometry geometry;  // model space <-> frame
 };
 
+struct ModelBundle;
+
 class Scorer {
  public:
   // Loads and validates a model bundle. Throws lsfa::Error naming what is wrong.
   explicit Scorer(const std::string &bundle_path);
+  // Uses a bundle already in memory (e.g. just built by teach mode).
+  explicit Scorer(ModelBundle bundle);
   ~Scorer();
   Scorer(const Scorer &) = delete;
   Scorer &operator=(const Scorer &) = delete;
@@ -90,6 +95,7 @@ class Scorer {
   // colour map (calibrated on normal samples).
   float map_low() const;
   float map_high() const;
+  const ModelBundle &bundle() const;
 
  private:
   struct Impl;

@@ -1,0 +1,149 @@
+// lsfa eval: score a category's test split with a model bundle and report I-AUROC, P-AUROC,
+// AUPRO@0.3 and AUPRO@0.01 (the same table and files as eval-maps), optionally writing the anomaly
+// maps in the eval-maps layout.
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "lsfa/bundle.h"
+#include "lsfa/error.h"
+#include "lsfa/eval_report.h"
+#include "lsfa/atomic_file.h"
+#include "lsfa/frame_map.h"
+#include "lsfa/tiff_io.h"
+#include "model_options.h"
+#include "progress.h"
+
+namespace lsfa::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct EvalArgs {
+  std::string model, data, category, out;
+  std::string rgb_weights, point_weights, device = "cpu";
+  int threads = 0;
+  bool write_maps = false;
+  int grid = 4;
+};
+
+std::string category_from_bundle(const ModelBundle &b) {
+  try {
+    auto j = nlohmann::json::parse(b.training_json);
+    if (j.contains("category") && j["category"].is_string()) return j["category"];
+  } catch (const nlohmann::json::exception &) {
+  }
+  return {};
+}
+
+int run_eval(const EvalArgs &a) {
+  Scorer scorer(a.model);
+  const ModelBundle &bundle = scorer.bundle();
+  std::string category = a.category.empty() ? category_from_bundle(bundle) : a.category;
+  require(!category.empty(), "the bundle does not name its category: pass --category");
+
+  ExtractorConfig config = bundle.extractor;
+  config.rgb_weights = a.rgb_weights;
+  config.point_weights = a.point_weights;
+  config.device = a.device;
+  ModelOptions threads_only;
+  threads_only.threads = a.threads;
+  (void)threads_only.extractor_config();  // applies the thread count
+  FeatureExtractor extractor(config);
+  require(extractor.identity() == bundle.extractor_identity,
+          "the model was built with backbones '" + bundle.extractor_identity +
+              "' but these are '" + extractor.identity() +
+              "': pass the same --rgb-weights/--point-weights (and no other preset or seed)");
+
+  std::vector<DatasetEntry> entries = index_split(a.data, category, "test");
+  require(!entries.empty(), "no test samples in " + a.data + "/" + category + "/test");
+  std::vector<SampleResult> results;
+  results.reserve(entries.size());
+  const std::string maps_dir = a.out.empty() ? "" : (fs::path(a.out) / "maps").string();
+  std::string scores_csv = "path,score\n";
+  Progress progress("eval " + category, entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const DatasetEntry &e = entries[i];
+    SampleFeatures f;
+    try {
+      f = extractor.extract(load_sample(e));
+    } catch (const Error &err) {
+      throw Error(e.rgb_path + ": " + err.what());
+    }
+    AnomalyResult r = scorer.score(f);
+    SampleResult s;
+    s.category = category;
+    s.defect = e.defect;
+    s.id = e.id;
+    s.path = category + "/test/" + e.defect + "/" + e.id + ".tiff";
+    s.rgb_path = e.rgb_path;
+    s.score = r.score;
+    s.map = tensor_to_mat(r.map);
+    s.gt = f.gt.defined() ? mask_tensor_to_mat(f.gt) : cv::Mat::zeros(s.map.size(), CV_8UC1);
+    if (a.write_maps) {
+      fs::path p = fs::path(maps_dir) / s.path;
+      fs::create_directories(p.parent_path());
+      write_float_tiff(p.string(), model_map_to_frame(r.map, r.geometry));
+      scores_csv += s.path + "," + std::to_string(r.score) + "\n";
+    }
+    results.push_back(std::move(s));
+    progress.update(i + 1);
+  }
+  progress.finish();
+
+  std::vector<CategoryMetrics> table = {evaluate_category(results)};
+  std::cout << format_table(table);
+  if (!a.out.empty()) {
+    fs::create_directories(a.out);
+    const std::string prefix = (fs::path(a.out) / "report").string();
+    nlohmann::json meta = {{"title", "lsfa eval: " + category},
+                           {"model", a.model},
+                           {"method", bundle.method},
+                           {"backbones", bundle.extractor_identity},
+                           {"data", a.data}};
+    ReportFiles files{prefix};
+    if (a.grid > 0) write_png_atomic(files.grid_png(category), sample_grid(results, a.grid));
+    write_report(prefix, table, results, meta);
+    if (a.write_maps) {
+      write_file_atomic((fs::path(maps_dir) / "scores.csv").string(), scores_csv);
+      std::cout << "maps: " << maps_dir << " (eval-maps layout, frame resolution, with scores.csv)\n";
+    }
+    std::cout << "report: " << files.json() << ", " << files.markdown() << ", "
+              << files.scores_csv() << ", " << files.image_roc_png() << ", "
+              << files.pixel_roc_png() << ", " << files.pro_png() << ", "
+              << files.grid_png(category) << "\n";
+  }
+  return 0;
+}
+
+void register_eval(CLI::App &app) {
+  auto *cmd = app.add_subcommand("eval", "Evaluate a model bundle on a category's test split");
+  auto a = std::make_shared<EvalArgs>();
+  cmd->add_option("--model", a->model, "Model bundle (.lsfa)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", a->data, "Data set root (MVTec 3D-AD layout)")->required();
+  cmd->add_option("--category", a->category, "Category (default: the bundle's)");
+  cmd->add_option("--out", a->out,
+                  "Output directory: report.{json,md,scores.csv,*_roc.png,pro.png,grid_*.png}");
+  cmd->add_flag("--write-maps", a->write_maps,
+                "Also write anomaly maps (float32 TIFF, frame resolution) to OUT/maps in the "
+                "eval-maps layout, with OUT/maps/scores.csv");
+  cmd->add_option("--rgb-weights", a->rgb_weights, "DINO ViT checkpoint the model was built with")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--point-weights", a->point_weights, "Point-MAE checkpoint the model was built with")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--device", a->device, "LibTorch device")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--grid", a->grid, "Samples per end in the sample grid image (0 = none)")
+      ->capture_default_str();
+  set_runner(cmd, [a]() {
+    if (a->write_maps && a->out.empty()) throw Error("--write-maps needs --out");
+    return run_eval(*a);
+  });
+}
+
+LSFA_REGISTER_COMMAND(register_eval);
+
+}  // namespace
+}  // namespace lsfa::cli

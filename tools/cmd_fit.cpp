@@ -1,0 +1,28 @@
+// lsfa fit: the no-adaptation baseline (identity adaptors): memory banks from train/good,
+// normalisation and thresholds from validation/good.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "fit_common.h"
+#include "model_options.h"
+
+namespace lsfa::cli {
+namespace {
+
+void register_fit(CLI::App &app) {
+  auto *cmd = app.add_subcommand("fit", "Build a model without adaptation (PatchCore on frozen features)");
+  auto opts = std::make_shared<FitOptions>();
+  opts->add_to(cmd);
+  set_runner(cmd, [opts]() {
+    // Identity adaptors: the M3DM-style no-adaptation baseline.
+    return run_fit_like(*opts, "no-adaptation", nlohmann::json::object(),
+                        [&](const std::vector<SampleFeatures> &, Adaptor *, Adaptor *) {});
+  });
+}
+
+LSFA_REGISTER_COMMAND(register_fit);
+
+}  // namespace
+}  // namespace lsfa::cli

@@ -1,0 +1,88 @@
+#include "model_options.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "lsfa/error.h"
+#include "lsfa/threads.h"
+#include "progress.h"
+
+namespace lsfa::cli {
+
+void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
+  cmd->add_option("--preset", preset, "Backbone sizes: paper, small, vit-s8")->capture_default_str();
+  cmd->add_option("--rgb-weights", rgb_weights,
+                  "DINO ViT checkpoint (.pth or .safetensors); default: random init from --seed")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--point-weights", point_weights,
+                  "Point-MAE checkpoint (pretrain.pth or .safetensors); default: random init")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--seed", seed, "Seed of the random backbone initialisation")->capture_default_str();
+  cmd->add_option("--groups", groups, "Point groups (0 = preset default)")->capture_default_str();
+  cmd->add_option("--group-size", group_size, "Points per group (0 = preset default)")
+      ->capture_default_str();
+  if (with_modalities)
+    cmd->add_option("--modalities", modalities, "rgb,3d (fused), rgb or 3d")->capture_default_str();
+  cmd->add_flag("--no-preprocess", no_preprocess,
+                "Only resize and normalise (no plane removal, padding or cluster cleaning)");
+  cmd->add_option("--device", device, "LibTorch device (cpu, cuda:0, ...)")->capture_default_str();
+  cmd->add_option("--threads", threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+}
+
+ExtractorConfig ModelOptions::extractor_config() const {
+  set_threads(threads);
+  ExtractorConfig c;
+  c.preset = preset;
+  c.rgb_weights = rgb_weights;
+  c.point_weights = point_weights;
+  c.seed = seed;
+  c.groups = groups;
+  c.group_size = group_size;
+  c.modalities = modalities_from_string(modalities);
+  c.preprocess = no_preprocess ? PreprocessOptions::resize_only() : PreprocessOptions{};
+  c.device = device;
+  return c;
+}
+
+std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
+                                            const std::vector<DatasetEntry> &entries,
+                                            const std::string &label) {
+  std::vector<SampleFeatures> out;
+  out.reserve(entries.size());
+  Progress progress(label, entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    try {
+      out.push_back(extractor.extract(load_sample(entries[i])));
+    } catch (const Error &e) {
+      throw Error(entries[i].rgb_path + ": " + e.what());
+    }
+    progress.update(i + 1);
+  }
+  progress.finish();
+  return out;
+}
+
+void split_train_holdout(const std::string &data, const std::string &category,
+                         double holdout_fraction, std::vector<DatasetEntry> *train,
+                         std::vector<DatasetEntry> *held_out) {
+  namespace fs = std::filesystem;
+  require(fs::is_directory(fs::path(data) / category),
+          "category directory " + (fs::path(data) / category).string() + " does not exist");
+  *train = index_split(data, category, "train");
+  require(!train->empty(), "no training samples in " + data + "/" + category + "/train");
+  held_out->clear();
+  if (fs::is_directory(fs::path(data) / category / "validation"))
+    *held_out = index_split(data, category, "validation");
+  if (held_out->empty()) {
+    require(holdout_fraction > 0 && holdout_fraction < 1,
+            "--holdout-fraction must be in (0,1) when the category has no validation split");
+    require(train->size() >= 2, "need at least 2 training samples to hold one out");
+    size_t n = std::max<size_t>(1, static_cast<size_t>(holdout_fraction * train->size()));
+    held_out->assign(train->end() - static_cast<long>(n), train->end());
+    train->resize(train->size() - n);
+    std::cerr << "no validation split: holding out the last " << n
+              << " training samples for calibration\n";
+  }
+}
+
+}  // namespace lsfa::cli

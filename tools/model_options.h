@@ -1,0 +1,40 @@
+// Options shared by the commands that run the backbones (features, fit, train, eval, bench).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "lsfa/mvtec_dataset.h"
+#include "lsfa/pipeline.h"
+
+namespace lsfa::cli {
+
+struct ModelOptions {
+  std::string preset = "small";
+  std::string rgb_weights, point_weights;
+  uint64_t seed = 0;
+  int groups = 0, group_size = 0;
+  std::string modalities = "rgb,3d";
+  bool no_preprocess = false;
+  std::string device = "cpu";
+  int threads = 0;
+
+  // Adds --preset, --rgb-weights, --point-weights, --groups, --group-size, --seed, --modalities,
+  // --no-preprocess, --device, --threads.
+  void add_to(CLI::App *cmd, bool with_modalities = true);
+  ExtractorConfig extractor_config() const;
+};
+
+// Features of dataset samples, with progress; `label` names the stage in the progress output.
+std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
+                                            const std::vector<DatasetEntry> &entries,
+                                            const std::string &label);
+
+// Train entries, and held-out normal entries: validation/good when the category has it, else the
+// last `holdout_fraction` of train/good (at least one sample).
+void split_train_holdout(const std::string &data, const std::string &category,
+                         double holdout_fraction, std::vector<DatasetEntry> *train,
+                         std::vector<DatasetEntry> *held_out);
+
+}  // namespace lsfa::cli
