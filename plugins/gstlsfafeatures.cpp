@@ -607,8 +607,8 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
     lsfa::Sample sample = make_sample(self, rgb, depth);
     lsfa::SampleFeatures features = p->extractor->extract(sample);
     rgb = gst_buffer_make_writable(rgb);
-    if (lsfa_gst::attach_features(rgb, std::move(features), p->identity, p->modalities_text) ==
-        nullptr)
+    if (lsfa_gst::attach_features(rgb, std::move(features), p->identity, p->modalities_text,
+                                  p->extractor->config()) == nullptr)
       throw lsfa::Error("cannot attach the features meta");
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA feature extraction failed"), ("%s", e.what()));

@@ -1,5 +1,10 @@
 // lsfascore: GstLsfaFeaturesMeta in, GstLsfaAnomalyMeta out (in place), plus element messages.
-// The element holds no algorithm: lsfa::Scorer does the scoring.
+// The element holds no algorithm: lsfa::Scorer does the scoring, lsfa::build_bundle the teaching.
+//
+// Modes: inspect scores every frame against `model`. Teach collects the features of the stream (of
+// normal parts), and at EOS or on the action signal `teach-finish` builds a bundle from them with
+// the library (identity adaptors, as `lsfa fit`), writes it to `teach-output` and goes on
+// inspecting with it.
 #include "gstlsfascore.h"
 
 #include <gst/lsfa/lsfa.h>
@@ -7,12 +12,16 @@
 
 #include <ATen/ATen.h>
 
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "lsfa/bundle.h"
 #include "lsfa/error.h"
+#include "lsfa/model_builder.h"
 #include "lsfa/pipeline.h"
 #include "lsfa_frames.h"
 #include "lsfa_hysteresis.h"
@@ -29,7 +38,29 @@ enum {
   PROP_ATTACH_FRAME,
   PROP_MIN_ANOMALOUS_FRAMES,
   PROP_MIN_NORMAL_FRAMES,
+  PROP_MODE,
+  PROP_TEACH_OUTPUT,
+  PROP_TEACH_HOLDOUT,
 };
+
+enum { SIGNAL_TEACH_FINISH, LAST_SIGNAL };
+static guint gst_lsfa_score_signals[LAST_SIGNAL] = {0};
+
+typedef enum { GST_LSFA_SCORE_MODE_INSPECT = 0, GST_LSFA_SCORE_MODE_TEACH = 1 } GstLsfaScoreMode;
+
+#define GST_TYPE_LSFA_SCORE_MODE (gst_lsfa_score_mode_get_type())
+static GType gst_lsfa_score_mode_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_LSFA_SCORE_MODE_INSPECT, "Score every frame against the model bundle", "inspect"},
+      {GST_LSFA_SCORE_MODE_TEACH, "Learn a model bundle from the stream of normal parts", "teach"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstLsfaScoreMode", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
 
 #define DEFAULT_THRESHOLD -1.0f
 #define DEFAULT_MESSAGE TRUE
@@ -37,6 +68,8 @@ enum {
 #define DEFAULT_ATTACH_FRAME FALSE
 #define DEFAULT_MIN_ANOMALOUS_FRAMES 1
 #define DEFAULT_MIN_NORMAL_FRAMES 1
+#define DEFAULT_MODE GST_LSFA_SCORE_MODE_INSPECT
+#define DEFAULT_TEACH_HOLDOUT 0.2
 
 namespace {
 
@@ -47,6 +80,16 @@ struct Impl {
   bool message = DEFAULT_MESSAGE, attach_map = DEFAULT_ATTACH_MAP,
        attach_frame = DEFAULT_ATTACH_FRAME;
   guint min_anomalous = DEFAULT_MIN_ANOMALOUS_FRAMES, min_normal = DEFAULT_MIN_NORMAL_FRAMES;
+  GstLsfaScoreMode mode = DEFAULT_MODE;
+  std::string teach_output;
+  gdouble teach_holdout = DEFAULT_TEACH_HOLDOUT;
+
+  // Teach mode state (streaming thread, except the request flag).
+  bool teaching = false;
+  std::atomic<bool> finish_requested{false};
+  std::vector<lsfa::SampleFeatures> taught;
+  lsfa::ExtractorConfig teach_config;
+  std::string teach_identity;
 
   // Streaming state.
   std::unique_ptr<lsfa::Scorer> scorer;
@@ -101,6 +144,17 @@ static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GV
       p->min_normal = g_value_get_uint(value);
       p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
       break;
+    case PROP_MODE:
+      p->mode = static_cast<GstLsfaScoreMode>(g_value_get_enum(value));
+      break;
+    case PROP_TEACH_OUTPUT: {
+      const gchar *s = g_value_get_string(value);
+      p->teach_output = s ? s : "";
+      break;
+    }
+    case PROP_TEACH_HOLDOUT:
+      p->teach_holdout = g_value_get_double(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -135,6 +189,15 @@ static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *
     case PROP_MIN_NORMAL_FRAMES:
       g_value_set_uint(value, p->min_normal);
       break;
+    case PROP_MODE:
+      g_value_set_enum(value, p->mode);
+      break;
+    case PROP_TEACH_OUTPUT:
+      g_value_set_string(value, p->teach_output.empty() ? nullptr : p->teach_output.c_str());
+      break;
+    case PROP_TEACH_HOLDOUT:
+      g_value_set_double(value, p->teach_holdout);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -146,11 +209,25 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  std::string model = p->model;
+  std::string model = p->model, teach_output = p->teach_output;
+  const bool teach = p->mode == GST_LSFA_SCORE_MODE_TEACH;
   p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
   GST_OBJECT_UNLOCK(self);
   p->checked_identity.clear();
   p->state_start = GST_CLOCK_TIME_NONE;
+  p->taught.clear();
+  p->teach_identity.clear();
+  p->finish_requested = false;
+  p->teaching = teach;
+  if (teach) {
+    if (teach_output.empty()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No teach output"),
+                        ("mode=teach needs the teach-output property (bundle file to write)"));
+      return FALSE;
+    }
+    GST_INFO_OBJECT(self, "teach mode: the bundle will be written to %s", teach_output.c_str());
+    return TRUE;
+  }
   if (model.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model bundle"),
                       ("set the model property to a bundle written by `lsfa fit` or `lsfa train`"));
@@ -171,7 +248,78 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
 static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   self->impl->scorer.reset();
+  self->impl->taught.clear();
+  self->impl->teaching = false;
   return TRUE;
+}
+
+// Builds the bundle from the taught frames, writes it and switches to inspect mode with it.
+static bool finish_teach(GstLsfaScore *self) {
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const std::string out = p->teach_output;
+  const double holdout = p->teach_holdout;
+  GST_OBJECT_UNLOCK(self);
+  p->teaching = false;
+  p->finish_requested = false;
+  try {
+    const size_t n = p->taught.size();
+    if (n < 2)
+      throw lsfa::Error("teach mode needs at least 2 frames of normal parts, got " +
+                        std::to_string(n));
+    // Every frame where floor(i * holdout) steps up is held out for calibration (at least one).
+    std::vector<lsfa::SampleFeatures> train, held;
+    for (size_t i = 0; i < n; ++i) {
+      bool hold = static_cast<long>((i + 1) * holdout) > static_cast<long>(i * holdout);
+      (hold ? held : train).push_back(std::move(p->taught[i]));
+    }
+    if (held.empty()) {
+      held.push_back(train.back());
+      train.pop_back();
+    }
+    if (train.empty()) {
+      train.push_back(held.back());
+      held.pop_back();
+    }
+    p->taught.clear();
+    const lsfa::ExtractorConfig &config = p->teach_config;
+    lsfa::Adaptor rgb, points;
+    if (config.modalities != lsfa::Modalities::kPoints)
+      rgb = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().rgb_tokens.size(0)),
+                          config.seed + 101);
+    if (config.modalities != lsfa::Modalities::kRgb)
+      points = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().point_groups.size(1)),
+                             config.seed + 202);
+    lsfa::BuildOptions options;
+    options.method = "no-adaptation";
+    options.training_json =
+        "{\"source\":\"lsfascore teach mode\",\"train_samples\":" + std::to_string(train.size()) +
+        ",\"held_out_samples\":" + std::to_string(held.size()) + "}";
+    lsfa::ModelBundle bundle =
+        lsfa::build_bundle(config, p->teach_identity, train, held, rgb, points, options);
+    lsfa::save_bundle(out, bundle);
+    const double threshold = bundle.calibration.image_threshold;
+    p->scorer = std::make_unique<lsfa::Scorer>(std::move(bundle));
+    GST_INFO_OBJECT(self, "taught %zu + %zu frames, wrote %s", train.size(), held.size(),
+                    out.c_str());
+    GstStructure *s =
+        gst_structure_new("lsfa-teach-done", "location", G_TYPE_STRING, out.c_str(), "train-frames",
+                          G_TYPE_UINT, static_cast<guint>(train.size()), "held-out-frames",
+                          G_TYPE_UINT, static_cast<guint>(held.size()), "threshold", G_TYPE_FLOAT,
+                          static_cast<float>(threshold), nullptr);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  } catch (const std::exception &e) {
+    p->taught.clear();
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Teach mode could not build the model bundle"),
+                      ("%s (output %s)", e.what(), out.c_str()));
+    return false;
+  }
+  return true;
+}
+
+static void gst_lsfa_score_teach_finish(GstLsfaScore *self) {
+  GST_INFO_OBJECT(self, "teach-finish requested");
+  self->impl->finish_requested = true;
 }
 
 // Timestamps of a buffer in the sink segment, as message fields.
@@ -223,6 +371,22 @@ static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuf
     return GST_FLOW_ERROR;
   }
   const std::string identity = fmeta->extractor_identity ? fmeta->extractor_identity : "";
+  if (p->teaching && p->finish_requested && !finish_teach(self)) return GST_FLOW_ERROR;
+  if (p->teaching) {
+    const lsfa::ExtractorConfig *config = lsfa_gst::extractor_config_of(fmeta);
+    if (p->taught.empty()) {
+      p->teach_identity = identity;
+      p->teach_config = *config;
+    } else if (identity != p->teach_identity) {
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT, ("The features changed during teaching"),
+          ("teaching started with '%s', now '%s'", p->teach_identity.c_str(), identity.c_str()));
+      return GST_FLOW_ERROR;
+    }
+    p->taught.push_back(*features);
+    GST_LOG_OBJECT(self, "taught frame %zu", p->taught.size());
+    return GST_FLOW_OK;
+  }
   if (identity != p->checked_identity) {
     if (identity != p->scorer->extractor_identity()) {
       GST_ELEMENT_ERROR(
@@ -321,12 +485,17 @@ static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *eve
   Impl *p = self->impl;
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_EOS:
+      if (p->teaching && !finish_teach(self)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
       // Close an open alarm so recorders finish the segment.
       if (p->hysteresis.active()) post_state(self, "stop", nullptr);
       p->hysteresis.reset();
       p->state_start = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_FLUSH_STOP:
+      // Teaching goes on across seeks: the frames collected so far stay.
       p->hysteresis.reset();
       p->state_start = GST_CLOCK_TIME_NONE;
       break;
@@ -359,7 +528,8 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Model bundle",
-                          "Model bundle (.safetensors) written by `lsfa fit` or `lsfa train`",
+                          "Model bundle written by `lsfa fit` or `lsfa train` (required in inspect "
+                          "mode)",
                           nullptr, ready));
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,
@@ -395,6 +565,34 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
                         "state=stop)",
                         1, G_MAXUINT, DEFAULT_MIN_NORMAL_FRAMES, ready));
 
+  g_object_class_install_property(
+      gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode",
+                        "inspect: score frames against model; teach: learn a bundle from the "
+                        "stream (written to teach-output at EOS or on teach-finish)",
+                        GST_TYPE_LSFA_SCORE_MODE, DEFAULT_MODE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TEACH_OUTPUT,
+      g_param_spec_string("teach-output", "Teach output",
+                          "Model bundle file written by teach mode (atomically)", nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TEACH_HOLDOUT,
+      g_param_spec_double("teach-holdout", "Teach hold-out",
+                          "Fraction of the taught frames held out of the memory banks to "
+                          "calibrate normalisation and thresholds",
+                          0.05, 0.9, DEFAULT_TEACH_HOLDOUT, ready));
+
+  /**
+   * GstLsfaScore::teach-finish:
+   *
+   * Action signal: ends teaching; the bundle is built and written when the next frame arrives,
+   * and that frame is the first one scored with it.
+   */
+  gst_lsfa_score_signals[SIGNAL_TEACH_FINISH] = g_signal_new_class_handler(
+      "teach-finish", G_TYPE_FROM_CLASS(klass),
+      static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_lsfa_score_teach_finish), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
@@ -410,6 +608,7 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
 
+  gst_type_mark_as_plugin_api(GST_TYPE_LSFA_SCORE_MODE, static_cast<GstPluginAPIFlags>(0));
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_score_debug, "lsfascore", 0, "LSFA anomaly scorer");
 }
 

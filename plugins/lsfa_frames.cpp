@@ -99,12 +99,21 @@ struct FeaturesBox {
   static constexpr uint64_t kTag = 0x4c53464146454154ull;  // "LSFAFEAT"
   uint64_t tag = kTag;
   lsfa::SampleFeatures features;
+  lsfa::ExtractorConfig config;
 };
+
+const FeaturesBox *box_of(const GstLsfaFeaturesMeta *meta) {
+  if (meta == nullptr || meta->features == nullptr) return nullptr;
+  auto *box = static_cast<const FeaturesBox *>(gst_lsfa_features_get_data(meta->features));
+  if (box == nullptr || box->tag != FeaturesBox::kTag) return nullptr;
+  return box;
+}
 }  // namespace
 
 GstLsfaFeaturesMeta *attach_features(GstBuffer *buffer, lsfa::SampleFeatures &&features,
-                                     const std::string &identity, const std::string &modalities) {
-  auto *box = new FeaturesBox{FeaturesBox::kTag, std::move(features)};
+                                     const std::string &identity, const std::string &modalities,
+                                     const lsfa::ExtractorConfig &config) {
+  auto *box = new FeaturesBox{FeaturesBox::kTag, std::move(features), config};
   const lsfa::SampleFeatures *owned = &box->features;
   GstLsfaFeatures *handle =
       gst_lsfa_features_new(box, [](gpointer p) { delete static_cast<FeaturesBox *>(p); });
@@ -135,10 +144,13 @@ GstLsfaFeaturesMeta *attach_features(GstBuffer *buffer, lsfa::SampleFeatures &&f
 }
 
 const lsfa::SampleFeatures *features_of(const GstLsfaFeaturesMeta *meta) {
-  if (meta == nullptr || meta->features == nullptr) return nullptr;
-  auto *box = static_cast<const FeaturesBox *>(gst_lsfa_features_get_data(meta->features));
-  if (box == nullptr || box->tag != FeaturesBox::kTag) return nullptr;
-  return &box->features;
+  const FeaturesBox *box = box_of(meta);
+  return box ? &box->features : nullptr;
+}
+
+const lsfa::ExtractorConfig *extractor_config_of(const GstLsfaFeaturesMeta *meta) {
+  const FeaturesBox *box = box_of(meta);
+  return box ? &box->config : nullptr;
 }
 
 }  // namespace lsfa_gst

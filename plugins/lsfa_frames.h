@@ -30,11 +30,16 @@ cv::Mat mask_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height);
 // The frame rectangle covered by the model input square.
 GstLsfaRect model_rect(const lsfa::FrameGeometry &g);
 
-// Attaches a GstLsfaFeaturesMeta that owns `features`.
+// Attaches a GstLsfaFeaturesMeta that owns `features` and remembers the extractor settings that
+// made them (lsfascore's teach mode stores them in the bundle it builds).
 GstLsfaFeaturesMeta *attach_features(GstBuffer *buffer, lsfa::SampleFeatures &&features,
-                                     const std::string &identity, const std::string &modalities);
+                                     const std::string &identity, const std::string &modalities,
+                                     const lsfa::ExtractorConfig &config);
 
 // The lsfa::SampleFeatures inside a features meta; null when the meta holds foreign data.
 const lsfa::SampleFeatures *features_of(const GstLsfaFeaturesMeta *meta);
+
+// The extractor settings stored by attach_features; null when the meta holds foreign data.
+const lsfa::ExtractorConfig *extractor_config_of(const GstLsfaFeaturesMeta *meta);
 
 }  // namespace lsfa_gst
