@@ -721,4 +721,50 @@ TEST_F(ModelTest, RepeatedNullPlayingCycles) {
   gst_object_unref(pipe);
 }
 
+TEST_F(ModelTest, ScoreDropsLateFramesOnQos) {
+  GstHarness *h = gst_harness_new_parse(
+      ("lsfafeatures threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_).c_str());
+  ASSERT_NE(h, nullptr);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  std::string caps = rgb_caps();
+  caps.replace(caps.find("video/x-raw"), 11, "video/x-raw(meta:LsfaRgbd)");
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  Scene s = make_scene();
+  auto frame = [&](GstClockTime pts) {
+    GstBuffer *in = rgb_buffer(s, "RGB", pts);
+    GstBuffer *d = gst_buffer_new_memdup(s.depth.data(), s.depth.size() * 2);
+    GstLsfaIntrinsics k{kFx, kFy, kCx, kCy};
+    gst_buffer_add_lsfa_rgbd_meta(in, GST_LSFA_DEPTH_FORMAT_GRAY16, d, kW, kH, 0, kScale, &k);
+    gst_buffer_unref(d);
+    return in;
+  };
+  ASSERT_EQ(gst_harness_push(h, frame(0)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull(h);
+  ASSERT_NE(out, nullptr);
+  EXPECT_NE(gst_buffer_get_lsfa_anomaly_meta(out), nullptr);
+  gst_buffer_unref(out);
+  // Downstream reports being 5 s late at 0: frames before 5 s are dropped, later ones scored.
+  ASSERT_TRUE(gst_harness_push_upstream_event(
+      h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 5 * GST_SECOND, 0)));
+  ASSERT_EQ(gst_harness_push(h, frame(100 * GST_MSECOND)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(h, frame(6 * GST_SECOND)), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(GST_BUFFER_PTS(out), 6 * GST_SECOND);  // the late frame never came out
+  gst_buffer_unref(out);
+  int anomaly = 0, qos = 0;
+  while (GstMessage *m = gst_bus_pop(bus)) {
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS) ++qos;
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name(gst_message_get_structure(m), "lsfa-anomaly"))
+      ++anomaly;
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(anomaly, 2);
+  EXPECT_GE(qos, 1);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
 }  // namespace
