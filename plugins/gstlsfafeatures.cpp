@@ -45,6 +45,8 @@ enum {
   PROP_PAIR_TOLERANCE,
   PROP_DROPPED_RGB,
   PROP_DROPPED_DEPTH,
+  PROP_QOS,
+  PROP_DROPPED_LATE,
 };
 
 #define DEFAULT_PRESET "small"
@@ -54,6 +56,7 @@ enum {
 #define DEFAULT_DEVICE "cpu"
 #define DEFAULT_DEPTH_SCALE 0.0
 #define DEFAULT_PAIR_TOLERANCE (10 * GST_MSECOND)
+#define DEFAULT_QOS TRUE
 
 namespace {
 
@@ -69,7 +72,9 @@ struct Impl {
   GstLsfaIntrinsics intrinsics{};
   gint intrinsics_width = 0, intrinsics_height = 0;
   GstClockTime pair_tolerance = DEFAULT_PAIR_TOLERANCE;
-  guint64 dropped_rgb = 0, dropped_depth = 0;
+  guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
+  bool qos = DEFAULT_QOS;
+  GstClockTime earliest_time = GST_CLOCK_TIME_NONE;  // from downstream QoS events
 
   // Streaming state (aggregate thread).
   std::unique_ptr<lsfa::FeatureExtractor> extractor;
@@ -192,6 +197,9 @@ static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_
     case PROP_PAIR_TOLERANCE:
       p->pair_tolerance = g_value_get_uint64(value);
       break;
+    case PROP_QOS:
+      p->qos = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -257,6 +265,12 @@ static void gst_lsfa_feature_extractor_get_property(GObject *object, guint prop_
     case PROP_DROPPED_DEPTH:
       g_value_set_uint64(value, p->dropped_depth);
       break;
+    case PROP_QOS:
+      g_value_set_boolean(value, p->qos);
+      break;
+    case PROP_DROPPED_LATE:
+      g_value_set_uint64(value, p->dropped_late);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -279,7 +293,8 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
   config.device = p->device;
   std::string modalities = p->modalities;
   int threads = p->threads;
-  p->dropped_rgb = p->dropped_depth = 0;
+  p->dropped_rgb = p->dropped_depth = p->dropped_late = 0;
+  p->earliest_time = GST_CLOCK_TIME_NONE;
   GstClockTime tol = p->pair_tolerance;
   GST_OBJECT_UNLOCK(self);
 
@@ -479,6 +494,11 @@ static gboolean gst_lsfa_feature_extractor_sink_event(GstAggregator *agg, GstAgg
     gst_event_unref(event);
     return ok;
   }
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) {
+    GST_OBJECT_LOCK(self);
+    self->impl->earliest_time = GST_CLOCK_TIME_NONE;
+    GST_OBJECT_UNLOCK(self);
+  }
   gboolean is_rgb_segment = GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT && pad == self->rgb_pad;
   gboolean ret =
       GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->sink_event(agg, pad, event);
@@ -583,6 +603,59 @@ static lsfa::Sample make_sample(GstLsfaFeatureExtractor *self, GstBuffer *rgb, G
   return sample;
 }
 
+// QoS: a frame whose running time is before the earliest time downstream can still use is dropped
+// before the backbones run (the expensive part).
+static bool is_late(GstLsfaFeatureExtractor *self, GstBuffer *rgb) {
+  Impl *p = self->impl;
+  GstAggregatorPad *pad = self->rgb_pad;
+  GST_OBJECT_LOCK(self);
+  const bool qos = p->qos;
+  const GstClockTime earliest = p->earliest_time;
+  GST_OBJECT_UNLOCK(self);
+  if (!qos || !GST_CLOCK_TIME_IS_VALID(earliest) || !GST_BUFFER_PTS_IS_VALID(rgb)) return false;
+  GST_OBJECT_LOCK(pad);
+  GstClockTime rt =
+      gst_segment_to_running_time(&pad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(rgb));
+  GstSegment segment = pad->segment;
+  GST_OBJECT_UNLOCK(pad);
+  if (!GST_CLOCK_TIME_IS_VALID(rt) || rt > earliest) return false;
+  GST_OBJECT_LOCK(self);
+  const guint64 dropped = ++p->dropped_late;
+  GST_OBJECT_UNLOCK(self);
+  GST_DEBUG_OBJECT(self,
+                   "frame at running time %" GST_TIME_FORMAT " is late (earliest %" GST_TIME_FORMAT
+                   "): dropped",
+                   GST_TIME_ARGS(rt), GST_TIME_ARGS(earliest));
+  GstClockTime pts = GST_BUFFER_PTS(rgb);
+  GstMessage *qos_msg = gst_message_new_qos(
+      GST_OBJECT(self), FALSE, rt, gst_segment_to_stream_time(&segment, GST_FORMAT_TIME, pts), pts,
+      GST_BUFFER_DURATION(rgb));
+  gst_message_set_qos_stats(qos_msg, GST_FORMAT_BUFFERS, 0, dropped);
+  gst_element_post_message(GST_ELEMENT(self), qos_msg);
+  return true;
+}
+
+static gboolean gst_lsfa_feature_extractor_src_event(GstAggregator *agg, GstEvent *event) {
+  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_QOS) {
+    GstQOSType type;
+    gdouble proportion;
+    GstClockTimeDiff diff;
+    GstClockTime timestamp;
+    gst_event_parse_qos(event, &type, &proportion, &diff, &timestamp);
+    GST_OBJECT_LOCK(self);
+    if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
+      // Late by diff > 0: expect to stay that late for one more frame (as GstVideoDecoder does).
+      self->impl->earliest_time =
+          diff > 0
+              ? timestamp + 2 * diff
+              : (diff < 0 && timestamp < static_cast<GstClockTime>(-diff) ? 0 : timestamp + diff);
+    }
+    GST_OBJECT_UNLOCK(self);
+  }
+  return GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->src_event(agg, event);
+}
+
 static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
@@ -602,6 +675,10 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   if (p->pending_src_caps != nullptr) {
     gst_aggregator_set_src_caps(agg, p->pending_src_caps);
     gst_clear_caps(&p->pending_src_caps);
+  }
+  if (is_late(self, rgb)) {
+    gst_buffer_unref(rgb);
+    return GST_FLOW_OK;
   }
   try {
     lsfa::Sample sample = make_sample(self, rgb, depth);
@@ -801,6 +878,17 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
       g_param_spec_uint64("dropped-depth", "Dropped depth",
                           "Depth frames dropped because no rgb frame matched them", 0, G_MAXUINT64,
                           0, readonly));
+  g_object_class_install_property(
+      gobject_class, PROP_QOS,
+      g_param_spec_boolean("qos", "QoS",
+                           "Drop frames before feature extraction when downstream reports they "
+                           "would be late (QoS events)",
+                           DEFAULT_QOS, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_DROPPED_LATE,
+      g_param_spec_uint64("dropped-late", "Dropped late",
+                          "Frames dropped before extraction because of QoS", 0, G_MAXUINT64, 0,
+                          readonly));
 
   gst_element_class_add_static_pad_template_with_gtype(element_class, &rgb_template,
                                                        GST_TYPE_AGGREGATOR_PAD);
@@ -821,6 +909,7 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
   agg_class->create_new_pad = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_create_new_pad);
   agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_query);
+  agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_src_event);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_feature_extractor_debug, "lsfafeatures", 0,
                           "LSFA feature extractor");

@@ -723,7 +723,7 @@ TEST_F(ModelTest, RepeatedNullPlayingCycles) {
 
 TEST_F(ModelTest, ScoreDropsLateFramesOnQos) {
   GstHarness *h = gst_harness_new_parse(
-      ("lsfafeatures threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_).c_str());
+      ("lsfafeatures name=f threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_).c_str());
   ASSERT_NE(h, nullptr);
   GstBus *bus = gst_bus_new();
   gst_element_set_bus(h->element, bus);
@@ -744,14 +744,15 @@ TEST_F(ModelTest, ScoreDropsLateFramesOnQos) {
   ASSERT_NE(out, nullptr);
   EXPECT_NE(gst_buffer_get_lsfa_anomaly_meta(out), nullptr);
   gst_buffer_unref(out);
-  // Downstream reports being 5 s late at 0: frames before 5 s are dropped, later ones scored.
+  // Downstream reports being 5 s late at 0: frames before 10 s (5 s late now, and as late again
+  // for the next frame) are dropped, later ones scored.
   ASSERT_TRUE(gst_harness_push_upstream_event(
       h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 5 * GST_SECOND, 0)));
   ASSERT_EQ(gst_harness_push(h, frame(100 * GST_MSECOND)), GST_FLOW_OK);
-  ASSERT_EQ(gst_harness_push(h, frame(6 * GST_SECOND)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(h, frame(11 * GST_SECOND)), GST_FLOW_OK);
   out = gst_harness_pull(h);
   ASSERT_NE(out, nullptr);
-  EXPECT_EQ(GST_BUFFER_PTS(out), 6 * GST_SECOND);  // the late frame never came out
+  EXPECT_EQ(GST_BUFFER_PTS(out), 11 * GST_SECOND);  // the late frame never came out
   gst_buffer_unref(out);
   int anomaly = 0, qos = 0;
   while (GstMessage *m = gst_bus_pop(bus)) {
@@ -763,6 +764,12 @@ TEST_F(ModelTest, ScoreDropsLateFramesOnQos) {
   }
   EXPECT_EQ(anomaly, 2);
   EXPECT_GE(qos, 1);
+  // lsfafeatures dropped the late frame before running the backbones.
+  GstElement *f = gst_bin_get_by_name(GST_BIN(h->element), "f");
+  guint64 late = 0;
+  g_object_get(f, "dropped-late", &late, nullptr);
+  EXPECT_EQ(late, 1u);
+  gst_object_unref(f);
   gst_object_unref(bus);
   gst_harness_teardown(h);
 }
