@@ -708,7 +708,8 @@ static lsfa_gst::PadHead head_of(GstAggregatorPad *pad, GstBuffer *buffer) {
   return h;
 }
 
-static GstFlowReturn gst_lsfa_feature_extractor_aggregate(GstAggregator *agg, gboolean timeout) {
+static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregator *agg,
+                                                                    gboolean timeout) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
@@ -770,6 +771,16 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate(GstAggregator *agg, gb
 }
 
 // ------------------------------------------------------------------------------------ class
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static GstFlowReturn gst_lsfa_feature_extractor_aggregate(GstAggregator *agg, gboolean timeout) {
+  try {
+    return gst_lsfa_feature_extractor_aggregate_unguarded(agg, timeout);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(agg, STREAM, FAILED, ("LSFA feature extraction failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+}
 
 static void gst_lsfa_feature_extractor_finalize(GObject *object) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);

@@ -153,8 +153,8 @@ static std::string score_text(const GstLsfaAnomalyMeta *meta) {
   return buf;
 }
 
-static GstFlowReturn gst_lsfa_overlay_transform_frame_ip(GstVideoFilter *filter,
-                                                         GstVideoFrame *frame) {
+static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilter *filter,
+                                                                   GstVideoFrame *frame) {
   GstLsfaOverlay *self = GST_LSFA_OVERLAY(filter);
   GstLsfaAnomalyMeta *meta = gst_buffer_get_lsfa_anomaly_meta(frame->buffer);
   if (meta == nullptr) {
@@ -242,6 +242,17 @@ static GstFlowReturn gst_lsfa_overlay_transform_frame_ip(GstVideoFilter *filter,
     lsfa_gst::draw_text(img, offset, offset, scale, score_text(meta), {255, 255, 255}, {0, 0, 0});
   }
   return GST_FLOW_OK;
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static GstFlowReturn gst_lsfa_overlay_transform_frame_ip(GstVideoFilter *filter,
+                                                         GstVideoFrame *frame) {
+  try {
+    return gst_lsfa_overlay_transform_frame_ip_unguarded(filter, frame);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(filter, STREAM, FAILED, ("LSFA overlay failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
 }
 
 static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {

@@ -349,7 +349,8 @@ static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer)
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
-static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
+static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *trans,
+                                                           GstBuffer *buffer) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
@@ -480,7 +481,7 @@ static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuf
   return GST_FLOW_OK;
 }
 
-static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *event) {
+static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, GstEvent *event) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   switch (GST_EVENT_TYPE(event)) {
@@ -503,6 +504,26 @@ static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *eve
       break;
   }
   return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->sink_event(trans, event);
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
+  try {
+    return gst_lsfa_score_transform_ip_unguarded(trans, buffer);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(trans, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  try {
+    return gst_lsfa_score_sink_event_unguarded(trans, event);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(trans, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return FALSE;
+  }
 }
 
 static void gst_lsfa_score_finalize(GObject *object) {

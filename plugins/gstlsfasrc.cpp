@@ -181,7 +181,7 @@ static gboolean gst_lsfa_src_negotiate(GstBaseSrc *src) {
   return TRUE;
 }
 
-static GstFlowReturn gst_lsfa_src_create(GstPushSrc *src, GstBuffer **out) {
+static GstFlowReturn gst_lsfa_src_create_unguarded(GstPushSrc *src, GstBuffer **out) {
   GstLsfaSrc *self = GST_LSFA_SRC(src);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
@@ -243,6 +243,16 @@ static GstFlowReturn gst_lsfa_src_create(GstPushSrc *src, GstBuffer **out) {
                    entry.id.c_str(), w, h);
   *out = buffer;
   return GST_FLOW_OK;
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static GstFlowReturn gst_lsfa_src_create(GstPushSrc *src, GstBuffer **out) {
+  try {
+    return gst_lsfa_src_create_unguarded(src, out);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(src, STREAM, FAILED, ("LSFA data-set source failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
 }
 
 static void gst_lsfa_src_finalize(GObject *object) {
