@@ -11,6 +11,6 @@ G_BEGIN_DECLS
 
 /* Registers the meta API types and infos (idempotent). Call once before using the metas from
  * several threads; the elements call it in plugin_init. */
-void gst_lsfa_caps_init (void);
+void gst_lsfa_caps_init(void);
 
 G_END_DECLS
