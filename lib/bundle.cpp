@@ -64,6 +64,7 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
                        {"groups", b.extractor.groups},
                        {"group_size", b.extractor.group_size},
                        {"modalities", modalities_to_string(b.extractor.modalities)},
+                       {"point_batch_stats", b.extractor.point_batch_stats},
                        {"preprocess", b.extractor.preprocess.to_string()},
                        {"identity", b.extractor_identity}};
   meta["calibration"] = to_json(b.calibration);
@@ -132,6 +133,7 @@ ModelBundle load_bundle(const std::string &path) {
   b.extractor.groups = field<int>(ex, "groups", exwhere);
   b.extractor.group_size = field<int>(ex, "group_size", exwhere);
   b.extractor.modalities = modalities_from_string(field<std::string>(ex, "modalities", exwhere));
+  b.extractor.point_batch_stats = field<bool>(ex, "point_batch_stats", exwhere);
   try {
     b.extractor.preprocess = PreprocessOptions::from_string(field<std::string>(ex, "preprocess", exwhere));
   } catch (const Error &e) {
@@ -196,6 +198,7 @@ std::string describe_bundle(const ModelBundle &b) {
      << "modalities         " << modalities_to_string(b.extractor.modalities) << "\n"
      << "groups             " << b.extractor.groups << " x " << b.extractor.group_size << "\n"
      << "random-init seed   " << b.extractor.seed << "\n"
+     << "point batch norm   " << (b.extractor.point_batch_stats ? "batch statistics" : "running statistics") << "\n"
      << "backbones          " << b.extractor_identity << "\n"
      << "preprocessing      " << b.extractor.preprocess.to_string() << "\n"
      << "image threshold    " << b.calibration.image_threshold << "\n"

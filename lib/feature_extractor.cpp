@@ -41,6 +41,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorConfig &config) : impl_(std::m
   opts.device = impl_->device;
   opts.groups = config.groups;
   opts.group_size = config.group_size;
+  opts.batch_statistics = config.point_batch_stats;
   impl_->backbones = std::make_unique<Backbones>(build_backbones(config.preset, opts));
   impl_->config.groups = static_cast<int>(impl_->backbones->points.config().groups);
   impl_->config.group_size = static_cast<int>(impl_->backbones->points.config().group_size);
@@ -52,6 +53,7 @@ FeatureExtractor::FeatureExtractor(const ExtractorConfig &config) : impl_(std::m
     id += ";points=" + weights_identity(config.point_weights, config.seed);
     id += ";groups=" + std::to_string(impl_->config.groups) + "x" +
           std::to_string(impl_->config.group_size);
+    if (config.point_batch_stats) id += ";bn=batch";
   }
   impl_->identity = id;
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "lsfa/error.h"
 #include "lsfa/valid_point.h"
 
 namespace lsfa {
@@ -106,7 +107,7 @@ Plane refit(const std::vector<P3> &pts, const Plane &pl, double dist) {
 
 std::optional<PlaneFit> fit_border_plane(const cv::Mat &xyz, int border, double inlier_distance,
                                          int max_iterations) {
-  CV_Assert(xyz.type() == CV_32FC3);
+  require(xyz.type() == CV_32FC3, "plane removal: the cloud must be float32 3-channel");
   const std::vector<P3> pts = border_points(xyz, border);
   const size_t n = pts.size();
   if (n < 3) return std::nullopt;
@@ -146,8 +147,10 @@ std::optional<PlaneFit> fit_border_plane(const cv::Mat &xyz, int border, double 
 }
 
 int remove_plane_points(cv::Mat &xyz, cv::Mat *rgb, const Plane &plane, double distance) {
-  CV_Assert(xyz.type() == CV_32FC3);
-  if (rgb) CV_Assert(rgb->type() == CV_8UC3 && rgb->size() == xyz.size());
+  require(xyz.type() == CV_32FC3, "plane removal: the cloud must be float32 3-channel");
+  if (rgb)
+    require(rgb->type() == CV_8UC3 && rgb->size() == xyz.size(),
+            "plane removal: the RGB image must be 8-bit 3-channel and as large as the cloud");
   int removed = 0;
   for (int r = 0; r < xyz.rows; ++r) {
     float *p = xyz.ptr<float>(r);

@@ -18,7 +18,10 @@ namespace {
 at::Tensor as_points(const at::Tensor &points, const char *what) {
   require(points.dim() == 2 && points.size(1) == 3,
           std::string(what) + " should be [N, 3], got " + c10::str(points.sizes()));
-  return points.to(at::kCPU, at::kFloat).contiguous();
+  auto p = points.to(at::kCPU, at::kFloat).contiguous();
+  // NaN would break the orderings below (and the sort's strict weak ordering).
+  require(at::isfinite(p).all().item<bool>(), std::string(what) + " must be finite");
+  return p;
 }
 
 // Structure-of-arrays copy so the distance loops vectorise.
@@ -37,6 +40,25 @@ inline int32_t float_bits(float f) {
   int32_t i;
   std::memcpy(&i, &f, sizeof i);
   return i;
+}
+
+// One FPS step: distances to the newest pick folded into dd (min), returns the largest dd as int32
+// bits. Built for AVX2 as well as the baseline; the loader picks what the CPU supports.
+__attribute__((target_clones("avx2", "default"))) int32_t fps_update(const float *xs,
+                                                                     const float *ys,
+                                                                     const float *zs, float *dd,
+                                                                     int64_t n, float cx, float cy,
+                                                                     float cz) {
+  int32_t best = float_bits(-1.f);
+  for (int64_t i = 0; i < n; ++i) {
+    const float dx = xs[i] - cx, dy = ys[i] - cy, dz = zs[i] - cz;
+    const float d = dx * dx + dy * dy + dz * dz;
+    const float m = std::min(dd[i], d);
+    dd[i] = m;
+    const int32_t b = float_bits(m);
+    best = b > best ? b : best;
+  }
+  return best;
 }
 
 }  // namespace
@@ -79,16 +101,7 @@ at::Tensor farthest_point_sample(const at::Tensor &points_in, int64_t count) {
   float *dd = dist.data();
   const float *xs = p.x.data(), *ys = p.y.data(), *zs = p.z.data();
   for (int64_t s = 1; s < count; ++s) {
-    const float cx = xs[last], cy = ys[last], cz = zs[last];
-    int32_t best = float_bits(-1.f);
-    for (int64_t i = 0; i < n; ++i) {
-      const float dx = xs[i] - cx, dy = ys[i] - cy, dz = zs[i] - cz;
-      const float d = dx * dx + dy * dy + dz * dz;
-      const float m = std::min(dd[i], d);
-      dd[i] = m;
-      const int32_t b = float_bits(m);
-      best = b > best ? b : best;
-    }
+    const int32_t best = fps_update(xs, ys, zs, dd, n, xs[last], ys[last], zs[last]);
     // No candidate at all: the reference's initial best index, 0.
     int64_t pick = 0;
     if (best >= 0) {
@@ -106,35 +119,73 @@ at::Tensor knn_indices(const at::Tensor &points_in, const at::Tensor &queries_in
   const int64_t n = points.size(0), q = queries.size(0);
   require(k > 0 && k <= n, "knn_indices: k = " + std::to_string(k) + " but there are " +
                                std::to_string(n) + " points");
-  Coords p(points);
+  const float *pd = points.data_ptr<float>();
   const float *qd = queries.data_ptr<float>();
+
+  // Sweep along the axis of widest extent: points sorted by that coordinate are visited outwards
+  // from the query, and the sweep stops on a side once the axis gap alone exceeds the current k-th
+  // distance. Exact: fl(a^2) <= fl(fl(a^2) + fl(b^2) + fl(c^2)), and the gap grows monotonically.
+  int axis = 0;
+  {
+    auto extent = std::get<0>(points.max(0)) - std::get<0>(points.min(0));
+    axis = static_cast<int>(extent.argmax().item<int64_t>());
+  }
+  const int a1 = (axis + 1) % 3, a2 = (axis + 2) % 3;
+  std::vector<int64_t> order(n);
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t i, int64_t j) { return pd[3 * i + axis] < pd[3 * j + axis]; });
+  std::vector<float> sa(n), sb(n), sc(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float *p = pd + 3 * order[i];
+    sa[i] = p[axis], sb[i] = p[a1], sc[i] = p[a2];
+  }
+
   auto out = at::empty({q, k}, at::kLong);
   int64_t *res = out.data_ptr<int64_t>();
-  const float *xs = p.x.data(), *ys = p.y.data(), *zs = p.z.data();
   at::parallel_for(0, q, 1, [&](int64_t begin, int64_t end) {
-    std::vector<float> dist_buffer(n);
-    float *dist = dist_buffer.data();
-    std::vector<std::pair<float, int64_t>> heap;  // max-heap on (distance, index)
+    using Entry = std::pair<float, int64_t>;  // (distance, original index); max-heap
+    std::vector<Entry> heap;
     heap.reserve(k);
     for (int64_t j = begin; j < end; ++j) {
-      const float cx = qd[3 * j], cy = qd[3 * j + 1], cz = qd[3 * j + 2];
-      for (int64_t i = 0; i < n; ++i) {
-        const float dx = xs[i] - cx, dy = ys[i] - cy, dz = zs[i] - cz;
-        dist[i] = dx * dx + dy * dy + dz * dz;
-      }
+      const float ca = qd[3 * j + axis], cb = qd[3 * j + a1], cc = qd[3 * j + a2];
       heap.clear();
-      for (int64_t i = 0; i < k; ++i) heap.emplace_back(dist[i], i);
-      std::make_heap(heap.begin(), heap.end());
-      // Points come in increasing index order, so a later point only displaces the current k-th
-      // when it is strictly closer: ties keep the lower index.
-      float worst = heap.front().first;
-      for (int64_t i = k; i < n; ++i) {
-        if (dist[i] < worst) {
-          std::pop_heap(heap.begin(), heap.end());
-          heap.back() = {dist[i], i};
+      auto visit = [&](int64_t s) {
+        // Same arithmetic order as the brute force: dx*dx + dy*dy + dz*dz in x, y, z order.
+        float d3[3];
+        d3[axis] = sa[s] - ca, d3[a1] = sb[s] - cb, d3[a2] = sc[s] - cc;
+        const Entry e{d3[0] * d3[0] + d3[1] * d3[1] + d3[2] * d3[2], order[s]};
+        if (static_cast<int64_t>(heap.size()) < k) {
+          heap.push_back(e);
           std::push_heap(heap.begin(), heap.end());
-          worst = heap.front().first;
+        } else if (e < heap.front()) {
+          std::pop_heap(heap.begin(), heap.end());
+          heap.back() = e;
+          std::push_heap(heap.begin(), heap.end());
         }
+      };
+      int64_t hi = std::lower_bound(sa.begin(), sa.end(), ca) - sa.begin();
+      int64_t lo = hi - 1;
+      for (;;) {
+        const bool full = static_cast<int64_t>(heap.size()) == k;
+        const float worst = full ? heap.front().first : 0.f;
+        float glo = 0.f, ghi = 0.f;
+        bool can_lo = lo >= 0, can_hi = hi < n;
+        if (can_lo) {
+          const float g = sa[lo] - ca;
+          glo = g * g;
+          can_lo = !full || glo <= worst;
+        }
+        if (can_hi) {
+          const float g = sa[hi] - ca;
+          ghi = g * g;
+          can_hi = !full || ghi <= worst;
+        }
+        if (!can_lo && !can_hi) break;
+        if (can_lo && (!can_hi || glo <= ghi))
+          visit(lo--);
+        else
+          visit(hi++);
       }
       std::sort_heap(heap.begin(), heap.end());
       for (int64_t i = 0; i < k; ++i) res[j * k + i] = heap[i].second;

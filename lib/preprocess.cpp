@@ -123,8 +123,9 @@ Preprocessed preprocess(const Sample &sample, const PreprocessOptions &options) 
   g.size = options.size;
 
   if (options.keep_largest_cluster) {
-    const ClusterResult cl = keep_largest_cluster(
-        xyz, masked_rgb, options.cluster_eps, options.cluster_min_points, options.cluster_radius);
+    const ClusterResult cl =
+        keep_largest_cluster(xyz, masked_rgb, options.cluster_eps, options.cluster_min_points,
+                             options.cluster_radius, options.cluster_bridge);
     res.stats.clusters = cl.clusters;
     res.stats.cluster_points_removed = cl.points_removed;
   }

@@ -84,6 +84,7 @@ const std::vector<Field> &fields() {
       real("eps", &PreprocessOptions::cluster_eps),
       integer("min_points", &PreprocessOptions::cluster_min_points),
       integer("radius", &PreprocessOptions::cluster_radius),
+      integer("bridge", &PreprocessOptions::cluster_bridge),
       flag("mask_rgb", &PreprocessOptions::mask_rgb),
       integer("size", &PreprocessOptions::size),
       flag("normalize", &PreprocessOptions::normalize),
@@ -156,6 +157,8 @@ void PreprocessOptions::validate() const {
   check(cluster_min_points >= 1, "min_points", std::to_string(cluster_min_points), "at least 1");
   check(cluster_radius >= 1 && cluster_radius <= 16, "radius", std::to_string(cluster_radius),
         "1 to 16 pixels");
+  check(cluster_bridge >= 0 && cluster_bridge <= 64, "bridge", std::to_string(cluster_bridge),
+        "0 to 64 pixels");
   check(size >= 1 && size <= 8192, "size", std::to_string(size), "1 to 8192");
 }
 

@@ -99,7 +99,7 @@ at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at:
   const int64_t d = c / heads;
   auto x = x_in.contiguous().view({b * n, c});
 
-  // Attention. q, k, v stay strided views into the qkv matrix (row stride 3C): BLAS reads them in
+  // Attention. k and v stay strided views into the qkv matrix (row stride 3C): BLAS reads them in
   // place. The scale goes on q (N x C values) instead of on the N x N scores.
   auto h = at::layer_norm(x, {c}, w.norm1_weight, w.norm1_bias, eps);
   auto qkv = w.qkv_bias.defined() ? at::addmm(w.qkv_bias, h, w.qkv_weight.t())
@@ -108,9 +108,8 @@ at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at:
   auto q = qkv5[0].mul(1.0 / std::sqrt(static_cast<double>(d)));       // contiguous [B,H,N,d]
   auto k = qkv5[1];
   auto v = qkv5[2];
-  auto scores = at::matmul(q, k.transpose(-2, -1));  // [B, H, N, N]
-  at::_softmax_out(scores, scores, -1, false);
-  auto ctx = at::matmul(scores, v);  // [B, H, N, d]
+  auto scores = at::_softmax(at::matmul(q, k.transpose(-2, -1)), -1, false);  // [B, H, N, N]
+  auto ctx = at::matmul(scores, v);                                           // [B, H, N, d]
   ctx = ctx.permute({0, 2, 1, 3}).reshape({b * n, c});
   auto y = at::addmm(w.proj_bias, ctx, w.proj_weight.t());
   y.add_(x);

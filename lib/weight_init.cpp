@@ -2,8 +2,10 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/DistributionsHelper.h>
 
 #include <cmath>
+#include <mutex>
 
 namespace lsfa {
 
@@ -27,13 +29,21 @@ uint64_t tensor_seed(uint64_t seed, const std::string &key) {
 at::Tensor init_trunc_normal(const std::vector<int64_t> &shape, double std, uint64_t seed,
                              const std::string &key, at::Device device) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tensor_seed(seed, key));
-  // Uniform in [Phi(-2), Phi(2)], mapped through the inverse normal CDF.
-  const double lo = 0.5 * (1.0 + std::erf(-2.0 / std::sqrt(2.0)));
-  const double hi = 0.5 * (1.0 + std::erf(2.0 / std::sqrt(2.0)));
-  auto u = at::empty(shape, at::TensorOptions().dtype(at::kDouble));
-  u.uniform_(2.0 * lo - 1.0, 2.0 * hi - 1.0, gen);
-  auto x = u.erfinv_().mul_(std * std::sqrt(2.0)).clamp_(-2.0 * std, 2.0 * std);
-  return x.to(at::kFloat).to(device);
+  auto *impl = gen.get<at::CPUGeneratorImpl>();
+  // A serial loop over ATen's own generator and normal transform (platform-independent, unlike
+  // std::normal_distribution), redrawing values outside +-2 std: exactly the truncated normal.
+  // Plain C++ rather than tensor ops: tiny parallel regions are slow on a busy 2-core machine.
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  at::normal_distribution<double> normal(0.0, std);
+  auto x = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
+  float *data = x.data_ptr<float>();
+  const int64_t n = x.numel();
+  for (int64_t i = 0; i < n; ++i) {
+    double v = normal(impl);
+    while (std::abs(v) > 2.0 * std) v = normal(impl);
+    data[i] = static_cast<float>(v);
+  }
+  return x.to(device);
 }
 
 at::Tensor init_constant(const std::vector<int64_t> &shape, double value, at::Device device) {

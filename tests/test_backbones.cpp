@@ -40,8 +40,12 @@ class Fixtures : public ::testing::Environment {
 };
 std::unique_ptr<lsfa::test::TempDir> Fixtures::dir_;
 
+// Weights in the official layouts (torch.save files; vit_small_st as safetensors).
+std::string weights_file(const std::string &fixture) {
+  return Fixtures::path(fixture, fixture == "vit_small_st" ? "weights.safetensors" : "weights.pth");
+}
 StateDict weights(const std::string &fixture) {
-  return lsfa::load_state_dict(Fixtures::path(fixture, "weights.safetensors"));
+  return lsfa::load_state_dict(weights_file(fixture));
 }
 StateDict io(const std::string &fixture) {
   return lsfa::load_state_dict(Fixtures::path(fixture, "io.safetensors"));
@@ -76,7 +80,9 @@ void expect_vit_parity(const std::string &fixture) {
   auto vit = load_vit(fixture);
   auto data = io(fixture);
   auto out = vit.forward(data.at("input"));
-  EXPECT_LE(max_abs_diff(out, data.at("output")), 1e-4) << fixture;
+  const double diff = max_abs_diff(out, data.at("output"));
+  std::printf("%s: max abs diff %.3g\n", fixture.c_str(), diff);
+  EXPECT_LE(diff, 1e-4) << fixture;
   // The output is not trivially small: the comparison means something.
   EXPECT_GT(data.at("output").abs().mean().item<double>(), 0.1);
 }
@@ -112,7 +118,9 @@ TEST(VitParity, VitB8SizesAt224) {
   auto data = io("vit_b8_depth2");
   auto out = vit.forward(data.at("input"));
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{1, 768, 28, 28}));
-  EXPECT_LE(max_abs_diff(out, data.at("output")), 1e-4);
+  const double diff = max_abs_diff(out, data.at("output"));
+  std::printf("vit_b8_depth2: max abs diff %.3g\n", diff);
+  EXPECT_LE(diff, 1e-4);
 }
 
 TEST(Vit, StateDictRoundTripGivesTheSameOutput) {
@@ -187,6 +195,15 @@ TEST(PointGroups, ValidPointsSkipZerosAndNonFinite) {
   EXPECT_TRUE(at::equal(pts, at::tensor({0.f, 0.f, 1.f, 1.f, 2.f, 3.f}).view({2, 3})));
 }
 
+TEST(PointGroups, NonFinitePointsAreAnError) {
+  auto points = at::randn({20, 3});
+  points[4][1] = std::nanf("");
+  EXPECT_NE(error_of([&] { lsfa::farthest_point_sample(points, 5); }).find("finite"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { lsfa::knn_indices(points, points.slice(0, 0, 2), 3); }), "");
+  EXPECT_NE(error_of([&] { lsfa::knn_indices(at::randn({20, 2}), at::randn({2, 2}), 3); }), "");
+}
+
 TEST(PointGroups, TooFewValidPointsIsAnError) {
   auto cloud = at::zeros({8, 8, 3});
   cloud.slice(0, 0, 1).fill_(0.5);  // 8 valid points
@@ -217,7 +234,9 @@ void expect_point_mae_parity(const lsfa::PointMae &model, const std::string &fix
   EXPECT_TRUE(at::equal(out.groups.center_indices, data.at("center_indices")));
   EXPECT_TRUE(at::equal(out.groups.neighbor_indices, data.at("neighbor_indices")));
   EXPECT_LE(max_abs_diff(out.centers, data.at("centers")), 0.0);
-  EXPECT_LE(max_abs_diff(out.features, data.at("features")), 1e-4) << fixture;
+  const double diff = max_abs_diff(out.features, data.at("features"));
+  std::printf("%s: max abs diff %.3g\n", fixture.c_str(), diff);
+  EXPECT_LE(diff, 1e-4) << fixture;
   EXPECT_GT(data.at("features").abs().mean().item<double>(), 0.1);
 }
 
@@ -250,6 +269,18 @@ TEST(PointMaeParity, PaperWidths) {
   auto model = load_point_mae("pmae_paper_widths", 128, 32, {1, 2, 3}, false);
   EXPECT_EQ(model.config().heads, 6);
   expect_point_mae_parity(model, "pmae_paper_widths");
+}
+
+TEST(PointMaeParity, SmallPresetFromCheckpointFiles) {
+  lsfa::BackboneOptions o;
+  o.vit_checkpoint = weights_file("vit_small_preset");
+  o.point_mae_checkpoint = weights_file("pmae_small_preset");
+  auto b = lsfa::build_backbones("small", o);
+  EXPECT_NE(b.rgb.description().find(o.vit_checkpoint), std::string::npos);
+  EXPECT_NE(b.points.description().find(o.point_mae_checkpoint), std::string::npos);
+  auto vit_io = io("vit_small_preset");
+  EXPECT_LE(max_abs_diff(b.rgb.forward(vit_io.at("input")), vit_io.at("output")), 1e-4);
+  expect_point_mae_parity(b.points, "pmae_small_preset");
 }
 
 TEST(PointMae, StateDictRoundTripGivesTheSameOutput) {
@@ -341,7 +372,7 @@ TEST(Checkpoint, PointMaeIgnoresDecoderKeysOnly) {
 
 TEST(Checkpoint, PresetRejectsAFileOfOtherSizes) {
   // vit_small has dim 192 / depth 2: the small preset wants depth 4, paper wants dim 768.
-  const std::string file = Fixtures::path("vit_small", "weights.safetensors");
+  const std::string file = weights_file("vit_small");
   lsfa::BackboneOptions o;
   o.vit_checkpoint = file;
   auto msg = error_of([&] { lsfa::build_backbones("small", o); });
@@ -371,6 +402,17 @@ TEST(Presets, ListAndLookUp) {
   EXPECT_EQ(paper.point_mae.groups, 1024);
   EXPECT_EQ(paper.point_mae.group_size, 128);
   EXPECT_EQ(paper.point_mae.fetch_layers, (std::vector<int64_t>{3, 7, 11}));
+  const auto &s8 = lsfa::backbone_preset("vit-s8");
+  EXPECT_EQ(s8.vit.dim, 384);
+  EXPECT_EQ(s8.vit.heads, 6);
+  EXPECT_EQ(s8.vit.mlp_hidden, 1536);
+  lsfa::BackboneOptions o;
+  o.batch_statistics = true;
+  o.seed = 5;
+  auto b = lsfa::build_backbones("small", o);
+  EXPECT_TRUE(b.points.config().batch_statistics);
+  EXPECT_TRUE(same_state(b.rgb.state_dict(),
+                         lsfa::VisionTransformer::random(b.rgb.config(), 5).state_dict()));
   auto msg = error_of([] { lsfa::backbone_preset("huge"); });
   EXPECT_NE(msg.find("huge"), std::string::npos);
   EXPECT_NE(msg.find("small"), std::string::npos);

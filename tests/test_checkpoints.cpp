@@ -476,6 +476,22 @@ TEST_F(Checkpoints, BrokenFilesAreClearErrors) {
   EXPECT_ERROR_HAS(lsfa::load_state_dict(dir.file("empty.zip")), "data.pkl");
 }
 
+TEST_F(Checkpoints, ImpossibleStoragesAndViewsInAZipAreRefused) {
+  ValuePtr ok = lsfa::read_torch_checkpoint(file("crafted_ok.pth"));
+  EXPECT_TRUE(same_bits(ok->get("w")->tensor, at::tensor({2.f, 4.f})));
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("huge_numel.pth")),
+                   "should hold 1099511627776 Float elements");
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("offset_beyond.pth")),
+                   "storage offset 9 is outside the storage of 4 elements");
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("view_beyond.pth")), "reaches element 5");
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("missing_entry.pth")),
+                   "storage entry archive/data/7 is missing");
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("path_key.pth")),
+                   "storage key is not a short alphanumeric name");
+  EXPECT_ERROR_HAS(lsfa::read_torch_checkpoint(file("negative_stride.pth")),
+                   "negative size or stride");
+}
+
 // ---------------------------------------------------------------- hand-made hostile pickles
 
 namespace {

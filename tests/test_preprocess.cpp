@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <ctime>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -271,7 +272,7 @@ TEST(LargestCluster, RemovesSmallSeparateBlobsKeepsTheObject) {
     for (int c = 40; c < 46; ++c)
       set_point(xyz, r, c, c * 1e-3, r * 1e-3, 0.42), deep.at<uchar>(r, c) = 1;
   cv::Mat before = xyz.clone(), rgb_before = rgb.clone();
-  ClusterResult res = keep_largest_cluster(xyz, &rgb, 0.006, 30, 2);
+  ClusterResult res = keep_largest_cluster(xyz, &rgb, 0.006, 30, 1, 8);
   EXPECT_EQ(res.clusters, 3);
   EXPECT_EQ(res.largest, 900);
   EXPECT_EQ(res.points_removed, 72);
@@ -289,22 +290,77 @@ TEST(LargestCluster, RemovesSmallSeparateBlobsKeepsTheObject) {
     }
 }
 
-TEST(LargestCluster, RadiusBridgesOnePixelHoles) {
-  // An object cut in two by a one-pixel column of missing points.
-  cv::Mat xyz(30, 40, CV_32FC3, cv::Scalar::all(0));
+TEST(LargestCluster, HolesAreBridgedUpToTheBridgeWidth) {
+  // Four pieces of a flat object (0.5 mm per pixel) separated by gaps of missing points 1, 5 and
+  // 10 pixels wide; every gap is narrower than eps (6 mm), so DBSCAN would join all four.
+  const int w = 90, h = 30;
+  cv::Mat xyz(h, w, CV_32FC3, cv::Scalar::all(0));
+  auto piece = [](int c) {
+    return c < 15 ? 0 : c < 16 ? -1 : c < 30 ? 1 : c < 35 ? -1 : c < 50 ? 2 : c < 60 ? -1 : 3;
+  };
   for (int r = 5; r < 25; ++r)
-    for (int c = 5; c < 35; ++c)
-      if (c != 15) set_point(xyz, r, c, c * 1e-3, r * 1e-3, 0.4);
-  cv::Mat a = xyz.clone();
-  ClusterResult two = keep_largest_cluster(a, nullptr, 0.006, 30, 2);
-  EXPECT_EQ(two.clusters, 1);
-  EXPECT_EQ(two.points_removed, 0);
-  cv::Mat b = xyz.clone();
-  ClusterResult one = keep_largest_cluster(b, nullptr, 0.006, 30, 1);
-  EXPECT_EQ(one.clusters, 2);
-  EXPECT_EQ(one.points_removed, 20 * 10);  // the smaller (left) part
-  EXPECT_TRUE(zero_xyz(b, 10, 6));
-  EXPECT_FALSE(zero_xyz(b, 10, 20));
+    for (int c = 5; c < 80; ++c)
+      if (piece(c) >= 0) set_point(xyz, r, c, c * 5e-4, r * 5e-4, 0.4);
+  struct Case {
+    int radius, bridge, clusters, removed;
+  };
+  // Piece sizes: 200, 280, 300, 400 points.
+  for (const Case &k :
+       {Case{1, 0, 4, 780}, Case{2, 0, 3, 700}, Case{1, 8, 2, 400}, Case{1, 12, 1, 0}}) {
+    cv::Mat m = xyz.clone();
+    const ClusterResult res = keep_largest_cluster(m, nullptr, 0.006, 30, k.radius, k.bridge);
+    EXPECT_EQ(res.clusters, k.clusters) << k.radius << "/" << k.bridge;
+    EXPECT_EQ(res.points_removed, k.removed) << k.radius << "/" << k.bridge;
+  }
+}
+
+TEST(LargestCluster, MatchesScikitLearnDbscanOnAScanLikeScene) {
+  // A dome (0.5 mm per pixel) with sensor holes up to 3 pixels wide, a 4-pixel crack, a sparse
+  // 12-point speck (DBSCAN noise), a 64-point chip 2 cm above the dome, and a column of points on a
+  // far wall.
+  const int w = 100, h = 100;
+  cv::Mat xyz(h, w, CV_32FC3, cv::Scalar::all(0));
+  cv::RNG rng(17);
+  cv::Mat holes(h, w, CV_8U, cv::Scalar(0));
+  for (int k = 0; k < 40; ++k) {
+    const int r = rng.uniform(0, h - 3), c = rng.uniform(0, w - 3), s = rng.uniform(1, 4);
+    holes(cv::Rect(c, r, s, s)).setTo(1);
+  }
+  for (int r = 0; r < h; ++r)
+    for (int c = 0; c < w; ++c) {
+      const double x = (c - 49.7) * 5e-4, y = (r - 49.3) * 5e-4;
+      const double d2 = x * x + y * y;
+      const bool crack = c >= 60 && c < 64;  // a 2 mm gap splitting the dome in the image
+      if (d2 < 0.02 * 0.02 && !holes.at<uchar>(r, c) && !crack)
+        set_point(xyz, r, c, x, y, 0.4 - 0.02 + 25 * d2);
+    }
+  for (int k = 0; k < 12; ++k) set_point(xyz, 2 + k, 2 + k, 0.001 * k + 1e-4, -0.03, 0.35);
+  for (int r = 40; r < 48; ++r)
+    for (int c = 40; c < 48; ++c) set_point(xyz, r, c, (c - 49.7) * 5e-4, (r - 49.3) * 5e-4, 0.36);
+  for (int r = 0; r < h; ++r) set_point(xyz, r, w - 1, 0.05, (r - 49.3) * 5e-4, 0.5);
+
+  TempDir dir;
+  write_raw(dir.file("xyz.bin"), xyz);
+  std::string out;
+  ASSERT_EQ(run_python("preprocess_reference.py",
+                       "dbscan " + dir.file("xyz.bin") + " " + std::to_string(h) + " " +
+                           std::to_string(w) + " " + dir.file("kept.bin"),
+                       &out),
+            0)
+      << out;
+  const std::vector<char> kept = read_raw(dir.file("kept.bin"));
+  ASSERT_EQ(kept.size(), size_t(h * w));
+  cv::Mat mine = xyz.clone();
+  const ClusterResult res = keep_largest_cluster(mine, nullptr, 0.006, 30, 1, 8);
+  EXPECT_GE(res.clusters, 4);
+  int differences = 0, reference_kept = 0;
+  for (int i = 0; i < h * w; ++i) {
+    const bool ours = !zero_xyz(mine, i / w, i % w);
+    reference_kept += kept[i] != 0;
+    differences += ours != (kept[i] != 0);
+  }
+  EXPECT_GT(reference_kept, 4000);
+  EXPECT_EQ(differences, 0);
 }
 
 TEST(LargestCluster, NothingRemovedWhenNoClusterIsBigEnough) {
@@ -312,12 +368,12 @@ TEST(LargestCluster, NothingRemovedWhenNoClusterIsBigEnough) {
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 4; ++c) set_point(xyz, r, c, c * 1e-3, r * 1e-3, 0.4);
   set_point(xyz, 15, 15, 0.1, 0.1, 0.4);
-  ClusterResult res = keep_largest_cluster(xyz, nullptr, 0.006, 30, 2);
+  ClusterResult res = keep_largest_cluster(xyz, nullptr, 0.006, 30, 1, 8);
   EXPECT_EQ(res.clusters, 2);
   EXPECT_EQ(res.largest, 16);
   EXPECT_EQ(res.points_removed, 0);
   EXPECT_FALSE(zero_xyz(xyz, 15, 15));
-  res = keep_largest_cluster(xyz, nullptr, 0.006, 10, 2);
+  res = keep_largest_cluster(xyz, nullptr, 0.006, 10, 1, 8);
   EXPECT_EQ(res.points_removed, 1);
 }
 
@@ -480,7 +536,7 @@ TEST(PreprocessOptions, TextFormIsStableAndRoundTrips) {
   const PreprocessOptions d;
   EXPECT_EQ(d.to_string(),
             "plane=1;border=10;inlier=0.004;remove=0.005;iterations=1000;square=1;cluster=1;"
-            "eps=0.006;min_points=30;radius=2;mask_rgb=1;size=224;normalize=1");
+            "eps=0.006;min_points=30;radius=1;bridge=8;mask_rgb=1;size=224;normalize=1");
   EXPECT_EQ(PreprocessOptions::from_string(d.to_string()), d);
   PreprocessOptions o;
   o.remove_plane = false;
@@ -491,6 +547,7 @@ TEST(PreprocessOptions, TextFormIsStableAndRoundTrips) {
   o.cluster_eps = 1e-7;
   o.cluster_min_points = 1;
   o.cluster_radius = 3;
+  o.cluster_bridge = 0;
   o.mask_rgb = false;
   o.size = 112;
   o.normalize = false;
@@ -500,10 +557,11 @@ TEST(PreprocessOptions, TextFormIsStableAndRoundTrips) {
   EXPECT_EQ(back.plane_remove, 1.0 / 3.0);
   EXPECT_NE(o, d);
   // Keys in another order and spaces are accepted.
-  EXPECT_EQ(PreprocessOptions::from_string(
-                "normalize=1; size=224;mask_rgb=1;radius=2;min_points=30;eps=0.006;cluster=1;"
-                "square=1;iterations=1000;remove=0.005;inlier=0.004;border=10;plane=1"),
-            d);
+  EXPECT_EQ(
+      PreprocessOptions::from_string(
+          "normalize=1; size=224;mask_rgb=1;bridge=8;radius=1;min_points=30;eps=0.006;cluster=1;"
+          "square=1;iterations=1000;remove=0.005;inlier=0.004;border=10;plane=1"),
+      d);
   const PreprocessOptions r = PreprocessOptions::resize_only();
   EXPECT_FALSE(r.remove_plane || r.pad_square || r.keep_largest_cluster);
   EXPECT_EQ(PreprocessOptions::from_string(r.to_string()), r);
@@ -538,16 +596,18 @@ TEST(PreprocessOptions, RejectsGarbage) {
   expect_error(replaced("eps=0.006", "eps=nan"), "'eps'");
   expect_error(replaced("eps=0.006", "eps=-1"), "'eps'");
   expect_error(replaced("eps=0.006", "eps="), "'eps'");
-  expect_error(replaced("radius=2", "radius=0"), "'radius'");
+  expect_error(replaced("radius=1", "radius=0"), "'radius'");
+  expect_error(replaced("bridge=8", "bridge=-1"), "'bridge'");
   expect_error(replaced("iterations=1000", "iterations=0"), "'iterations'");
 }
 
 // ---------------------------------------------------------------- resizes against the reference
 
 TEST(Resample, NearestIndicesMatchTorchNumpyAndPil) {
-  const std::vector<std::pair<int, int>> pairs = {
-      {800, 224}, {400, 224}, {500, 224}, {600, 224}, {1300, 224}, {224, 224}, {100, 224},
-      {112, 224}, {8, 28},    {3, 2},     {7, 5},     {300, 224},  {1000, 28}, {1, 224}};
+  const std::vector<std::pair<int, int>> pairs = {{800, 224},  {400, 224}, {500, 224}, {600, 224},
+                                                  {1300, 224}, {224, 224}, {100, 224}, {112, 224},
+                                                  {62, 224},   {124, 224}, {8, 28},    {3, 2},
+                                                  {7, 5},      {300, 224}, {1000, 28}, {1, 224}};
   std::string arg;
   for (auto [i, o] : pairs)
     arg += (arg.empty() ? "" : ",") + std::to_string(i) + ":" + std::to_string(o);
@@ -562,12 +622,13 @@ TEST(Resample, NearestIndicesMatchTorchNumpyAndPil) {
     EXPECT_EQ(nearest_centre_source_indices(i, o), r.at("pil").get<std::vector<int>>())
         << i << "->" << o;
     const auto exact = r.at("numpy").get<std::vector<int>>();
-    if (i <= 1200) {  // float32 is exact here
+    if (i % 100 == 0 && i <= 1200) {  // float32 is exact for these padded sides
       EXPECT_EQ(torch_rule, exact) << i << "->" << o;
     }
     for (size_t k = 0; k < exact.size(); ++k) differs_from_exact += torch_rule[k] != exact[k];
   }
-  EXPECT_EQ(differs_from_exact, 1);  // the one float32 rounding case of 1300 -> 224
+  // float32 rounding cases of torch: 1 index of 62 -> 224, 3 of 124 -> 224, 1 of 1300 -> 224.
+  EXPECT_EQ(differs_from_exact, 5);
 }
 
 struct BicubicCase {
@@ -653,6 +714,35 @@ TEST(Resample, NormalisationMatchesTorch) {
   EXPECT_NEAR(t[1][0][0], (1 - 0.456) / 0.224, 1e-6);
 }
 
+TEST(Preprocess, WholeChainMatchesReferenceTools) {
+  // 300x250 frame (padding on), tilted table, box, border clutter, sensor holes; the Python side
+  // runs the reference chain with numpy, scikit-learn DBSCAN, PIL and torch.
+  Scene s = table_with_box(300, 250, 5);
+  TempDir dir;
+  write_raw(dir.file("rgb.bin"), s.sample.rgb);
+  write_raw(dir.file("xyz.bin"), s.sample.xyz);
+  std::string out;
+  ASSERT_EQ(run_python("preprocess_reference.py",
+                       "chain " + dir.file("rgb.bin") + " " + dir.file("xyz.bin") + " 250 300 " +
+                           dir.file("rgb_out.bin") + " " + dir.file("xyz_out.bin"),
+                       &out),
+            0)
+      << out;
+  const std::vector<char> ref_rgb = read_raw(dir.file("rgb_out.bin"));
+  const std::vector<char> ref_xyz = read_raw(dir.file("xyz_out.bin"));
+  ASSERT_EQ(ref_rgb.size(), 3 * 224 * 224 * sizeof(float));
+  ASSERT_EQ(ref_xyz.size(), 224 * 224 * 3 * sizeof(float));
+  const Preprocessed p = preprocess(s.sample);
+  const at::Tensor rgb_ref =
+      at::from_blob(const_cast<char *>(ref_rgb.data()), {3, 224, 224}, at::kFloat);
+  const at::Tensor xyz_ref =
+      at::from_blob(const_cast<char *>(ref_xyz.data()), {224, 224, 3}, at::kFloat);
+  EXPECT_EQ((p.rgb - rgb_ref).abs().max().item<float>(), 0.f);
+  EXPECT_TRUE(at::equal(p.xyz, xyz_ref));
+  EXPECT_TRUE(at::equal(p.valid, xyz_ref.abs().sum(2).gt(0)));
+  EXPECT_GT(p.valid.sum().item<int64_t>(), 5000);
+}
+
 TEST(Preprocess, GroundTruthThresholdAndNearestCentre) {
   Sample s;
   s.rgb = random_rgb(400, 400, 4);
@@ -675,18 +765,27 @@ TEST(Preprocess, GroundTruthThresholdAndNearestCentre) {
 
 // ---------------------------------------------------------------- speed
 
+double thread_cpu_ms() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
+}
+
 TEST(Preprocess, FullFrameIsFast) {
+  // 800x800 frame with sensor holes: every step runs (plane, square, cluster with bridging).
   Scene s = table_with_box(800, 800, 21);
   preprocess(s.sample);  // warm-up
   const int runs = 3;
   const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = thread_cpu_ms();
   for (int i = 0; i < runs; ++i) preprocess(s.sample);
-  const double ms =
+  const double cpu = (thread_cpu_ms() - c0) / runs;
+  const double wall =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
       runs;
-  std::printf("preprocess 800x800: %.1f ms per frame\n", ms);
-  // Budget 100 ms; the bound leaves room for a loaded machine running other suites.
-  EXPECT_LT(ms, 250.0);
+  std::printf("preprocess 800x800: %.1f ms CPU, %.1f ms wall per frame\n", cpu, wall);
+  // Budget 100 ms; CPU time (single-threaded code) is not inflated by other jobs on the machine.
+  EXPECT_LT(cpu, 100.0);
 }
 
 }  // namespace

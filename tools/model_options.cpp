@@ -23,6 +23,8 @@ void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
       ->capture_default_str();
   if (with_modalities)
     cmd->add_option("--modalities", modalities, "rgb,3d (fused), rgb or 3d")->capture_default_str();
+  cmd->add_flag("--point-batch-stats", point_batch_stats,
+                "Point-MAE BatchNorm with per-sample batch statistics, as the reference code runs it");
   cmd->add_flag("--no-preprocess", no_preprocess,
                 "Only resize and normalise (no plane removal, padding or cluster cleaning)");
   cmd->add_option("--device", device, "LibTorch device (cpu, cuda:0, ...)")->capture_default_str();
@@ -39,6 +41,7 @@ ExtractorConfig ModelOptions::extractor_config() const {
   c.groups = groups;
   c.group_size = group_size;
   c.modalities = modalities_from_string(modalities);
+  c.point_batch_stats = point_batch_stats;
   c.preprocess = no_preprocess ? PreprocessOptions::resize_only() : PreprocessOptions{};
   c.device = device;
   return c;

@@ -29,6 +29,9 @@ struct ExtractorConfig {
   int groups = 0;                // point groups; 0 = preset default
   int group_size = 0;            // points per group; 0 = preset default
   Modalities modalities = Modalities::kFused;
+  // Point-MAE BatchNorm with per-sample batch statistics (what the reference code does, since it
+  // never calls eval()) instead of the checkpoint's running statistics.
+  bool point_batch_stats = false;
   PreprocessOptions preprocess;
   std::string device = "cpu";  // at::Device string, e.g. "cpu", "cuda:0"
 };

@@ -2,6 +2,7 @@
 // border, then every point near that plane removed.
 #pragma once
 
+#include <cmath>
 #include <opencv2/core.hpp>
 #include <optional>
 
@@ -30,6 +31,7 @@ std::optional<PlaneFit> fit_border_plane(const cv::Mat &xyz, int border, double 
 
 // Sets every valid point within `distance` of `plane` to (0,0,0) and, when rgb is given
 // (CV_8UC3, same size), blacks out the same pixels. Returns the number of points removed.
+// Both functions throw lsfa::Error for a cloud that is not CV_32FC3 or a mismatched rgb.
 int remove_plane_points(cv::Mat &xyz, cv::Mat *rgb, const Plane &plane, double distance);
 
 }  // namespace lsfa

@@ -17,12 +17,12 @@ at::Tensor valid_points(const at::Tensor &organized, at::Tensor *pixel_indices =
 // pick is the point with the largest squared distance to the picks so far (float32,
 // dx*dx + dy*dy + dz*dz; ties go to the lower index). Points with |p|^2 <= 1e-3 are never picked
 // after the first. When fewer candidates than `count` exist, picks repeat (distance 0) like the
-// reference. points: [N, 3] float; returns [count] int64 indices into points.
+// reference. points: [N, 3] finite float (lsfa::Error otherwise); returns [count] int64 indices.
 at::Tensor farthest_point_sample(const at::Tensor &points, int64_t count);
 
 // For every query the indices of its k nearest points (squared Euclidean distance, same float32
 // formula as above), ordered by (distance, index): ties go to the lower index.
-// points: [N, 3], queries: [Q, 3], k <= N. Returns [Q, k] int64. Parallel over queries.
+// points: [N, 3], queries: [Q, 3], finite, k <= N. Returns [Q, k] int64. Parallel over queries.
 at::Tensor knn_indices(const at::Tensor &points, const at::Tensor &queries, int64_t k);
 
 struct PointGroups {

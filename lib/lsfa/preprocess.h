@@ -21,7 +21,8 @@ struct PreprocessOptions {
   bool keep_largest_cluster = true;
   double cluster_eps = 0.006;   // neighbour distance (m)
   int cluster_min_points = 30;  // the largest cluster must have this many points to be used
-  int cluster_radius = 2;       // pixel window radius searched for neighbours (1 = 8-neighbourhood)
+  int cluster_radius = 1;       // pixel window radius searched for neighbours (1 = 8-neighbourhood)
+  int cluster_bridge = 8;       // wider window between edge pixels: spans holes up to 7 pixels
   bool mask_rgb = true;         // black out RGB pixels whose point was removed
   int size = 224;               // model input side
   bool normalize = true;        // ImageNet mean/std (else RGB in [0,1])
@@ -43,7 +44,8 @@ struct PreprocessOptions {
 };
 
 // Where the model input sits in the original frame, to map results back. The model grid of
-// side `size` covers the padded square; the frame sits at (pad_left, pad_top) inside it.
+// side `size` covers the padded square; the frame sits at (pad_left, pad_top) inside it. The
+// mapping functions need a filled-in geometry (size and padded sizes > 0), as preprocess() returns.
 struct FrameGeometry {
   int frame_width = 0, frame_height = 0;    // original sample size
   int pad_left = 0, pad_top = 0;            // offset of the frame inside the padded image

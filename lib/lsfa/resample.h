@@ -15,8 +15,8 @@ cv::Mat resize_bicubic_pil(const cv::Mat &src, int out_width, int out_height);
 
 // Source index of each destination index for the nearest resize of the reference cloud path
 // (torch.nn.functional.interpolate mode='nearest'): floor(dst * in / out) evaluated in float32 as
-// torch does, which equals the exact quotient for all sizes 100..1200 and differs by one for a few
-// indices of some larger sizes (e.g. 1 of 224 for 1300 -> 224).
+// torch does. That equals the exact quotient for the padded sides 100, 200, ... 1200 and differs
+// by one for a few indices of some other sizes (e.g. 62, 124 or 1300 -> 224).
 std::vector<int> nearest_source_indices(int in, int out);
 
 // Source index of each destination index for PIL's NEAREST resize (used by the reference for the

@@ -13,7 +13,7 @@
 
 namespace lsfa {
 
-// Truncated normal: mean 0, standard deviation `std`, cut at +-2 std (inverse-CDF sampling, like
+// Truncated normal: normal(0, std) restricted to +-2 std (rejection sampling; the distribution of
 // torch.nn.init.trunc_normal_ with a = -2 std, b = 2 std). float32.
 at::Tensor init_trunc_normal(const std::vector<int64_t> &shape, double std, uint64_t seed,
                              const std::string &key, at::Device device);

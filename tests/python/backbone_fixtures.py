@@ -12,6 +12,7 @@ Each writes OUT/weights.* (weights) and OUT/io.safetensors (inputs and expected 
 import argparse
 import os
 import sys
+from collections import OrderedDict
 
 import numpy as np
 import torch
@@ -20,8 +21,25 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import backbone_reference as ref  # noqa: E402
 
 
-def write_weights(out, state_dict, official):
-    ref.save_safetensors(os.path.join(out, "weights.safetensors"), state_dict)
+def write_weights(out, state_dict, layout):
+    """Weights as the official files hold them: "dino" = torch.save'd state dict (OrderedDict),
+    "safetensors" = the same keys as safetensors, "point_mae" = the Point-MAE release layout
+    (a dict with base_model = {'module.MAE_encoder.' + key: tensor, decoder entries ...})."""
+    if layout == "safetensors":
+        ref.save_safetensors(os.path.join(out, "weights.safetensors"), state_dict)
+        return
+    if layout == "dino":
+        torch.save(state_dict, os.path.join(out, "weights.pth"))
+        return
+    base = OrderedDict(("module.MAE_encoder." + k, v) for k, v in state_dict.items())
+    dim = state_dict["norm.weight"].shape[0]
+    base["module.mask_token"] = torch.zeros(1, 1, dim)
+    base["module.decoder_pos_embed.0.weight"] = torch.ones(128, 3)
+    base["module.MAE_decoder.blocks.0.norm1.weight"] = torch.ones(dim)
+    base["module.increase_dim.0.weight"] = torch.ones(96, dim, 1)
+    torch.save({"base_model": base, "optimizer": {"state": {}, "param_groups": [{"lr": 5e-4}]},
+                "epoch": 300, "metrics": {}, "best_metrics": {}},
+               os.path.join(out, "weights.pth"))
 
 
 def cmd_vit(a):
@@ -33,7 +51,7 @@ def cmd_vit(a):
     image = torch.randn(a.batch, 3, a.height, a.width, generator=g)
     with torch.no_grad():
         out = model.feature_map(image)
-    write_weights(a.out, model.state_dict(), official=None)
+    write_weights(a.out, model.state_dict(), a.layout)
     ref.save_safetensors(os.path.join(a.out, "io.safetensors"), {"input": image, "output": out})
 
 
@@ -63,7 +81,7 @@ def cmd_point_mae(a):
     with torch.no_grad():
         feats, center, center_idx, idx = model(torch.from_numpy(flat[valid]))
     sd = {k: v for k, v in model.state_dict().items() if not k.startswith("group_divider")}
-    write_weights(a.out, sd, official="point_mae")
+    write_weights(a.out, sd, "point_mae")
     ref.save_safetensors(os.path.join(a.out, "io.safetensors"), {
         "organized": torch.from_numpy(cloud), "features": feats, "centers": center,
         "center_indices": torch.from_numpy(center_idx), "neighbor_indices": torch.from_numpy(idx),
@@ -106,6 +124,7 @@ def cmd_groups(a):
 # The fixtures of tests/test_backbones.cpp: subfolder -> arguments.
 ALL_FIXTURES = {
     "vit_small": ["vit"],
+    "vit_small_st": ["vit", "--layout", "safetensors"],
     "vit_batch2": ["vit", "--batch", "2", "--seed", "5"],
     "vit_interp": ["vit", "--height", "48", "--width", "90", "--seed", "6"],
     "vit_interp_up": ["vit", "--height", "100", "--width", "76", "--seed", "7"],
@@ -115,6 +134,10 @@ ALL_FIXTURES = {
     "pmae_batch": ["point_mae", "--batch-stats", "--seed", "9"],
     "pmae_paper_widths": ["point_mae", "--dim", "384", "--heads", "6", "--groups", "128",
                           "--group-size", "32", "--side", "64", "--seed", "10"],
+    "vit_small_preset": ["vit", "--depth", "4", "--grid", "28", "--height", "224", "--width",
+                         "224", "--seed", "12"],
+    "pmae_small_preset": ["point_mae", "--dim", "192", "--heads", "3", "--groups", "256",
+                          "--group-size", "32", "--side", "64", "--seed", "11"],
     "groups_random": ["groups", "--case", "random", "--count", "200", "--k", "32"],
     "groups_grid": ["groups", "--case", "grid", "--count", "100", "--k", "27"],
     "groups_near_origin": ["groups", "--case", "near_origin", "--count", "120", "--k", "20"],
@@ -137,6 +160,7 @@ def main(argv=None):
     for name, default in [("patch", 8), ("dim", 192), ("depth", 2), ("heads", 3), ("grid", 8),
                           ("height", 64), ("width", 64), ("batch", 1), ("seed", 1)]:
         v.add_argument("--" + name, type=int, default=default)
+    v.add_argument("--layout", default="dino", choices=["dino", "safetensors"])
     m = sub.add_parser("point_mae")
     m.add_argument("out")
     for name, default in [("dim", 128), ("depth", 4), ("heads", 2), ("groups", 64),

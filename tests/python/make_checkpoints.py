@@ -161,6 +161,67 @@ class Evil:
         return (os.system, ("touch " + self.marker,))
 
 
+class FakeStorage:
+    """Stands for a storage; written as a persistent id of our choosing."""
+
+    def __init__(self, key, numel):
+        self.key = key
+        self.numel = numel
+
+
+class FakeTensor:
+    """Pickles as torch's tensor rebuild call with arbitrary (possibly hostile) arguments."""
+
+    def __init__(self, storage, offset, size, stride):
+        self.args = (storage, offset, size, stride, False, collections.OrderedDict())
+
+    def __reduce__(self):
+        return (torch._utils._rebuild_tensor_v2, self.args)
+
+
+def write_torch_like_zip(path, obj, storages):
+    """A zip laid out like torch.save's, with a pickle and storage entries chosen by the caller."""
+    import io
+    import pickle
+    import zipfile
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, o):
+            if isinstance(o, FakeStorage):
+                return ("storage", torch.FloatStorage, o.key, "cpu", o.numel)
+            return None
+
+    buf = io.BytesIO()
+    Pickler(buf, protocol=2).dump(obj)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", buf.getvalue())
+        z.writestr("archive/version", "3\n")
+        for key, data in storages.items():
+            z.writestr("archive/data/" + key, data)
+
+
+def write_hostile_zips(outdir):
+    four_floats = struct.pack("<4f", 1, 2, 3, 4)
+    cases = {
+        # A well-formed control case: the reader must accept it.
+        "crafted_ok": ({"w": FakeTensor(FakeStorage("0", 4), 1, (2,), (2,))}, {"0": four_floats}),
+        "huge_numel": ({"w": FakeTensor(FakeStorage("0", 1 << 40), 0, (4,), (1,))},
+                       {"0": four_floats}),
+        "offset_beyond": ({"w": FakeTensor(FakeStorage("0", 4), 9, (1,), (1,))},
+                          {"0": four_floats}),
+        "view_beyond": ({"w": FakeTensor(FakeStorage("0", 4), 0, (3, 2), (2, 1))},
+                        {"0": four_floats}),
+        "missing_entry": ({"w": FakeTensor(FakeStorage("7", 4), 0, (4,), (1,))},
+                          {"0": four_floats}),
+        "path_key": ({"w": FakeTensor(FakeStorage("../0", 4), 0, (4,), (1,))},
+                     {"0": four_floats}),
+        "negative_stride": ({"w": FakeTensor(FakeStorage("0", 4), 3, (4,), (-1,))},
+                            {"0": four_floats}),
+    }
+    for name, (obj, storages) in cases.items():
+        write_torch_like_zip(os.path.join(outdir, name + ".pth"), obj, storages)
+
+
 def main():
     outdir = sys.argv[1]
     marker = sys.argv[2] if len(sys.argv) > 2 else os.path.join(outdir, "pwned")
@@ -240,6 +301,9 @@ def main():
     # 6. A hostile file: unpickling it with pickle would run os.system.
     torch.save({"evil": Evil(marker), "weight": torch.ones(2, 2)},
                os.path.join(outdir, "evil.pth"))
+
+    # 6b. Torch-like zips whose pickle asks for impossible storages or views.
+    write_hostile_zips(outdir)
 
     # 7. A safetensors file with metadata, for the safetensors reader.
     st = collections.OrderedDict([
