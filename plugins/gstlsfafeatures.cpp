@@ -47,6 +47,7 @@ enum {
   PROP_DROPPED_DEPTH,
   PROP_QOS,
   PROP_DROPPED_LATE,
+  PROP_POINT_BATCH_STATS,
 };
 
 #define DEFAULT_PRESET "small"
@@ -74,6 +75,7 @@ struct Impl {
   GstClockTime pair_tolerance = DEFAULT_PAIR_TOLERANCE;
   guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
   bool qos = DEFAULT_QOS;
+  bool point_batch_stats = false;
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;  // from downstream QoS events
 
   // Streaming state (aggregate thread).
@@ -200,6 +202,9 @@ static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_
     case PROP_QOS:
       p->qos = g_value_get_boolean(value);
       break;
+    case PROP_POINT_BATCH_STATS:
+      p->point_batch_stats = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -268,6 +273,9 @@ static void gst_lsfa_feature_extractor_get_property(GObject *object, guint prop_
     case PROP_QOS:
       g_value_set_boolean(value, p->qos);
       break;
+    case PROP_POINT_BATCH_STATS:
+      g_value_set_boolean(value, p->point_batch_stats);
+      break;
     case PROP_DROPPED_LATE:
       g_value_set_uint64(value, p->dropped_late);
       break;
@@ -291,6 +299,7 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
   config.point_weights = p->point_weights;
   config.seed = p->seed;
   config.device = p->device;
+  config.point_batch_stats = p->point_batch_stats;
   std::string modalities = p->modalities;
   int threads = p->threads;
   p->dropped_rgb = p->dropped_depth = p->dropped_late = 0;
@@ -811,7 +820,7 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
       g_param_spec_string(
           "model", "Model bundle",
           "Optional model bundle: backbone preset, preprocessing and modalities are "
-          "taken from it (overriding preset, modalities and seed) so the features "
+          "taken from it (overriding preset, modalities, seed, point-batch-stats) so the features "
           "match its memory bank; the checkpoint identities are checked",
           nullptr, ready));
   g_object_class_install_property(
@@ -889,6 +898,12 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
       g_param_spec_uint64("dropped-depth", "Dropped depth",
                           "Depth frames dropped because no rgb frame matched them", 0, G_MAXUINT64,
                           0, readonly));
+  g_object_class_install_property(
+      gobject_class, PROP_POINT_BATCH_STATS,
+      g_param_spec_boolean("point-batch-stats", "Point batch statistics",
+                           "Point-MAE BatchNorm with per-sample batch statistics, as the reference "
+                           "code does (ignored when model is set)",
+                           FALSE, ready));
   g_object_class_install_property(
       gobject_class, PROP_QOS,
       g_param_spec_boolean("qos", "QoS",
