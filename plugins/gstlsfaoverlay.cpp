@@ -153,6 +153,30 @@ static std::string score_text(const GstLsfaAnomalyMeta *meta) {
   return buf;
 }
 
+// One axis of a bilinear resampling: the two map cells a frame pixel reads and its weight.
+struct Tap {
+  bool inside;  // the pixel centre lies in the map rectangle
+  int i0, i1;
+  double f;  // weight of i1
+};
+
+// Taps of the n frame pixels along one axis; `scale` maps frame pixels to the meta's frame size,
+// the map's `cells` cover [start, start + length) of that frame.
+static std::vector<Tap> taps(int n, double scale, double start, double length, int cells) {
+  std::vector<Tap> out(n);
+  for (int i = 0; i < n; ++i) {
+    const double pos = (i + 0.5) * scale;
+    Tap &t = out[i];
+    t.inside = cells > 0 && length > 0 && pos >= start && pos < start + length;
+    double g = cells > 0 && length > 0 ? (pos - start) * cells / length - 0.5 : 0.0;
+    g = std::clamp(g, 0.0, static_cast<double>(std::max(cells - 1, 0)));
+    t.i0 = static_cast<int>(std::floor(g));
+    t.i1 = std::min(t.i0 + 1, std::max(cells - 1, 0));
+    t.f = g - t.i0;
+  }
+  return out;
+}
+
 static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilter *filter,
                                                                    GstVideoFrame *frame) {
   GstLsfaOverlay *self = GST_LSFA_OVERLAY(filter);
@@ -183,6 +207,13 @@ static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilte
 
   GstMapInfo map_info;
   if (meta->map != nullptr && gst_buffer_map(meta->map, &map_info, GST_MAP_READ)) {
+    if (map_info.size < static_cast<gsize>(meta->map_width) * meta->map_height * sizeof(float)) {
+      gst_buffer_unmap(meta->map, &map_info);
+      GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Malformed anomaly meta"),
+                        ("map buffer of %" G_GSIZE_FORMAT " bytes for a %ux%u map",
+                         gst_buffer_get_size(meta->map), meta->map_width, meta->map_height));
+      return GST_FLOW_ERROR;
+    }
     const float *data = reinterpret_cast<const float *>(map_info.data);
     // The map, resampled to frame pixels (NaN outside the rectangle the map covers).
     std::vector<float> values(static_cast<size_t>(w) * h);
@@ -190,11 +221,30 @@ static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilte
     // geometry onto the new frame.
     double sx = meta->frame_width > 0 ? static_cast<double>(meta->frame_width) / w : 1.0;
     double sy = meta->frame_height > 0 ? static_cast<double>(meta->frame_height) / h : 1.0;
+    // Bilinear weights are separable: computed once per column and per row, with the same rule
+    // as gst_lsfa_anomaly_meta_sample (edge cells clamped, NaN outside the map rectangle).
+    const std::vector<Tap> cols =
+        taps(w, sx, meta->map_rect.x, meta->map_rect.width, static_cast<int>(meta->map_width));
+    const std::vector<Tap> rows =
+        taps(h, sy, meta->map_rect.y, meta->map_rect.height, static_cast<int>(meta->map_height));
+    const int mw = static_cast<int>(meta->map_width);
     for (int y = 0; y < h; ++y) {
+      const Tap &ty = rows[y];
+      float *out = &values[static_cast<size_t>(y) * w];
+      if (!ty.inside || mw == 0) {
+        std::fill(out, out + w, NAN);
+        continue;
+      }
+      const float *r0 = data + static_cast<size_t>(ty.i0) * mw;
+      const float *r1 = data + static_cast<size_t>(ty.i1) * mw;
       for (int x = 0; x < w; ++x) {
-        float v;
-        if (!gst_lsfa_anomaly_meta_sample(meta, data, (x + 0.5) * sx, (y + 0.5) * sy, &v)) v = NAN;
-        values[static_cast<size_t>(y) * w + x] = v;
+        const Tap &tx = cols[x];
+        if (!tx.inside) {
+          out[x] = NAN;
+          continue;
+        }
+        out[x] = static_cast<float>((1 - ty.f) * ((1 - tx.f) * r0[tx.i0] + tx.f * r0[tx.i1]) +
+                                    ty.f * ((1 - tx.f) * r1[tx.i0] + tx.f * r1[tx.i1]));
       }
     }
     gst_buffer_unmap(meta->map, &map_info);

@@ -6,6 +6,7 @@
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -302,6 +303,51 @@ TEST_F(ElementsTest, OverlayFollowsMapRectangleBeyondTheFrame) {
   EXPECT_EQ(px[0].r, static_cast<int>(std::lround(0.0625 * 255)));
   EXPECT_EQ(px[7].r, static_cast<int>(std::lround(0.9375 * 255)));
   EXPECT_EQ(px[3].r, static_cast<int>(std::lround(0.4375 * 255)));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(ElementsTest, OverlayMatchesMetaSamplingOnOddGeometry) {
+  // A 5 x 4 map of pseudo-random values over an off-grid rectangle of a 37 x 23 frame: every pixel
+  // equals the colour of gst_lsfa_anomaly_meta_sample at its centre (gray map, alpha 1), or is
+  // unchanged outside the rectangle.
+  Frame f{37, 23, kFormats[1]};
+  GstHarness *h = overlay(f);
+  GstBuffer *in = solid(f, h, 7, 7, 7);
+  GstLsfaAnomalyMeta *m = gst_buffer_add_lsfa_anomaly_meta(in);
+  std::vector<float> v(20);
+  uint32_t state = 12345;
+  for (float &x : v) {
+    state = state * 1664525u + 1013904223u;
+    x = static_cast<float>(state >> 8) / static_cast<float>(1 << 24) * 4.0f - 0.5f;
+  }
+  GstBuffer *map = gst_buffer_new_memdup(v.data(), v.size() * sizeof(float));
+  gst_lsfa_anomaly_meta_set_map(m, map, 5, 4);
+  gst_buffer_unref(map);
+  m->map_rect = {-3.3, 2.1, 30.7, 17.9};
+  m->frame_width = 37;
+  m->frame_height = 23;
+  m->map_low = 0;
+  m->map_high = 3;
+  GstLsfaAnomalyMeta expected_meta = *m;  // geometry and range for the reference sampling
+  GstBuffer *out = gst_harness_push_and_pull(h, in);
+  ASSERT_NE(out, nullptr);
+  std::vector<Px> px = pixels(f, out);
+  int inside = 0;
+  for (int y = 0; y < f.h; ++y)
+    for (int x = 0; x < f.w; ++x) {
+      float s;
+      Px want{7, 7, 7};
+      if (gst_lsfa_anomaly_meta_sample(&expected_meta, v.data(), x + 0.5, y + 0.5, &s)) {
+        ++inside;
+        float t = std::clamp(s / 3.0f, 0.0f, 1.0f);
+        int g = static_cast<int>(std::lround(t * 255.0f));
+        want = {g, g, g};
+      }
+      ASSERT_EQ(px[y * f.w + x], want) << x << "," << y;
+    }
+  EXPECT_GT(inside, 300);
+  EXPECT_LT(inside, 37 * 23);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
 }
