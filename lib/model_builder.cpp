@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 
@@ -171,7 +172,10 @@ AnomalyResult score_sample(const ModelBundle &b, const MemoryBank *rgb_bank,
 }
 
 std::string utc_now_iso8601() {
+  // SOURCE_DATE_EPOCH (reproducible-builds convention) pins the time, so the same seed and data
+  // give a byte-identical bundle.
   std::time_t t = std::time(nullptr);
+  if (const char *epoch = std::getenv("SOURCE_DATE_EPOCH")) t = static_cast<std::time_t>(std::atoll(epoch));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

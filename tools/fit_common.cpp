@@ -33,7 +33,7 @@ void FitOptions::add_to(CLI::App *cmd) {
 }
 
 int run_fit_like(const FitOptions &o, const std::string &method, nlohmann::json training,
-                 const AdaptStep &adapt) {
+                 const AdaptStep &adapt, const nlohmann::json *training_after_adapt) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<DatasetEntry> train_entries, held_entries;
   split_train_holdout(o.data, o.category, o.holdout_fraction, &train_entries, &held_entries);
@@ -49,6 +49,7 @@ int run_fit_like(const FitOptions &o, const std::string &method, nlohmann::json 
   if (config.modalities != Modalities::kRgb)
     points = Adaptor(default_adaptor_config(train.front().point_groups.size(1)), o.model.seed + 202);
   adapt(train, &rgb, &points);
+  if (training_after_adapt) training = *training_after_adapt;
 
   BuildOptions build;
   build.coreset.ratio = o.coreset_ratio;

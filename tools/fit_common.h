@@ -29,8 +29,10 @@ struct FitOptions {
 using AdaptStep = std::function<void(const std::vector<SampleFeatures> &train, Adaptor *rgb,
                                      Adaptor *points)>;
 
-// Runs the whole flow and writes the bundle; returns the exit code.
+// Runs the whole flow and writes the bundle; returns the exit code. `training` goes into the
+// bundle's metadata; when `training_after_adapt` is given it is read after the adaptation step
+// (which may add its results to it) instead.
 int run_fit_like(const FitOptions &options, const std::string &method, nlohmann::json training,
-                 const AdaptStep &adapt);
+                 const AdaptStep &adapt, const nlohmann::json *training_after_adapt = nullptr);
 
 }  // namespace lsfa::cli

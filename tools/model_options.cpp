@@ -23,8 +23,12 @@ void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
       ->capture_default_str();
   if (with_modalities)
     cmd->add_option("--modalities", modalities, "rgb,3d (fused), rgb or 3d")->capture_default_str();
-  cmd->add_flag("--point-batch-stats", point_batch_stats,
-                "Point-MAE BatchNorm with per-sample batch statistics, as the reference code runs it");
+  cmd->add_option("--point-bn", point_bn,
+                  "Point-MAE BatchNorm statistics: running (the checkpoint's), batch (per sample, as "
+                  "the reference code runs it) or auto (running with a checkpoint, batch for random "
+                  "weights, whose running statistics describe no data)")
+      ->check(CLI::IsMember({"auto", "running", "batch"}))
+      ->capture_default_str();
   cmd->add_flag("--no-preprocess", no_preprocess,
                 "Only resize and normalise (no plane removal, padding or cluster cleaning)");
   cmd->add_option("--device", device, "LibTorch device (cpu, cuda:0, ...)")->capture_default_str();
@@ -41,7 +45,7 @@ ExtractorConfig ModelOptions::extractor_config() const {
   c.groups = groups;
   c.group_size = group_size;
   c.modalities = modalities_from_string(modalities);
-  c.point_batch_stats = point_batch_stats;
+  c.point_batch_stats = point_bn == "batch" || (point_bn == "auto" && point_weights.empty());
   c.preprocess = no_preprocess ? PreprocessOptions::resize_only() : PreprocessOptions{};
   c.device = device;
   return c;

@@ -17,7 +17,7 @@ struct ModelOptions {
   int groups = 0, group_size = 0;
   std::string modalities = "rgb,3d";
   bool no_preprocess = false;
-  bool point_batch_stats = false;
+  std::string point_bn = "auto";  // auto | running | batch
   std::string device = "cpu";
   int threads = 0;
 

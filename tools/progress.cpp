@@ -49,9 +49,11 @@ void Progress::update(size_t done, const std::string &extra) {
     std::fflush(out_);
     return;
   }
+  // Plain logs: a line per 10 % step at most once a second, every 10 s, and at the end.
   const int decile = static_cast<int>(frac * 10);
-  const bool time_due = std::chrono::duration<double>(now - last_print_).count() >= 10.0;
-  if (decile == last_decile_ && !time_due && done != total_) return;
+  const double since = std::chrono::duration<double>(now - last_print_).count();
+  const bool due = done == total_ || since >= 10.0 || (decile != last_decile_ && since >= 1.0);
+  if (!due) return;
   last_decile_ = decile;
   last_print_ = now;
   std::fprintf(out_, "%s: %zu/%zu (%.0f%%), %.2f/s, ETA %s %s\n", label_.c_str(), done, total_,

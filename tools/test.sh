@@ -11,7 +11,7 @@ WERROR=false
 if [ "${CI:-}" = "true" ]; then WERROR=true; fi
 
 if [ -d "$BUILD" ] && [ -f "$BUILD/build.ninja" ]; then
-  meson configure "$BUILD" -Dwerror=$WERROR >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+  meson configure "$BUILD" -Dwerror=$WERROR -Dtests=true >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 else
   meson setup "$BUILD" -Dwerror=$WERROR || { echo "0 passed, 1 failed"; exit 1; }
 fi

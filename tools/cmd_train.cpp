@@ -1,0 +1,142 @@
+// lsfa train: LSFA self-supervised adaptation (IFC + CLC) of the adaptors on a category's normal
+// samples, then memory banks from the adapted features, calibration and the bundle.
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "fit_common.h"
+#include "lsfa/atomic_file.h"
+#include "lsfa/error.h"
+#include "lsfa/trainer.h"
+#include "progress.h"
+
+namespace lsfa::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) { g_stop.store(true); }
+
+struct TrainArgs {
+  FitOptions fit;
+  TrainConfig train;
+  bool no_ifc = false, no_clc = false;
+  std::string background = "skip";
+  std::string loss_log;
+};
+
+std::string losses_csv(const TrainResult &r) {
+  std::ostringstream os;
+  os << "step,total,la,ga,lc,gc,lr\n";
+  for (size_t i = 0; i < r.steps.size(); ++i) {
+    const StepLosses &s = r.steps[i];
+    os << i << "," << s.total << "," << s.la << "," << s.ga << "," << s.lc << "," << s.gc << ","
+       << s.lr << "\n";
+  }
+  return os.str();
+}
+
+nlohmann::json epoch_json(const TrainResult &r) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const StepLosses &s : r.epochs)
+    a.push_back({{"total", s.total}, {"la", s.la}, {"ga", s.ga}, {"lc", s.lc}, {"gc", s.gc}});
+  return a;
+}
+
+int run_train(TrainArgs &a) {
+  TrainConfig &t = a.train;
+  t.use_ifc = !a.no_ifc;
+  t.use_clc = !a.no_clc;
+  t.seed = a.fit.model.seed;
+  t.modalities = modalities_from_string(a.fit.model.modalities);
+  t.loss.background = background_patches_from_string(a.background);
+  t.validate();
+
+  nlohmann::json training = {{"epochs", t.epochs},
+                             {"batch_size", t.batch_size},
+                             {"lr", t.lr},
+                             {"weight_decay", t.weight_decay},
+                             {"warmup_epochs", t.warmup_epochs},
+                             {"seed", t.seed},
+                             {"ifc", t.use_ifc},
+                             {"clc", t.use_clc},
+                             {"tau", t.loss.tau},
+                             {"lambda", t.loss.lambda},
+                             {"clusters", t.loss.clusters},
+                             {"local_queue", t.loss.local_queue_size},
+                             {"global_queue", t.loss.global_queue_size},
+                             {"background", a.background}};
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  TrainResult result;
+  auto adapt = [&](const std::vector<SampleFeatures> &train, Adaptor *rgb, Adaptor *points) {
+    Progress progress("train", 1);
+    bool sized = false;
+    result = train_adaptors(
+        train, *rgb, *points, t,
+        [&](int64_t step, int64_t total, double loss) {
+          if (!sized) {
+            progress = Progress("train", static_cast<size_t>(total));
+            sized = true;
+          }
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "loss %.4f", loss);
+          progress.update(static_cast<size_t>(step), buf);
+        },
+        &g_stop);
+    progress.finish();
+    if (result.stopped)
+      throw Error("training interrupted: no bundle written (" + a.fit.out + " untouched)");
+    if (!a.loss_log.empty()) write_file_atomic(a.loss_log, losses_csv(result));
+    training["steps"] = result.total_steps;
+    training["train_seconds"] = result.train_seconds;
+    training["epoch_losses"] = epoch_json(result);
+    if (!result.steps.empty()) {
+      std::cout << "training: " << result.total_steps << " steps in " << result.train_seconds
+                << " s, loss " << result.steps.front().total << " -> " << result.steps.back().total
+                << "\n";
+    }
+  };
+  // run_fit_like copies `training` before the adaptation step runs: pass it through the step.
+  return run_fit_like(a.fit, "lsfa", training, adapt, &training);
+}
+
+void register_train(CLI::App &app) {
+  auto *cmd = app.add_subcommand("train", "LSFA: adapt the features (IFC + CLC), then build the model");
+  auto a = std::make_shared<TrainArgs>();
+  a->fit.add_to(cmd);
+  TrainConfig &t = a->train;
+  cmd->add_option("--epochs", t.epochs, "Training epochs")->capture_default_str();
+  cmd->add_option("--batch-size", t.batch_size, "Samples per step (paper: 8)")->capture_default_str();
+  cmd->add_option("--lr", t.lr, "Peak learning rate of AdamW (paper: 2e-3)")->capture_default_str();
+  cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--warmup-epochs", t.warmup_epochs, "Linear warm-up length (epochs)")
+      ->capture_default_str();
+  cmd->add_flag("--no-ifc", a->no_ifc, "Disable intra-modal feature compactness (L_LC + L_GC)");
+  cmd->add_flag("--no-clc", a->no_clc, "Disable cross-modal consistency (L_LA + L_GA)");
+  cmd->add_option("--tau", t.loss.tau, "InfoNCE temperature")->capture_default_str();
+  cmd->add_option("--lambda", t.loss.lambda, "Weight of CLC: L = IFC + lambda * CLC")
+      ->capture_default_str();
+  cmd->add_option("--clusters", t.loss.clusters, "k-means clusters per sample (global features)")
+      ->capture_default_str();
+  cmd->add_option("--local-queue", t.loss.local_queue_size, "Patch FIFO queue size per modality")
+      ->capture_default_str();
+  cmd->add_option("--global-queue", t.loss.global_queue_size,
+                  "Prototype FIFO queue size per modality")
+      ->capture_default_str();
+  cmd->add_option("--background", a->background,
+                  "Patches without valid points: skip (default) or keep in the losses")
+      ->check(CLI::IsMember({"skip", "keep"}))
+      ->capture_default_str();
+  cmd->add_option("--loss-log", a->loss_log, "Write per-step losses as CSV");
+  set_runner(cmd, [a]() { return run_train(*a); });
+}
+
+LSFA_REGISTER_COMMAND(register_train);
+
+}  // namespace
+}  // namespace lsfa::cli
