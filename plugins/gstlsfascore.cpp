@@ -1,0 +1,640 @@
+// lsfascore: GstLsfaFeaturesMeta in, GstLsfaAnomalyMeta out (in place), plus element messages.
+// The element holds no algorithm: lsfa::Scorer does the scoring, lsfa::build_bundle the teaching.
+//
+// Modes: inspect scores every frame against `model`. Teach collects the features of the stream (of
+// normal parts), and at EOS or on the action signal `teach-finish` builds a bundle from them with
+// the library (identity adaptors, as `lsfa fit`), writes it to `teach-output` and goes on
+// inspecting with it.
+#include "gstlsfascore.h"
+
+#include <gst/lsfa/lsfa.h>
+#include <gst/video/video.h>
+
+#include <ATen/ATen.h>
+
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lsfa/bundle.h"
+#include "lsfa/error.h"
+#include "lsfa/model_builder.h"
+#include "lsfa/pipeline.h"
+#include "lsfa_frames.h"
+#include "lsfa_hysteresis.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_lsfa_score_debug);
+#define GST_CAT_DEFAULT gst_lsfa_score_debug
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+  PROP_THRESHOLD,
+  PROP_MESSAGE,
+  PROP_ATTACH_MAP,
+  PROP_ATTACH_FRAME,
+  PROP_MIN_ANOMALOUS_FRAMES,
+  PROP_MIN_NORMAL_FRAMES,
+  PROP_MODE,
+  PROP_TEACH_OUTPUT,
+  PROP_TEACH_HOLDOUT,
+};
+
+enum { SIGNAL_TEACH_FINISH, LAST_SIGNAL };
+static guint gst_lsfa_score_signals[LAST_SIGNAL] = {0};
+
+typedef enum { GST_LSFA_SCORE_MODE_INSPECT = 0, GST_LSFA_SCORE_MODE_TEACH = 1 } GstLsfaScoreMode;
+
+#define GST_TYPE_LSFA_SCORE_MODE (gst_lsfa_score_mode_get_type())
+static GType gst_lsfa_score_mode_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_LSFA_SCORE_MODE_INSPECT, "Score every frame against the model bundle", "inspect"},
+      {GST_LSFA_SCORE_MODE_TEACH, "Learn a model bundle from the stream of normal parts", "teach"},
+      {0, nullptr, nullptr}};
+  if (g_once_init_enter(&type)) {
+    GType t = g_enum_register_static("GstLsfaScoreMode", values);
+    g_once_init_leave(&type, t);
+  }
+  return type;
+}
+
+#define DEFAULT_THRESHOLD -1.0f
+#define DEFAULT_MESSAGE TRUE
+#define DEFAULT_ATTACH_MAP FALSE
+#define DEFAULT_ATTACH_FRAME FALSE
+#define DEFAULT_MIN_ANOMALOUS_FRAMES 1
+#define DEFAULT_MIN_NORMAL_FRAMES 1
+#define DEFAULT_MODE GST_LSFA_SCORE_MODE_INSPECT
+#define DEFAULT_TEACH_HOLDOUT 0.2
+
+namespace {
+
+struct Impl {
+  // Properties (object lock).
+  std::string model;
+  gfloat threshold = DEFAULT_THRESHOLD;
+  bool message = DEFAULT_MESSAGE, attach_map = DEFAULT_ATTACH_MAP,
+       attach_frame = DEFAULT_ATTACH_FRAME;
+  guint min_anomalous = DEFAULT_MIN_ANOMALOUS_FRAMES, min_normal = DEFAULT_MIN_NORMAL_FRAMES;
+  GstLsfaScoreMode mode = DEFAULT_MODE;
+  std::string teach_output;
+  gdouble teach_holdout = DEFAULT_TEACH_HOLDOUT;
+
+  // Teach mode state (streaming thread, except the request flag).
+  bool teaching = false;
+  std::atomic<bool> finish_requested{false};
+  std::vector<lsfa::SampleFeatures> taught;
+  lsfa::ExtractorConfig teach_config;
+  std::string teach_identity;
+
+  // Streaming state.
+  std::unique_ptr<lsfa::Scorer> scorer;
+  std::string checked_identity;  // extractor identity already found to match the bundle
+  lsfa_gst::Hysteresis hysteresis;
+  GstClockTime state_start = GST_CLOCK_TIME_NONE;
+};
+
+}  // namespace
+
+struct _GstLsfaScore {
+  GstBaseTransform parent;
+  Impl *impl;
+};
+
+G_DEFINE_TYPE(GstLsfaScore, gst_lsfa_score, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE(lsfascore, "lsfascore", GST_RANK_NONE, GST_TYPE_LSFA_SCORE);
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_LSFA_RGB_CAPS));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(GST_LSFA_RGB_CAPS));
+
+static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GValue *value,
+                                        GParamSpec *pspec) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL: {
+      const gchar *s = g_value_get_string(value);
+      p->model = s ? s : "";
+      break;
+    }
+    case PROP_THRESHOLD:
+      p->threshold = g_value_get_float(value);
+      break;
+    case PROP_MESSAGE:
+      p->message = g_value_get_boolean(value);
+      break;
+    case PROP_ATTACH_MAP:
+      p->attach_map = g_value_get_boolean(value);
+      break;
+    case PROP_ATTACH_FRAME:
+      p->attach_frame = g_value_get_boolean(value);
+      break;
+    case PROP_MIN_ANOMALOUS_FRAMES:
+      p->min_anomalous = g_value_get_uint(value);
+      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+      break;
+    case PROP_MIN_NORMAL_FRAMES:
+      p->min_normal = g_value_get_uint(value);
+      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+      break;
+    case PROP_MODE:
+      p->mode = static_cast<GstLsfaScoreMode>(g_value_get_enum(value));
+      break;
+    case PROP_TEACH_OUTPUT: {
+      const gchar *s = g_value_get_string(value);
+      p->teach_output = s ? s : "";
+      break;
+    }
+    case PROP_TEACH_HOLDOUT:
+      p->teach_holdout = g_value_get_double(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *value,
+                                        GParamSpec *pspec) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, p->model.empty() ? nullptr : p->model.c_str());
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_float(value, p->threshold);
+      break;
+    case PROP_MESSAGE:
+      g_value_set_boolean(value, p->message);
+      break;
+    case PROP_ATTACH_MAP:
+      g_value_set_boolean(value, p->attach_map);
+      break;
+    case PROP_ATTACH_FRAME:
+      g_value_set_boolean(value, p->attach_frame);
+      break;
+    case PROP_MIN_ANOMALOUS_FRAMES:
+      g_value_set_uint(value, p->min_anomalous);
+      break;
+    case PROP_MIN_NORMAL_FRAMES:
+      g_value_set_uint(value, p->min_normal);
+      break;
+    case PROP_MODE:
+      g_value_set_enum(value, p->mode);
+      break;
+    case PROP_TEACH_OUTPUT:
+      g_value_set_string(value, p->teach_output.empty() ? nullptr : p->teach_output.c_str());
+      break;
+    case PROP_TEACH_HOLDOUT:
+      g_value_set_double(value, p->teach_holdout);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK(self);
+}
+
+static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  std::string model = p->model, teach_output = p->teach_output;
+  const bool teach = p->mode == GST_LSFA_SCORE_MODE_TEACH;
+  p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+  GST_OBJECT_UNLOCK(self);
+  p->checked_identity.clear();
+  p->state_start = GST_CLOCK_TIME_NONE;
+  p->taught.clear();
+  p->teach_identity.clear();
+  p->finish_requested = false;
+  p->teaching = teach;
+  if (teach) {
+    if (teach_output.empty()) {
+      GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No teach output"),
+                        ("mode=teach needs the teach-output property (bundle file to write)"));
+      return FALSE;
+    }
+    GST_INFO_OBJECT(self, "teach mode: the bundle will be written to %s", teach_output.c_str());
+    return TRUE;
+  }
+  if (model.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model bundle"),
+                      ("set the model property to a bundle written by `lsfa fit` or `lsfa train`"));
+    return FALSE;
+  }
+  try {
+    p->scorer = std::make_unique<lsfa::Scorer>(model);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
+                      ("Cannot load the model bundle '%s'", model.c_str()), ("%s", e.what()));
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "loaded %s (threshold %g, map range %g..%g)", model.c_str(),
+                  p->scorer->image_threshold(), p->scorer->map_low(), p->scorer->map_high());
+  return TRUE;
+}
+
+static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  self->impl->scorer.reset();
+  self->impl->taught.clear();
+  self->impl->teaching = false;
+  return TRUE;
+}
+
+// Builds the bundle from the taught frames, writes it and switches to inspect mode with it.
+static bool finish_teach(GstLsfaScore *self) {
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const std::string out = p->teach_output;
+  const double holdout = p->teach_holdout;
+  GST_OBJECT_UNLOCK(self);
+  p->teaching = false;
+  p->finish_requested = false;
+  try {
+    const size_t n = p->taught.size();
+    if (n < 2)
+      throw lsfa::Error("teach mode needs at least 2 frames of normal parts, got " +
+                        std::to_string(n));
+    // Every frame where floor(i * holdout) steps up is held out for calibration (at least one).
+    std::vector<lsfa::SampleFeatures> train, held;
+    for (size_t i = 0; i < n; ++i) {
+      bool hold = static_cast<long>((i + 1) * holdout) > static_cast<long>(i * holdout);
+      (hold ? held : train).push_back(std::move(p->taught[i]));
+    }
+    if (held.empty()) {
+      held.push_back(train.back());
+      train.pop_back();
+    }
+    if (train.empty()) {
+      train.push_back(held.back());
+      held.pop_back();
+    }
+    p->taught.clear();
+    const lsfa::ExtractorConfig &config = p->teach_config;
+    lsfa::Adaptor rgb, points;
+    if (config.modalities != lsfa::Modalities::kPoints)
+      rgb = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().rgb_tokens.size(0)),
+                          config.seed + 101);
+    if (config.modalities != lsfa::Modalities::kRgb)
+      points = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().point_groups.size(1)),
+                             config.seed + 202);
+    lsfa::BuildOptions options;
+    options.method = "no-adaptation";
+    options.training_json =
+        "{\"source\":\"lsfascore teach mode\",\"train_samples\":" + std::to_string(train.size()) +
+        ",\"held_out_samples\":" + std::to_string(held.size()) + "}";
+    lsfa::ModelBundle bundle =
+        lsfa::build_bundle(config, p->teach_identity, train, held, rgb, points, options);
+    lsfa::save_bundle(out, bundle);
+    const double threshold = bundle.calibration.image_threshold;
+    p->scorer = std::make_unique<lsfa::Scorer>(std::move(bundle));
+    GST_INFO_OBJECT(self, "taught %zu + %zu frames, wrote %s", train.size(), held.size(),
+                    out.c_str());
+    GstStructure *s =
+        gst_structure_new("lsfa-teach-done", "location", G_TYPE_STRING, out.c_str(), "train-frames",
+                          G_TYPE_UINT, static_cast<guint>(train.size()), "held-out-frames",
+                          G_TYPE_UINT, static_cast<guint>(held.size()), "threshold", G_TYPE_FLOAT,
+                          static_cast<float>(threshold), nullptr);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  } catch (const std::exception &e) {
+    p->taught.clear();
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Teach mode could not build the model bundle"),
+                      ("%s (output %s)", e.what(), out.c_str()));
+    return false;
+  }
+  return true;
+}
+
+static void gst_lsfa_score_teach_finish(GstLsfaScore *self) {
+  GST_INFO_OBJECT(self, "teach-finish requested");
+  self->impl->finish_requested = true;
+}
+
+// Timestamps of a buffer in the sink segment, as message fields.
+static void set_times(GstStructure *s, const GstSegment *segment, GstBuffer *buffer) {
+  GstClockTime pts = GST_BUFFER_PTS(buffer);
+  GstClockTime stream_time = GST_CLOCK_TIME_NONE, running_time = GST_CLOCK_TIME_NONE;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && segment->format == GST_FORMAT_TIME) {
+    stream_time = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts);
+    running_time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
+  }
+  gst_structure_set(s, "timestamp", G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64, stream_time,
+                    "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64,
+                    GST_BUFFER_DURATION(buffer), nullptr);
+}
+
+static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer) {
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  GstStructure *s = gst_structure_new("lsfa-anomaly-state", "state", G_TYPE_STRING, state, nullptr);
+  if (buffer != nullptr) {
+    set_times(s, &trans->segment, buffer);
+  } else {
+    gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "stream-time",
+                      G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "running-time", G_TYPE_UINT64,
+                      GST_CLOCK_TIME_NONE, "duration", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, nullptr);
+  }
+  gst_structure_set(s, "start-timestamp", G_TYPE_UINT64, self->impl->state_start, nullptr);
+  gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+}
+
+static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *trans,
+                                                           GstBuffer *buffer) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const float threshold_override = p->threshold;
+  const bool post_message = p->message, attach_map = p->attach_map, attach_frame = p->attach_frame;
+  GST_OBJECT_UNLOCK(self);
+
+  GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
+  if (fmeta == nullptr) {
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT, ("Frame without LSFA features"),
+        ("no GstLsfaFeaturesMeta on %" GST_PTR_FORMAT ": put lsfafeatures upstream", buffer));
+    return GST_FLOW_ERROR;
+  }
+  const lsfa::SampleFeatures *features = lsfa_gst::features_of(fmeta);
+  if (features == nullptr) {
+    GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Frame with foreign LSFA features"),
+                      ("the GstLsfaFeaturesMeta was not made by lsfafeatures"));
+    return GST_FLOW_ERROR;
+  }
+  const std::string identity = fmeta->extractor_identity ? fmeta->extractor_identity : "";
+  if (p->teaching && p->finish_requested && !finish_teach(self)) return GST_FLOW_ERROR;
+  if (p->teaching) {
+    const lsfa::ExtractorConfig *config = lsfa_gst::extractor_config_of(fmeta);
+    if (p->taught.empty()) {
+      p->teach_identity = identity;
+      p->teach_config = *config;
+    } else if (identity != p->teach_identity) {
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT, ("The features changed during teaching"),
+          ("teaching started with '%s', now '%s'", p->teach_identity.c_str(), identity.c_str()));
+      return GST_FLOW_ERROR;
+    }
+    p->taught.push_back(*features);
+    GST_LOG_OBJECT(self, "taught frame %zu", p->taught.size());
+    return GST_FLOW_OK;
+  }
+  if (identity != p->checked_identity) {
+    if (identity != p->scorer->extractor_identity()) {
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT, ("The features do not match the model bundle"),
+          ("bundle was built with '%s', the features come from '%s' (set lsfafeatures model= to "
+           "the same bundle and the same checkpoints)",
+           p->scorer->extractor_identity().c_str(), identity.c_str()));
+      return GST_FLOW_ERROR;
+    }
+    p->checked_identity = identity;
+  }
+
+  lsfa::AnomalyResult r;
+  try {
+    r = p->scorer->score(*features);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+  const float threshold = threshold_override >= 0 ? threshold_override : r.threshold;
+  const bool anomalous = r.score > threshold;
+
+  GstBuffer *map = nullptr;
+  guint map_w = 0, map_h = 0;
+  if (r.map.defined() && r.map.dim() == 2) {
+    at::Tensor m = r.map.to(at::Device(at::kCPU)).to(at::kFloat).contiguous();
+    map_h = static_cast<guint>(m.size(0));
+    map_w = static_cast<guint>(m.size(1));
+    map = gst_buffer_new_memdup(m.data_ptr<float>(), m.numel() * sizeof(float));
+  }
+
+  GstLsfaAnomalyMeta *ameta = gst_buffer_add_lsfa_anomaly_meta(buffer);
+  ameta->score = r.score;
+  ameta->score_rgb = r.score_rgb;
+  ameta->score_3d = r.score_3d;
+  ameta->threshold = threshold;
+  ameta->is_anomalous = anomalous;
+  if (map) gst_lsfa_anomaly_meta_set_map(ameta, map, map_w, map_h);
+  ameta->pixel_threshold = r.pixel_threshold;
+  ameta->map_low = p->scorer->map_low();
+  ameta->map_high = p->scorer->map_high();
+  // The features meta geometry is up to date even if a scaler sits between the two elements.
+  ameta->frame_width = fmeta->frame_width;
+  ameta->frame_height = fmeta->frame_height;
+  ameta->map_rect = fmeta->model_rect;
+
+  if (post_message) {
+    GstStructure *s = gst_structure_new_empty("lsfa-anomaly");
+    set_times(s, &trans->segment, buffer);
+    gst_structure_set(s, "score", G_TYPE_FLOAT, r.score, "score-rgb", G_TYPE_FLOAT, r.score_rgb,
+                      "score-3d", G_TYPE_FLOAT, r.score_3d, "threshold", G_TYPE_FLOAT, threshold,
+                      "is-anomalous", G_TYPE_BOOLEAN, anomalous, nullptr);
+    if (attach_map && map) {
+      GstCaps *caps = gst_caps_new_simple(
+          "application/x-lsfa-anomaly-map", "format", G_TYPE_STRING, "F32LE", "width", G_TYPE_INT,
+          map_w, "height", G_TYPE_INT, map_h, "low", G_TYPE_FLOAT, ameta->map_low, "high",
+          G_TYPE_FLOAT, ameta->map_high, "pixel-threshold", G_TYPE_FLOAT, r.pixel_threshold,
+          "rect-x", G_TYPE_DOUBLE, ameta->map_rect.x, "rect-y", G_TYPE_DOUBLE, ameta->map_rect.y,
+          "rect-width", G_TYPE_DOUBLE, ameta->map_rect.width, "rect-height", G_TYPE_DOUBLE,
+          ameta->map_rect.height, nullptr);
+      GstSample *sample = gst_sample_new(map, caps, nullptr, nullptr);
+      gst_structure_set(s, "map", GST_TYPE_SAMPLE, sample, nullptr);
+      gst_sample_unref(sample);
+      gst_caps_unref(caps);
+    }
+    if (attach_frame) {
+      GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans));
+      GstSample *sample = gst_sample_new(buffer, caps, &trans->segment, nullptr);
+      gst_structure_set(s, "frame", GST_TYPE_SAMPLE, sample, nullptr);
+      gst_sample_unref(sample);
+      if (caps) gst_caps_unref(caps);
+    }
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  }
+  if (map) gst_buffer_unref(map);
+
+  switch (p->hysteresis.update(anomalous)) {
+    case lsfa_gst::Hysteresis::Change::kStart:
+      p->state_start = GST_BUFFER_PTS(buffer);
+      post_state(self, "start", buffer);
+      break;
+    case lsfa_gst::Hysteresis::Change::kStop:
+      post_state(self, "stop", buffer);
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    case lsfa_gst::Hysteresis::Change::kNone:
+      break;
+  }
+  GST_LOG_OBJECT(self, "score %g threshold %g -> %s", r.score, threshold,
+                 anomalous ? "anomalous" : "normal");
+  return GST_FLOW_OK;
+}
+
+static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, GstEvent *event) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_EOS:
+      if (p->teaching && !finish_teach(self)) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      // Close an open alarm so recorders finish the segment.
+      if (p->hysteresis.active()) post_state(self, "stop", nullptr);
+      p->hysteresis.reset();
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      // Teaching goes on across seeks: the frames collected so far stay.
+      p->hysteresis.reset();
+      p->state_start = GST_CLOCK_TIME_NONE;
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->sink_event(trans, event);
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
+  try {
+    return gst_lsfa_score_transform_ip_unguarded(trans, buffer);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(trans, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+}
+
+// The vfunc boundary: no C++ exception may cross into GStreamer.
+static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  try {
+    return gst_lsfa_score_sink_event_unguarded(trans, event);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(trans, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return FALSE;
+  }
+}
+
+static void gst_lsfa_score_finalize(GObject *object) {
+  GstLsfaScore *self = GST_LSFA_SCORE(object);
+  delete self->impl;
+  self->impl = nullptr;
+  G_OBJECT_CLASS(gst_lsfa_score_parent_class)->finalize(object);
+}
+
+static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  gobject_class->set_property = gst_lsfa_score_set_property;
+  gobject_class->get_property = gst_lsfa_score_get_property;
+  gobject_class->finalize = gst_lsfa_score_finalize;
+
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Model bundle",
+                          "Model bundle written by `lsfa fit` or `lsfa train` (required in inspect "
+                          "mode)",
+                          nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_float("threshold", "Threshold",
+                         "Image score threshold of the verdict (< 0 = the bundle's calibrated "
+                         "threshold)",
+                         -1.0f, G_MAXFLOAT, DEFAULT_THRESHOLD, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MESSAGE,
+      g_param_spec_boolean("message", "Message", "Post an lsfa-anomaly element message per frame",
+                           DEFAULT_MESSAGE, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACH_MAP,
+      g_param_spec_boolean("attach-map", "Attach map",
+                           "Add the anomaly map as a GstSample field \"map\" to lsfa-anomaly "
+                           "messages",
+                           DEFAULT_ATTACH_MAP, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ATTACH_FRAME,
+      g_param_spec_boolean("attach-frame", "Attach frame",
+                           "Add the frame as a GstSample field \"frame\" to lsfa-anomaly messages",
+                           DEFAULT_ATTACH_FRAME, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_ANOMALOUS_FRAMES,
+      g_param_spec_uint("min-anomalous-frames", "Min anomalous frames",
+                        "Consecutive anomalous frames that start an alarm (lsfa-anomaly-state "
+                        "state=start)",
+                        1, G_MAXUINT, DEFAULT_MIN_ANOMALOUS_FRAMES, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_NORMAL_FRAMES,
+      g_param_spec_uint("min-normal-frames", "Min normal frames",
+                        "Consecutive normal frames that end an alarm (lsfa-anomaly-state "
+                        "state=stop)",
+                        1, G_MAXUINT, DEFAULT_MIN_NORMAL_FRAMES, ready));
+
+  g_object_class_install_property(
+      gobject_class, PROP_MODE,
+      g_param_spec_enum("mode", "Mode",
+                        "inspect: score frames against model; teach: learn a bundle from the "
+                        "stream (written to teach-output at EOS or on teach-finish)",
+                        GST_TYPE_LSFA_SCORE_MODE, DEFAULT_MODE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TEACH_OUTPUT,
+      g_param_spec_string("teach-output", "Teach output",
+                          "Model bundle file written by teach mode (atomically)", nullptr, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TEACH_HOLDOUT,
+      g_param_spec_double("teach-holdout", "Teach hold-out",
+                          "Fraction of the taught frames held out of the memory banks to "
+                          "calibrate normalisation and thresholds",
+                          0.05, 0.9, DEFAULT_TEACH_HOLDOUT, ready));
+
+  /**
+   * GstLsfaScore::teach-finish:
+   *
+   * Action signal: ends teaching; the bundle is built and written when the next frame arrives,
+   * and that frame is the first one scored with it.
+   */
+  gst_lsfa_score_signals[SIGNAL_TEACH_FINISH] = g_signal_new_class_handler(
+      "teach-finish", G_TYPE_FROM_CLASS(klass),
+      static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(gst_lsfa_score_teach_finish), nullptr, nullptr, nullptr, G_TYPE_NONE, 0);
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "LSFA anomaly scorer", "Filter/Analyzer/Video",
+      "Scores LSFA features against a model bundle, attaches the anomaly result and posts "
+      "lsfa-anomaly messages",
+      "gst-lsfa developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_score_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_score_stop);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_lsfa_score_transform_ip);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_score_sink_event);
+  trans_class->passthrough_on_same_caps = FALSE;
+  trans_class->transform_ip_on_passthrough = FALSE;
+
+  gst_type_mark_as_plugin_api(GST_TYPE_LSFA_SCORE_MODE, static_cast<GstPluginAPIFlags>(0));
+  GST_DEBUG_CATEGORY_INIT(gst_lsfa_score_debug, "lsfascore", 0, "LSFA anomaly scorer");
+}
+
+static void gst_lsfa_score_init(GstLsfaScore *self) {
+  self->impl = new Impl();
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}

@@ -1,0 +1,13 @@
+// lsfasrc: plays an MVTec 3D-AD style data-set directory as a paired RGB-D stream.
+#pragma once
+
+#include <gst/base/gstpushsrc.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_LSFA_SRC (gst_lsfa_src_get_type())
+G_DECLARE_FINAL_TYPE(GstLsfaSrc, gst_lsfa_src, GST, LSFA_SRC, GstPushSrc)
+
+GST_ELEMENT_REGISTER_DECLARE(lsfasrc);
+
+G_END_DECLS

@@ -1,0 +1,156 @@
+#include "lsfa_frames.h"
+
+#include <ATen/ATen.h>
+
+#include <cstring>
+#include <opencv2/imgproc.hpp>
+
+#include "lsfa/depth_camera.h"
+#include "lsfa/error.h"
+#include "lsfa_draw.h"
+
+namespace lsfa_gst {
+
+cv::Mat rgb_from_frame(GstVideoFrame *frame) {
+  PackedRgb in(frame);
+  cv::Mat out(in.height(), in.width(), CV_8UC3);
+  for (int y = 0; y < in.height(); ++y) {
+    uint8_t *row = out.ptr<uint8_t>(y);
+    for (int x = 0; x < in.width(); ++x) {
+      Rgb8 c = in.get(x, y);
+      row[3 * x] = c.r;
+      row[3 * x + 1] = c.g;
+      row[3 * x + 2] = c.b;
+    }
+  }
+  return out;
+}
+
+cv::Mat depth_from_frame(GstVideoFrame *frame) {
+  int w = GST_VIDEO_FRAME_WIDTH(frame), h = GST_VIDEO_FRAME_HEIGHT(frame);
+  cv::Mat view(h, w, CV_16UC1, GST_VIDEO_FRAME_PLANE_DATA(frame, 0),
+               GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0));
+  return view.clone();
+}
+
+cv::Mat cloud_from_depth(const cv::Mat &depth16, double depth_scale, const GstLsfaIntrinsics &k) {
+  lsfa::Intrinsics intrinsics;
+  intrinsics.fx = k.fx;
+  intrinsics.fy = k.fy;
+  intrinsics.cx = k.cx;
+  intrinsics.cy = k.cy;
+  return lsfa::depth_to_cloud(depth16, depth_scale, intrinsics);
+}
+
+namespace {
+cv::Mat resize_nearest(const cv::Mat &m, int width, int height) {
+  if (m.cols == width && m.rows == height) return m;
+  cv::Mat out;
+  cv::resize(m, out, cv::Size(width, height), 0, 0, cv::INTER_NEAREST);
+  return out;
+}
+}  // namespace
+
+cv::Mat cloud_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height) {
+  lsfa::require(meta->depth != nullptr && meta->width > 0 && meta->height > 0,
+                "RGB-D meta without depth data");
+  GstMapInfo info;
+  lsfa::require(gst_buffer_map(meta->depth, &info, GST_MAP_READ), "cannot map the RGB-D depth");
+  cv::Mat cloud;
+  try {
+    if (meta->format == GST_LSFA_DEPTH_FORMAT_XYZ_F32) {
+      cv::Mat view(meta->height, meta->width, CV_32FC3, info.data, meta->stride);
+      cloud = view.clone();
+    } else {
+      lsfa::require(meta->depth_scale > 0, "RGB-D meta with GRAY16 depth has no depth scale");
+      lsfa::require(meta->intrinsics.fx > 0 && meta->intrinsics.fy > 0,
+                    "RGB-D meta with GRAY16 depth has no intrinsics");
+      cv::Mat view(meta->height, meta->width, CV_16UC1, info.data, meta->stride);
+      cloud = cloud_from_depth(view, meta->depth_scale, meta->intrinsics);
+    }
+  } catch (...) {
+    gst_buffer_unmap(meta->depth, &info);
+    throw;
+  }
+  gst_buffer_unmap(meta->depth, &info);
+  return resize_nearest(cloud, width, height);
+}
+
+cv::Mat mask_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height) {
+  if (meta->mask == nullptr) return cv::Mat();
+  GstMapInfo info;
+  lsfa::require(gst_buffer_map(meta->mask, &info, GST_MAP_READ), "cannot map the RGB-D mask");
+  cv::Mat view(meta->height, meta->width, CV_8UC1, info.data);
+  cv::Mat mask = view.clone();
+  gst_buffer_unmap(meta->mask, &info);
+  return resize_nearest(mask, width, height);
+}
+
+GstLsfaRect model_rect(const lsfa::FrameGeometry &g) {
+  if (g.padded_width <= 0 || g.padded_height <= 0)
+    return {0, 0, static_cast<double>(g.frame_width), static_cast<double>(g.frame_height)};
+  return {-static_cast<double>(g.pad_left), -static_cast<double>(g.pad_top),
+          static_cast<double>(g.padded_width), static_cast<double>(g.padded_height)};
+}
+
+namespace {
+// The features handle's data: a tag makes foreign data (an application's own handle) detectable.
+struct FeaturesBox {
+  static constexpr uint64_t kTag = 0x4c53464146454154ull;  // "LSFAFEAT"
+  uint64_t tag = kTag;
+  lsfa::SampleFeatures features;
+  lsfa::ExtractorConfig config;
+};
+
+const FeaturesBox *box_of(const GstLsfaFeaturesMeta *meta) {
+  if (meta == nullptr || meta->features == nullptr) return nullptr;
+  auto *box = static_cast<const FeaturesBox *>(gst_lsfa_features_get_data(meta->features));
+  if (box == nullptr || box->tag != FeaturesBox::kTag) return nullptr;
+  return box;
+}
+}  // namespace
+
+GstLsfaFeaturesMeta *attach_features(GstBuffer *buffer, lsfa::SampleFeatures &&features,
+                                     const std::string &identity, const std::string &modalities,
+                                     const lsfa::ExtractorConfig &config) {
+  auto *box = new FeaturesBox{FeaturesBox::kTag, std::move(features), config};
+  const lsfa::SampleFeatures *owned = &box->features;
+  GstLsfaFeatures *handle =
+      gst_lsfa_features_new(box, [](gpointer p) { delete static_cast<FeaturesBox *>(p); });
+  GstLsfaFeaturesMeta *meta =
+      gst_buffer_add_lsfa_features_meta(buffer, handle, identity.c_str(), modalities.c_str());
+  gst_lsfa_features_unref(handle);
+  if (meta == nullptr) return nullptr;
+
+  if (owned->rgb_tokens.defined() && owned->rgb_tokens.dim() == 3) {
+    meta->rgb_channels = static_cast<guint>(owned->rgb_tokens.size(0));
+    meta->rgb_grid = static_cast<guint>(owned->rgb_tokens.size(1));
+  }
+  if (owned->point_groups.defined() && owned->point_groups.dim() == 2) {
+    meta->point_groups = static_cast<guint>(owned->point_groups.size(0));
+    meta->point_channels = static_cast<guint>(owned->point_groups.size(1));
+  }
+  if (owned->valid.defined() && owned->valid.dim() == 2) {
+    at::Tensor v = owned->valid.to(at::Device(at::kCPU)).to(at::kByte).contiguous();
+    meta->model_size = static_cast<guint>(v.size(0));
+    GstBuffer *valid = gst_buffer_new_memdup(v.data_ptr<uint8_t>(), v.numel());
+    gst_lsfa_features_meta_set_valid(meta, valid);
+    gst_buffer_unref(valid);
+  }
+  meta->frame_width = owned->geometry.frame_width;
+  meta->frame_height = owned->geometry.frame_height;
+  meta->model_rect = model_rect(owned->geometry);
+  return meta;
+}
+
+const lsfa::SampleFeatures *features_of(const GstLsfaFeaturesMeta *meta) {
+  const FeaturesBox *box = box_of(meta);
+  return box ? &box->features : nullptr;
+}
+
+const lsfa::ExtractorConfig *extractor_config_of(const GstLsfaFeaturesMeta *meta) {
+  const FeaturesBox *box = box_of(meta);
+  return box ? &box->config : nullptr;
+}
+
+}  // namespace lsfa_gst

@@ -1,0 +1,37 @@
+#include "lsfa_pairing.h"
+
+namespace lsfa_gst {
+
+PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime tolerance) {
+  if (rgb.has_buffer && depth.has_buffer) {
+    if (!GST_CLOCK_TIME_IS_VALID(rgb.running_time) || !GST_CLOCK_TIME_IS_VALID(depth.running_time))
+      return PairAction::kPair;
+    GstClockTime diff = rgb.running_time > depth.running_time
+                            ? rgb.running_time - depth.running_time
+                            : depth.running_time - rgb.running_time;
+    if (diff <= tolerance) return PairAction::kPair;
+    return rgb.running_time < depth.running_time ? PairAction::kDropRgb : PairAction::kDropDepth;
+  }
+  if (rgb.has_buffer) return depth.eos ? PairAction::kDropRgb : PairAction::kWait;
+  if (rgb.eos) return PairAction::kEos;
+  if (depth.has_buffer) return PairAction::kWait;
+  return PairAction::kWait;
+}
+
+const char *pair_action_name(PairAction action) {
+  switch (action) {
+    case PairAction::kPair:
+      return "pair";
+    case PairAction::kDropRgb:
+      return "drop-rgb";
+    case PairAction::kDropDepth:
+      return "drop-depth";
+    case PairAction::kWait:
+      return "wait";
+    case PairAction::kEos:
+      return "eos";
+  }
+  return "?";
+}
+
+}  // namespace lsfa_gst

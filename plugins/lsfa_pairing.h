@@ -1,0 +1,30 @@
+// Pairing rule of lsfafeatures: which of the head buffers of the rgb and depth pads to use next.
+// Pure logic, separate from the element so it is testable without GStreamer pipelines.
+#pragma once
+
+#include <gst/gst.h>
+
+namespace lsfa_gst {
+
+struct PadHead {
+  bool has_buffer = false;
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;  // of the head buffer
+  bool eos = false;                                 // pad is EOS (and so gets no more buffers)
+};
+
+enum class PairAction {
+  kPair,       // both heads belong together: consume both
+  kDropRgb,    // the rgb head can never be matched: drop it
+  kDropDepth,  // the depth head can never be matched: drop it
+  kWait,       // wait for more data
+  kEos,        // no further pair is possible
+};
+
+// Rules: two heads within `tolerance` pair (heads without timestamps pair in arrival order);
+// otherwise the older one is dropped (the newer one may still match a later buffer). A head whose
+// partner pad is EOS and empty is dropped. Output ends (kEos) when the rgb pad is EOS and empty.
+PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime tolerance);
+
+const char *pair_action_name(PairAction action);
+
+}  // namespace lsfa_gst

@@ -1,0 +1,395 @@
+// Tests of full lsfa pipelines with a model bundle (lsfa synth + lsfa fit): scores against the
+// library, messages, hysteresis, errors, teach mode, two-stream PNG input, QoS, state cycles.
+#include "element_test_util.h"
+
+namespace {
+
+using namespace lsfa_gst_test;
+
+// ----------------------------------------------------------------------------- full pipelines
+
+// A synthetic data set (`lsfa synth`, category ring, 96 x 72) and a bundle fitted on it
+// (`lsfa fit`, small preset), shared by the tests below.
+class ModelTest : public PipelineTest {
+ protected:
+  static void SetUpTestSuite() {
+    PipelineTest::SetUpTestSuite();
+    lsfa::set_threads(2);
+    dir_ = new lsfa::test::TempDir();
+    data_ = dir_->file("data");
+    bundle_ = dir_->file("ring.lsfa");
+    std::string out;
+    ASSERT_EQ(lsfa::test::run_lsfa("synth --out " + data_ +
+                                       " --category ring --seed 5 --train 6 --validation 2 "
+                                       "--test-good 2 --test-defect 1 --stream 4 --size 96x72",
+                                   &out),
+              0)
+        << out;
+    ASSERT_EQ(lsfa::test::run_lsfa("fit --data " + data_ + " --category ring --out " + bundle_ +
+                                       " --preset small --threads 2",
+                                   &out),
+              0)
+        << out;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static lsfa::test::TempDir *dir_;
+  static std::string data_, bundle_;
+};
+lsfa::test::TempDir *ModelTest::dir_ = nullptr;
+std::string ModelTest::data_, ModelTest::bundle_;
+
+struct RunResult {
+  std::string error;                     // empty when the pipeline reached EOS
+  std::vector<GstStructure *> messages;  // element messages, in order (owned)
+  ~RunResult() {
+    for (GstStructure *s : messages) gst_structure_free(s);
+  }
+  std::vector<const GstStructure *> named(const char *name) const {
+    std::vector<const GstStructure *> out;
+    for (GstStructure *s : messages)
+      if (gst_structure_has_name(s, name)) out.push_back(s);
+    return out;
+  }
+};
+
+// Runs a launch line (or an already built pipeline) to EOS or error, collecting element messages.
+void run_pipeline(GstElement *pipe, RunResult *r) {
+  GstBus *bus = gst_element_get_bus(pipe);
+  gst_element_set_state(pipe, GST_STATE_PLAYING);
+  for (;;) {
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, 60 * GST_SECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
+    if (msg == nullptr) {
+      r->error = "timeout";
+      break;
+    }
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT) {
+      r->messages.push_back(gst_structure_copy(gst_message_get_structure(msg)));
+      gst_message_unref(msg);
+      continue;
+    }
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+      GError *e = nullptr;
+      gchar *dbg = nullptr;
+      gst_message_parse_error(msg, &e, &dbg);
+      r->error = std::string(e->message) + " | " + (dbg ? dbg : "");
+      g_error_free(e);
+      g_free(dbg);
+    }
+    gst_message_unref(msg);
+    break;
+  }
+  gst_element_set_state(pipe, GST_STATE_NULL);
+  gst_object_unref(bus);
+}
+
+void run_line(const std::string &line, RunResult *r) {
+  GError *err = nullptr;
+  GstElement *pipe = gst_parse_launch(line.c_str(), &err);
+  if (pipe == nullptr || err) {
+    r->error = std::string("parse: ") + (err ? err->message : "");
+    g_clear_error(&err);
+    if (pipe) gst_object_unref(pipe);
+    return;
+  }
+  run_pipeline(pipe, r);
+  gst_object_unref(pipe);
+}
+
+float float_field(const GstStructure *s, const char *name) {
+  float v = NAN;
+  EXPECT_TRUE(gst_structure_get(s, name, G_TYPE_FLOAT, &v, nullptr)) << name;
+  return v;
+}
+
+TEST_F(ModelTest, PipelineScoresMatchTheLibrary) {
+  RunResult r;
+  run_line("lsfasrc location=" + data_ +
+               " category=ring split=test framerate=5/1 num-buffers=4 ! " +
+               "lsfafeatures threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_ +
+               " attach-map=true attach-frame=true ! lsfaoverlay ! fakesink",
+           &r);
+  ASSERT_EQ(r.error, "");
+  auto msgs = r.named("lsfa-anomaly");
+
+  // The same samples scored directly with the library.
+  lsfa::Scorer scorer(bundle_);
+  lsfa::FeatureExtractor extractor(scorer.extractor_config());
+  auto entries = lsfa::index_split(data_, "ring", "test");
+  ASSERT_GE(entries.size(), 4u);
+  entries.resize(4);  // the first four in playing order (sorted by defect, then id)
+  ASSERT_EQ(msgs.size(), entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    SCOPED_TRACE(entries[i].rgb_path);
+    lsfa::AnomalyResult expected = scorer.score(extractor.extract(lsfa::load_sample(entries[i])));
+    const GstStructure *m = msgs[i];
+    EXPECT_NEAR(float_field(m, "score"), expected.score, 1e-4);
+    EXPECT_NEAR(float_field(m, "threshold"), scorer.image_threshold(), 1e-6);
+    gboolean anomalous = FALSE;
+    ASSERT_TRUE(gst_structure_get_boolean(m, "is-anomalous", &anomalous));
+    EXPECT_EQ(static_cast<bool>(anomalous), expected.score > scorer.image_threshold());
+    guint64 ts = 0, rt = 0, st = 0, dur = 0;
+    ASSERT_TRUE(gst_structure_get(m, "timestamp", G_TYPE_UINT64, &ts, "running-time", G_TYPE_UINT64,
+                                  &rt, "stream-time", G_TYPE_UINT64, &st, "duration", G_TYPE_UINT64,
+                                  &dur, nullptr));
+    EXPECT_EQ(ts, i * 200 * GST_MSECOND);
+    EXPECT_EQ(rt, ts);
+    EXPECT_EQ(st, ts);
+    EXPECT_EQ(dur, 200 * GST_MSECOND);
+    EXPECT_TRUE(gst_structure_has_field(m, "score-rgb"));
+    EXPECT_TRUE(gst_structure_has_field(m, "score-3d"));
+    // The map sample: 224 x 224 floats equal to the library's map.
+    GstSample *map = nullptr;
+    ASSERT_TRUE(gst_structure_get(m, "map", GST_TYPE_SAMPLE, &map, nullptr));
+    const GstStructure *mc = gst_caps_get_structure(gst_sample_get_caps(map), 0);
+    int w = 0, h = 0;
+    gst_structure_get_int(mc, "width", &w);
+    gst_structure_get_int(mc, "height", &h);
+    EXPECT_EQ(w, 224);
+    EXPECT_EQ(h, 224);
+    GstMapInfo mi;
+    ASSERT_TRUE(gst_buffer_map(gst_sample_get_buffer(map), &mi, GST_MAP_READ));
+    at::Tensor got = at::from_blob(mi.data, {h, w}, at::kFloat).clone();
+    gst_buffer_unmap(gst_sample_get_buffer(map), &mi);
+    EXPECT_TRUE(at::allclose(got, expected.map.to(at::kFloat), 1e-4, 1e-4));
+    gst_sample_unref(map);
+    GstSample *frame = nullptr;
+    ASSERT_TRUE(gst_structure_get(m, "frame", GST_TYPE_SAMPLE, &frame, nullptr));
+    GstVideoInfo vi;
+    ASSERT_TRUE(gst_video_info_from_caps(&vi, gst_sample_get_caps(frame)));
+    EXPECT_EQ(GST_VIDEO_INFO_WIDTH(&vi), 96);
+    gst_sample_unref(frame);
+  }
+}
+
+TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
+  // Verdicts of the test frames with a threshold between their scores, then the state messages the
+  // element posts with min-anomalous-frames=2 and min-normal-frames=2, against Hysteresis.
+  RunResult first;
+  const std::string head = "lsfasrc location=" + data_ + " category=ring split=test loop=true " +
+                           "num-buffers=8 ! lsfafeatures threads=2 model=" + bundle_ +
+                           " ! lsfascore model=" + bundle_;
+  run_line(head + " ! fakesink", &first);
+  ASSERT_EQ(first.error, "");
+  std::vector<float> scores;
+  for (const GstStructure *m : first.named("lsfa-anomaly"))
+    scores.push_back(float_field(m, "score"));
+  ASSERT_EQ(scores.size(), 8u);
+  std::vector<float> sorted = scores;
+  std::sort(sorted.begin(), sorted.end());
+  const float threshold = std::max(0.0f, (sorted[3] + sorted[4]) / 2);
+
+  RunResult r;
+  run_line(head + " threshold=" + std::to_string(threshold) +
+               " min-anomalous-frames=2 min-normal-frames=2 ! fakesink",
+           &r);
+  ASSERT_EQ(r.error, "");
+  lsfa_gst::Hysteresis h(2, 2);
+  std::vector<std::string> expected;
+  for (const GstStructure *m : r.named("lsfa-anomaly")) {
+    gboolean a = FALSE;
+    gst_structure_get_boolean(m, "is-anomalous", &a);
+    EXPECT_EQ(static_cast<bool>(a), float_field(m, "score") > threshold);
+    auto change = h.update(a);
+    if (change == lsfa_gst::Hysteresis::Change::kStart) expected.push_back("start");
+    if (change == lsfa_gst::Hysteresis::Change::kStop) expected.push_back("stop");
+  }
+  if (h.active()) expected.push_back("stop");  // closed at EOS
+  std::vector<std::string> states;
+  for (const GstStructure *m : r.named("lsfa-anomaly-state"))
+    states.push_back(gst_structure_get_string(m, "state"));
+  EXPECT_EQ(states, expected);
+}
+
+TEST_F(ModelTest, ScoreErrorsNameTheProblem) {
+  RunResult a;
+  run_line("lsfasrc location=" + data_ + " category=ring ! lsfafeatures threads=2 model=" +
+               bundle_ + " ! lsfascore ! fakesink",
+           &a);
+  EXPECT_NE(a.error.find("model"), std::string::npos) << a.error;
+  RunResult b;
+  run_line("lsfasrc location=" + data_ + " category=ring ! lsfafeatures threads=2 model=" +
+               bundle_ + " ! lsfascore model=" + dir_->file("missing.lsfa") + " ! fakesink",
+           &b);
+  EXPECT_NE(b.error.find("missing.lsfa"), std::string::npos) << b.error;
+  RunResult c;
+  run_line("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! lsfascore model=" + bundle_ +
+               " ! fakesink",
+           &c);
+  EXPECT_NE(c.error.find("lsfafeatures"), std::string::npos) << c.error;
+  // Features from other backbones than the bundle's (another seed).
+  RunResult d;
+  run_line("lsfasrc location=" + data_ + " category=ring num-buffers=1 ! lsfafeatures threads=2 " +
+               "preset=small seed=99 ! lsfascore model=" + bundle_ + " ! fakesink",
+           &d);
+  EXPECT_NE(d.error.find("do not match"), std::string::npos) << d.error;
+}
+
+TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
+  const std::string taught = dir_->file("taught.lsfa");
+  RunResult t;
+  run_line("lsfasrc location=" + data_ + " category=ring split=train ! lsfafeatures threads=2 " +
+               "model=" + bundle_ + " ! lsfascore mode=teach teach-output=" + taught +
+               " ! fakesink",
+           &t);
+  ASSERT_EQ(t.error, "");
+  auto done = t.named("lsfa-teach-done");
+  ASSERT_EQ(done.size(), 1u);
+  guint train = 0, held = 0;
+  gst_structure_get_uint(done[0], "train-frames", &train);
+  gst_structure_get_uint(done[0], "held-out-frames", &held);
+  EXPECT_EQ(train + held, 6u);
+  EXPECT_GE(held, 1u);
+  EXPECT_TRUE(t.named("lsfa-anomaly").empty());  // teaching scores nothing
+  lsfa::ModelBundle b = lsfa::load_bundle(taught);
+  lsfa::Scorer fitted(bundle_);
+  EXPECT_EQ(b.extractor_identity, fitted.extractor_identity());
+
+  RunResult r;
+  run_line("lsfasrc location=" + data_ + " category=ring split=test num-buffers=3 ! " +
+               "lsfafeatures threads=2 model=" + taught + " ! lsfascore model=" + taught +
+               " ! fakesink",
+           &r);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.named("lsfa-anomaly").size(), 3u);
+}
+
+TEST_F(ModelTest, TeachFinishSignalSwitchesToInspect) {
+  const std::string taught = dir_->file("signal.lsfa");
+  GError *err = nullptr;
+  GstElement *pipe = gst_parse_launch(
+      ("lsfasrc location=" + data_ + " category=ring split=train loop=true num-buffers=10 ! " +
+       "lsfafeatures threads=2 model=" + bundle_ + " ! identity name=tap ! lsfascore name=score " +
+       "mode=teach teach-output=" + taught + " ! fakesink")
+          .c_str(),
+      &err);
+  ASSERT_NE(pipe, nullptr);
+  GstElement *score = gst_bin_get_by_name(GST_BIN(pipe), "score");
+  GstElement *tap = gst_bin_get_by_name(GST_BIN(pipe), "tap");
+  // Ask to finish after 6 frames (from the streaming thread, before the 7th reaches lsfascore).
+  struct Ctx {
+    GstElement *score;
+    int frames = 0;
+  } ctx{score};
+  g_signal_connect(tap, "handoff", G_CALLBACK(+[](GstElement *, GstBuffer *, gpointer data) {
+                     auto *c = static_cast<Ctx *>(data);
+                     if (++c->frames == 7) g_signal_emit_by_name(c->score, "teach-finish");
+                   }),
+                   &ctx);
+  g_object_set(tap, "signal-handoffs", TRUE, nullptr);
+  RunResult r;
+  run_pipeline(pipe, &r);
+  ASSERT_EQ(r.error, "");
+  auto done = r.named("lsfa-teach-done");
+  ASSERT_EQ(done.size(), 1u);
+  guint train = 0, held = 0;
+  gst_structure_get_uint(done[0], "train-frames", &train);
+  gst_structure_get_uint(done[0], "held-out-frames", &held);
+  EXPECT_EQ(train + held, 6u);
+  EXPECT_EQ(r.named("lsfa-anomaly").size(), 4u);  // frames 7..10 scored with the new bundle
+  gst_object_unref(tap);
+  gst_object_unref(score);
+  gst_object_unref(pipe);
+}
+
+TEST_F(ModelTest, TwoStreamPipelineFromPngSequences) {
+  // The synthetic stream: RGB and 16-bit depth PNG sequences plus intrinsics.json.
+  const std::string stream = data_ + "/ring/stream";
+  lsfa::DepthCamera cam = lsfa::read_camera_json(stream + "/intrinsics.json");
+  char cal[256];
+  std::snprintf(cal, sizeof cal,
+                "depth-scale=(double)%.9g,intrinsics=(double)<%.9g,%.9g,%.9g,%.9g>,"
+                "intrinsics-size=(int)<%d,%d>",
+                cam.depth_scale, cam.intrinsics.fx, cam.intrinsics.fy, cam.intrinsics.cx,
+                cam.intrinsics.cy, cam.width, cam.height);
+  RunResult r;
+  run_line("lsfafeatures name=f threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_ +
+               " ! lsfaoverlay ! fakesink " + "multifilesrc location=" + stream +
+               "/rgb/%03d.png stop-index=3 caps=image/png,framerate=5/1 ! pngdec ! videoconvert ! "
+               "video/x-raw,format=BGRx ! f.rgb " +
+               "multifilesrc location=" + stream +
+               "/depth/%03d.png stop-index=3 caps=image/png,framerate=5/1 ! pngdec ! "
+               "videoconvert ! video/x-raw,format=GRAY16_LE," +
+               cal + " ! f.depth",
+           &r);
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.named("lsfa-anomaly").size(), 4u);
+}
+
+TEST_F(ModelTest, RepeatedNullPlayingCycles) {
+  GError *err = nullptr;
+  GstElement *pipe =
+      gst_parse_launch(("lsfasrc location=" + data_ + " category=ring split=test num-buffers=2 ! " +
+                        "lsfafeatures threads=2 model=" + bundle_ +
+                        " ! lsfascore model=" + bundle_ + " ! lsfaoverlay ! fakesink")
+                           .c_str(),
+                       &err);
+  ASSERT_NE(pipe, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE(i);
+    RunResult r;
+    run_pipeline(pipe, &r);
+    EXPECT_EQ(r.error, "");
+    EXPECT_EQ(r.named("lsfa-anomaly").size(), 2u);
+  }
+  gst_object_unref(pipe);
+}
+
+TEST_F(ModelTest, ScoreDropsLateFramesOnQos) {
+  GstHarness *h = gst_harness_new_parse(
+      ("lsfafeatures name=f threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_).c_str());
+  ASSERT_NE(h, nullptr);
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  std::string caps = rgb_caps();
+  caps.replace(caps.find("video/x-raw"), 11, "video/x-raw(meta:LsfaRgbd)");
+  gst_harness_set_src_caps_str(h, caps.c_str());
+  Scene s = make_scene();
+  auto frame = [&](GstClockTime pts) {
+    GstBuffer *in = rgb_buffer(s, "RGB", pts);
+    GstBuffer *d = gst_buffer_new_memdup(s.depth.data(), s.depth.size() * 2);
+    GstLsfaIntrinsics k{kFx, kFy, kCx, kCy};
+    gst_buffer_add_lsfa_rgbd_meta(in, GST_LSFA_DEPTH_FORMAT_GRAY16, d, kW, kH, 0, kScale, &k);
+    gst_buffer_unref(d);
+    return in;
+  };
+  ASSERT_EQ(gst_harness_push(h, frame(0)), GST_FLOW_OK);
+  GstBuffer *out = gst_harness_pull(h);
+  ASSERT_NE(out, nullptr);
+  EXPECT_NE(gst_buffer_get_lsfa_anomaly_meta(out), nullptr);
+  gst_buffer_unref(out);
+  // Downstream reports being 5 s late at 0: frames before 10 s (5 s late now, and as late again
+  // for the next frame) are dropped, later ones scored.
+  ASSERT_TRUE(gst_harness_push_upstream_event(
+      h, gst_event_new_qos(GST_QOS_TYPE_UNDERFLOW, 0.5, 5 * GST_SECOND, 0)));
+  ASSERT_EQ(gst_harness_push(h, frame(100 * GST_MSECOND)), GST_FLOW_OK);
+  ASSERT_EQ(gst_harness_push(h, frame(11 * GST_SECOND)), GST_FLOW_OK);
+  out = gst_harness_pull(h);
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(GST_BUFFER_PTS(out), 11 * GST_SECOND);  // the late frame never came out
+  gst_buffer_unref(out);
+  int anomaly = 0, qos = 0;
+  while (GstMessage *m = gst_bus_pop(bus)) {
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_QOS) ++qos;
+    if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name(gst_message_get_structure(m), "lsfa-anomaly"))
+      ++anomaly;
+    gst_message_unref(m);
+  }
+  EXPECT_EQ(anomaly, 2);
+  EXPECT_GE(qos, 1);
+  // lsfafeatures dropped the late frame before running the backbones.
+  GstElement *f = gst_bin_get_by_name(GST_BIN(h->element), "f");
+  guint64 late = 0;
+  g_object_get(f, "dropped-late", &late, nullptr);
+  EXPECT_EQ(late, 1u);
+  gst_object_unref(f);
+  gst_object_unref(bus);
+  gst_harness_teardown(h);
+}
+
+}  // namespace
