@@ -21,6 +21,7 @@
 
 #include "lsfa/bundle.h"
 #include "lsfa/error.h"
+#include "lsfa/learn_bundle.h"
 #include "lsfa/model_builder.h"
 #include "lsfa/pipeline.h"
 #include "lsfa_frames.h"
@@ -41,6 +42,7 @@ enum {
   PROP_MODE,
   PROP_TEACH_OUTPUT,
   PROP_TEACH_HOLDOUT,
+  PROP_TEACH_EPOCHS,
 };
 
 enum { SIGNAL_TEACH_FINISH, LAST_SIGNAL };
@@ -70,6 +72,7 @@ static GType gst_lsfa_score_mode_get_type(void) {
 #define DEFAULT_MIN_NORMAL_FRAMES 1
 #define DEFAULT_MODE GST_LSFA_SCORE_MODE_INSPECT
 #define DEFAULT_TEACH_HOLDOUT 0.2
+#define DEFAULT_TEACH_EPOCHS 0
 
 namespace {
 
@@ -83,6 +86,7 @@ struct Impl {
   GstLsfaScoreMode mode = DEFAULT_MODE;
   std::string teach_output;
   gdouble teach_holdout = DEFAULT_TEACH_HOLDOUT;
+  guint teach_epochs = DEFAULT_TEACH_EPOCHS;
 
   // Teach mode state (streaming thread, except the request flag).
   bool teaching = false;
@@ -152,6 +156,9 @@ static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GV
       p->teach_output = s ? s : "";
       break;
     }
+    case PROP_TEACH_EPOCHS:
+      p->teach_epochs = g_value_get_uint(value);
+      break;
     case PROP_TEACH_HOLDOUT:
       p->teach_holdout = g_value_get_double(value);
       break;
@@ -194,6 +201,9 @@ static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *
       break;
     case PROP_TEACH_OUTPUT:
       g_value_set_string(value, p->teach_output.empty() ? nullptr : p->teach_output.c_str());
+      break;
+    case PROP_TEACH_EPOCHS:
+      g_value_set_uint(value, p->teach_epochs);
       break;
     case PROP_TEACH_HOLDOUT:
       g_value_set_double(value, p->teach_holdout);
@@ -259,44 +269,25 @@ static bool finish_teach(GstLsfaScore *self) {
   GST_OBJECT_LOCK(self);
   const std::string out = p->teach_output;
   const double holdout = p->teach_holdout;
+  const guint epochs = p->teach_epochs;
   GST_OBJECT_UNLOCK(self);
   p->teaching = false;
   p->finish_requested = false;
   try {
-    const size_t n = p->taught.size();
-    if (n < 2)
-      throw lsfa::Error("teach mode needs at least 2 frames of normal parts, got " +
-                        std::to_string(n));
-    // Every frame where floor(i * holdout) steps up is held out for calibration (at least one).
     std::vector<lsfa::SampleFeatures> train, held;
-    for (size_t i = 0; i < n; ++i) {
-      bool hold = static_cast<long>((i + 1) * holdout) > static_cast<long>(i * holdout);
-      (hold ? held : train).push_back(std::move(p->taught[i]));
-    }
-    if (held.empty()) {
-      held.push_back(train.back());
-      train.pop_back();
-    }
-    if (train.empty()) {
-      train.push_back(held.back());
-      held.pop_back();
-    }
+    lsfa::split_held_out(std::move(p->taught), holdout, &train, &held);
     p->taught.clear();
     const lsfa::ExtractorConfig &config = p->teach_config;
-    lsfa::Adaptor rgb, points;
-    if (config.modalities != lsfa::Modalities::kPoints)
-      rgb = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().rgb_tokens.size(0)),
-                          config.seed + 101);
-    if (config.modalities != lsfa::Modalities::kRgb)
-      points = lsfa::Adaptor(lsfa::default_adaptor_config(train.front().point_groups.size(1)),
-                             config.seed + 202);
-    lsfa::BuildOptions options;
-    options.method = "no-adaptation";
-    options.training_json =
-        "{\"source\":\"lsfascore teach mode\",\"train_samples\":" + std::to_string(train.size()) +
+    lsfa::LearnOptions options;
+    options.adapt = epochs > 0;
+    options.train.epochs = epochs;
+    options.train.seed = config.seed;
+    options.build.training_json =
+        "{\"source\":\"lsfascore teach mode\",\"epochs\":" + std::to_string(epochs) +
+        ",\"train_samples\":" + std::to_string(train.size()) +
         ",\"held_out_samples\":" + std::to_string(held.size()) + "}";
     lsfa::ModelBundle bundle =
-        lsfa::build_bundle(config, p->teach_identity, train, held, rgb, points, options);
+        lsfa::learn_bundle(config, p->teach_identity, train, held, options).bundle;
     lsfa::save_bundle(out, bundle);
     const double threshold = bundle.calibration.image_threshold;
     p->scorer = std::make_unique<lsfa::Scorer>(std::move(bundle));
@@ -602,6 +593,12 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
                           "Fraction of the taught frames held out of the memory banks to "
                           "calibrate normalisation and thresholds",
                           0.05, 0.9, DEFAULT_TEACH_HOLDOUT, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TEACH_EPOCHS,
+      g_param_spec_uint("teach-epochs", "Teach epochs",
+                        "Epochs of LSFA adaptation (the trainer of `lsfa train`) before the memory "
+                        "banks are built; 0 = no adaptation (as `lsfa fit`)",
+                        0, 1000, DEFAULT_TEACH_EPOCHS, ready));
 
   /**
    * GstLsfaScore::teach-finish:
