@@ -34,7 +34,7 @@ T2=$(run_pipeline 2)
 TN=$(run_pipeline "$FRAMES")
 PIPE=$(echo "($TN - $T2) / ($FRAMES - 2)" | bc -l)
 BENCH=$("$LSFA" bench --preset small --threads "$THREADS" --width 300 --height 300 \
-  --banks "$BANK" --repeats 3 | awk '/^whole frame/ {print $5}')
+  --banks "$BANK" --repeats 3 2>/dev/null | awk '/^whole frame/ {print $6}')
 BENCH_S=$(echo "$BENCH / 1000" | bc -l)
 printf 'pipeline: %.3f s/frame (%.2f fps); lsfa bench whole frame: %.3f s (%.2f fps); ratio %.0f %%\n' \
   "$PIPE" "$(echo "1 / $PIPE" | bc -l)" "$BENCH_S" "$(echo "1 / $BENCH_S" | bc -l)" \
