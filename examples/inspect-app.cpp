@@ -5,9 +5,9 @@
 //   inspect-app 'PIPELINE DESCRIPTION'           any gst-launch style line with an lsfascore
 //
 // Output (stdout), one JSON object per line:
-//   {"timestamp":200000000,"score":0.41,"threshold":1.0,"is_anomalous":false,
-//    "score_rgb":0.38,"score_3d":0.45}
-//   {"alarm":"start","timestamp":400000000}
+//   {"timestamp":1000000000,"score":54.0455,"threshold":0.5,"is_anomalous":true,
+//    "score_rgb":109.002,"score_3d":-0.911097}
+//   {"alarm":"start","timestamp":1000000000}
 // Timestamps are buffer PTS in nanoseconds (null when unknown); scores of a modality the model
 // does not use are null. At the end a summary goes to stderr, with the number of frames that
 // reached the sink carrying a GstLsfaAnomalyMeta (read with the gstlsfacaps library).

@@ -5,9 +5,9 @@
     examples/inspect.py 'PIPELINE DESCRIPTION'      (any line with an lsfascore)
 
 Output, one line per frame, and one per alarm change:
-    0.000 s  score 0.412  threshold 1.000  normal     (rgb 0.380, 3d 0.450)
-    0.400 s  score 1.730  threshold 1.000  ANOMALOUS  (rgb 1.200, 3d 2.100)
-    0.400 s  alarm start
+    0.000 s  score -24.928  threshold 0.000  normal     (rgb -53.990, 3d 4.135)
+    1.000 s  score 54.046  threshold 0.000  ANOMALOUS  (rgb 109.002, 3d -0.911)
+    1.000 s  alarm start
 """
 
 import math
