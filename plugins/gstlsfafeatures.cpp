@@ -665,6 +665,23 @@ static gboolean gst_lsfa_feature_extractor_src_event(GstAggregator *agg, GstEven
   return GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->src_event(agg, event);
 }
 
+// The output caps are the rgb caps (set in process() when they arrive). Without this the base
+// class fixates the src template when it first negotiates (before any rgb caps) and sends 1x1,
+// 0/1 fps caps downstream ahead of the real ones, which e.g. makes vp8enc output nothing.
+static GstFlowReturn gst_lsfa_feature_extractor_update_src_caps(GstAggregator *agg, GstCaps *,
+                                                                GstCaps **ret) {
+  Impl *p = GST_LSFA_FEATURE_EXTRACTOR(agg)->impl;
+  if (p->pending_src_caps != nullptr) {
+    *ret = gst_caps_ref(p->pending_src_caps);
+    return GST_FLOW_OK;
+  }
+  if (GstCaps *current = gst_pad_get_current_caps(GST_AGGREGATOR_SRC_PAD(agg))) {
+    *ret = current;
+    return GST_FLOW_OK;
+  }
+  return GST_AGGREGATOR_FLOW_NEED_DATA;
+}
+
 static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
@@ -936,6 +953,7 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
   agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_query);
   agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_src_event);
+  agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_update_src_caps);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_feature_extractor_debug, "lsfafeatures", 0,
                           "LSFA feature extractor");
