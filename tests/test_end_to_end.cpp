@@ -152,8 +152,8 @@ TEST_F(EndToEnd, TrainWritesAnAdaptedBundleThatScores) {
   const double i_auroc = report["mean"]["image_auroc"];
   std::cout << "train+eval on synthetic ring: I-AUROC " << i_auroc << ", P-AUROC "
             << report["mean"]["pixel_auroc"] << "\n";
-  // Measured I-AUROC_MEASURED; chance is 0.5.
-  EXPECT_GT(i_auroc, I_AUROC_BAR);
+  // Bar set below the measured value (see docs/results.md); chance is 0.5.
+  EXPECT_GT(i_auroc, 0.7);
 }
 
 TEST_F(EndToEnd, TrainIsByteReproducibleAtOneThread) {
