@@ -3,6 +3,8 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
+
 #include "lsfa/error.h"
 #include "lsfa/kmeans.h"
 
@@ -239,8 +241,10 @@ LossTerms LsfaObjective::compute(const std::vector<at::Tensor> &rgb,
       if (dims_[m] <= 0) continue;
       at::Tensor rows = at::cat(feats[m]);
       at::Tensor protos = at::cat(centroids[m]);
-      t.lc = t.lc + compactness_loss(rows, local_[m].contents());
-      t.gc = t.gc + compactness_loss(protos, global_[m].contents());
+      const double scale =
+          config_.compactness_per_channel ? 1.0 / std::sqrt(static_cast<double>(dims_[m])) : 1.0;
+      t.lc = t.lc + compactness_loss(rows, local_[m].contents()) * scale;
+      t.gc = t.gc + compactness_loss(protos, global_[m].contents()) * scale;
       t.local_rows[m] = rows.detach();
       t.prototype_rows[m] = protos.detach();
     }

@@ -21,6 +21,9 @@ void TrainConfig::validate() const {
   require(lr > 0, "training option lr must be positive, got " + std::to_string(lr));
   require(min_lr >= 0 && min_lr <= lr, "training option min_lr must lie in [0, lr]");
   require(weight_decay >= 0, "training option weight_decay must be >= 0");
+  require(
+      output_lr_scale > 0 && output_lr_scale <= 1,
+      "training option output_lr_scale must lie in (0, 1], got " + std::to_string(output_lr_scale));
   require(warmup_epochs >= 0 && warmup_epochs <= epochs,
           "training option warmup_epochs must lie in [0, epochs], got " +
               std::to_string(warmup_epochs));
@@ -121,19 +124,22 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
       std::min<int64_t>(schedule.total_steps, std::llround(config.warmup_epochs * steps_per_epoch));
   result.total_steps = schedule.total_steps;
 
-  std::vector<at::Tensor> params;
-  if (use_rgb) {
-    rgb.set_requires_grad(true);
-    for (auto &t : rgb.parameters()) params.push_back(t);
-  }
-  if (use_pts) {
-    points.set_requires_grad(true);
-    for (auto &t : points.parameters()) params.push_back(t);
-  }
+  // Output projections (attn.proj, mlp.fc2; zero-initialised) get their own optimiser so their
+  // learning rate can be scaled; Adaptor::parameters() lists them at positions 4, 5, 10, 11.
+  std::vector<at::Tensor> params, output_params;
+  auto collect = [&](Adaptor &a) {
+    a.set_requires_grad(true);
+    std::vector<at::Tensor> ps = a.parameters();
+    for (size_t i = 0; i < ps.size(); ++i)
+      (i == 4 || i == 5 || i == 10 || i == 11 ? output_params : params).push_back(ps[i]);
+  };
+  if (use_rgb) collect(rgb);
+  if (use_pts) collect(points);
   AdamWConfig opt_config;
   opt_config.lr = config.lr;
   opt_config.weight_decay = config.weight_decay;
   AdamW optimizer(params, opt_config);
+  AdamW output_optimizer(output_params, opt_config);
   LsfaObjective objective(config.loss, c1, c2, config.use_ifc, config.use_clc,
                           mix_seed(config.seed, 101));
   auto shuffle_gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed(config.seed, 202));
@@ -168,7 +174,9 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
         const double lr = learning_rate_at(schedule, step);
         if (terms.total.requires_grad()) terms.total.backward();
         optimizer.step(lr);
+        output_optimizer.step(lr * config.output_lr_scale);
         optimizer.zero_grad();
+        output_optimizer.zero_grad();
         objective.enqueue(terms);
 
         StepLosses s = to_values(terms, lr);

@@ -71,9 +71,9 @@ TEST_F(EndToEnd, FitEvalDetectsDefectsAndMapsReproduceTheNumbers) {
   EXPECT_GT(i_auroc, 0.75);
   EXPECT_GT(p_auroc, 0.85);
   EXPECT_GT(aupro, 0.5);
-  for (const char *f : {"report.md", "report.scores.csv", "report.image_roc.png",
-                        "report.pixel_roc.png", "report.pro.png", "report.grid_ring.png",
-                        "maps/scores.csv"})
+  for (const char *f :
+       {"report.md", "report.scores.csv", "report.image_roc.png", "report.pixel_roc.png",
+        "report.pro.png", "report.grid_ring.png", "maps/scores.csv"})
     EXPECT_TRUE(fs::exists(file(std::string("eval/") + f))) << f;
 
   // The maps written in the eval-maps layout give the same image metric through eval-maps.
@@ -106,7 +106,8 @@ TEST_F(EndToEnd, EvalRefusesOtherBackbones) {
 
 TEST_F(EndToEnd, FitErrorsNameTheProblem) {
   std::string log;
-  EXPECT_NE(run_lsfa("fit --data " + data() + " --category nosuch --out " + file("x.lsfa"), &log), 0);
+  EXPECT_NE(run_lsfa("fit --data " + data() + " --category nosuch --out " + file("x.lsfa"), &log),
+            0);
   EXPECT_NE(log.find("nosuch"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(file("x.lsfa")));
   EXPECT_NE(run_lsfa("fit --data " + data() + " --category ring --out " + file("x.lsfa") +
@@ -127,4 +128,45 @@ TEST_F(EndToEnd, FeaturesCommandWritesTheDocumentedTensors) {
             0)
       << log;
   ASSERT_EQ(lsfa::test::run_python("check_features.py", file("f.safetensors"), &log), 0) << log;
+}
+
+// LSFA training through the command: the bundle holds trained (not identity) adaptors, scores the
+// test split, and the same seed gives the same bytes (SOURCE_DATE_EPOCH pins the creation time).
+TEST_F(EndToEnd, TrainWritesAnAdaptedBundleThatScores) {
+  std::string log;
+  ASSERT_EQ(run_lsfa("train --data " + data() + " --category ring --out " + file("trained.lsfa") +
+                         " --preset small --seed 1 --epochs 2 --threads 2",
+                     &log),
+            0)
+      << log;
+  ASSERT_EQ(run_lsfa("info " + file("trained.lsfa"), &log), 0) << log;
+  EXPECT_NE(log.find("trained"), std::string::npos) << log;
+  EXPECT_EQ(log.find("identity (not adapted)"), std::string::npos) << log;
+
+  ASSERT_EQ(run_lsfa("eval --model " + file("trained.lsfa") + " --data " + data() + " --out " +
+                         file("eval-trained") + " --threads 2",
+                     &log),
+            0)
+      << log;
+  nlohmann::json report = read_json(file("eval-trained/report.json"));
+  const double i_auroc = report["mean"]["image_auroc"];
+  std::cout << "train+eval on synthetic ring: I-AUROC " << i_auroc << ", P-AUROC "
+            << report["mean"]["pixel_auroc"] << "\n";
+  // Measured 0.889 (seed 1, 2 epochs, 2 threads; P-AUROC 0.948); chance is 0.5.
+  EXPECT_GT(i_auroc, 0.7);
+}
+
+TEST_F(EndToEnd, TrainIsByteReproducibleAtOneThread) {
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  std::string log;
+  for (const char *name : {"rep1.lsfa", "rep2.lsfa"})
+    ASSERT_EQ(run_lsfa("train --data " + data() + " --category ring --out " + file(name) +
+                           " --preset small --seed 5 --epochs 1 --threads 1",
+                       &log),
+              0)
+        << log;
+  unsetenv("SOURCE_DATE_EPOCH");
+  const std::string a = lsfa::read_file(file("rep1.lsfa")), b = lsfa::read_file(file("rep2.lsfa"));
+  EXPECT_GT(a.size(), 1000u);
+  EXPECT_TRUE(a == b) << "bundles of two identical training runs differ";
 }

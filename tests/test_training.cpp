@@ -297,6 +297,8 @@ void prepare_objective(Case &c, bool use_ifc, bool use_clc, lsfa::BackgroundPatc
   cfg.local_enqueue_per_batch = 25;
   cfg.global_queue_size = 6;
   cfg.background = background;
+  // The "keep" case also covers the paper's plain L2 compactness (no per-channel scaling).
+  cfg.compactness_per_channel = background == lsfa::BackgroundPatches::kSkip;
   lsfa::LsfaObjective obj(cfg, c1, c2, use_ifc, use_clc, 5);
   auto make_batch = [&](std::vector<at::Tensor> &rgb, std::vector<at::Tensor> &pts,
                         std::vector<at::Tensor> &fg) {
@@ -358,7 +360,8 @@ void prepare_objective(Case &c, bool use_ifc, bool use_clc, lsfa::BackgroundPatc
   write_text(c.dir + "/options.json",
              "{\"tau\": 0.1, \"lambda\": 0.7, \"use_ifc\": " + bool_json(use_ifc) +
                  ", \"use_clc\": " + bool_json(use_clc) + ", \"skip_background\": " +
-                 bool_json(background == lsfa::BackgroundPatches::kSkip) + "}");
+                 bool_json(background == lsfa::BackgroundPatches::kSkip) +
+                 ", \"per_channel\": " + bool_json(cfg.compactness_per_channel) + "}");
 }
 
 class References {

@@ -16,12 +16,14 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_interrupt(int) { g_stop.store(true); }
+extern "C" void on_interrupt(int) {
+  g_stop.store(true);
+}
 
 struct TrainArgs {
   FitOptions fit;
   TrainConfig train;
-  bool no_ifc = false, no_clc = false;
+  bool no_ifc = false, no_clc = false, plain_compactness = false;
   std::string background = "skip";
   std::string loss_log;
 };
@@ -33,6 +35,7 @@ int run_train(TrainArgs &a) {
   t.seed = a.fit.model.seed;
   t.modalities = modalities_from_string(a.fit.model.modalities);
   t.loss.background = background_patches_from_string(a.background);
+  t.loss.compactness_per_channel = !a.plain_compactness;
   t.validate();
 
   nlohmann::json training = {{"epochs", t.epochs},
@@ -40,6 +43,8 @@ int run_train(TrainArgs &a) {
                              {"lr", t.lr},
                              {"weight_decay", t.weight_decay},
                              {"warmup_epochs", t.warmup_epochs},
+                             {"output_lr_scale", t.output_lr_scale},
+                             {"compactness_per_channel", t.loss.compactness_per_channel},
                              {"seed", t.seed},
                              {"ifc", t.use_ifc},
                              {"clc", t.use_clc},
@@ -58,16 +63,24 @@ int run_train(TrainArgs &a) {
 }
 
 void register_train(CLI::App &app) {
-  auto *cmd = app.add_subcommand("train", "LSFA: adapt the features (IFC + CLC), then build the model");
+  auto *cmd =
+      app.add_subcommand("train", "LSFA: adapt the features (IFC + CLC), then build the model");
   auto a = std::make_shared<TrainArgs>();
   a->fit.add_to(cmd);
   TrainConfig &t = a->train;
   cmd->add_option("--epochs", t.epochs, "Training epochs")->capture_default_str();
-  cmd->add_option("--batch-size", t.batch_size, "Samples per step (paper: 8)")->capture_default_str();
+  cmd->add_option("--batch-size", t.batch_size, "Samples per step (paper: 8)")
+      ->capture_default_str();
   cmd->add_option("--lr", t.lr, "Peak learning rate of AdamW (paper: 2e-3)")->capture_default_str();
   cmd->add_option("--weight-decay", t.weight_decay, "AdamW weight decay")->capture_default_str();
   cmd->add_option("--warmup-epochs", t.warmup_epochs, "Linear warm-up length (epochs)")
       ->capture_default_str();
+  cmd->add_option(
+         "--output-lr-scale", t.output_lr_scale,
+         "Learning-rate factor of the zero-initialised output projections (1 = plain AdamW)")
+      ->capture_default_str();
+  cmd->add_flag("--plain-compactness", a->plain_compactness,
+                "L_LC/L_GC as plain L2 distances (default: divided by sqrt(width))");
   cmd->add_flag("--no-ifc", a->no_ifc, "Disable intra-modal feature compactness (L_LC + L_GC)");
   cmd->add_flag("--no-clc", a->no_clc, "Disable cross-modal consistency (L_LA + L_GA)");
   cmd->add_option("--tau", t.loss.tau, "InfoNCE temperature")->capture_default_str();

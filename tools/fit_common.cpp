@@ -98,7 +98,7 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
   if (bar) bar->finish();
   if (learn.adapt) {
     training["steps"] = r.training.total_steps;
-    training["train_seconds"] = r.training.train_seconds;
+    // No wall times in the bundle: the same seed and data must give byte-identical files.
     training["epoch_losses"] = epoch_json(r.training);
     r.bundle.training_json = training.dump();
     if (!loss_log.empty()) write_file_atomic(loss_log, losses_csv(r.training));

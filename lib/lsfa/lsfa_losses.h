@@ -31,7 +31,12 @@ struct LossConfig {
   int64_t alignment_max_patches = 0;  // L_LA: seeded subset of at most this many patches per
                                       // sample (0 = all); bounds the M x M similarity matrix
   uint64_t projection_seed = 0;       // seed of the fixed cross-modal projection
-  void validate() const;              // throws lsfa::Error naming the bad option
+  // L_LC / L_GC distances divided by sqrt(C) of their modality (root-mean-square difference per
+  // channel): the compactness terms then have the scale of a feature element, not of the whole
+  // C-wide vector, whatever the width, and stay comparable to the alignment terms
+  // (docs/training.md)
+  bool compactness_per_channel = true;
+  void validate() const;  // throws lsfa::Error naming the bad option
 };
 
 // Fixed (never trained) projection of both modalities to the common width d = min(C1, C2) for

@@ -21,7 +21,12 @@ struct TrainConfig {
   double min_lr = 0.0;         // end of the cosine decay
   double weight_decay = 0.01;  // AdamW decoupled decay (torch default; pulls towards identity)
   double warmup_epochs = 1.0;  // linear warm-up length, in epochs (rounded to steps)
-  uint64_t seed = 0;           // shuffling, k-means, queue subsampling
+  // Learning-rate factor of the zero-initialised output projections (attn.proj, mlp.fc2): AdamW
+  // moves every element by about lr per step whatever the gradient's size, and a 2C-wide fc2 row
+  // then changes each output feature by ~lr * 2C * |hidden| per step, far more than the other
+  // layers do (measured in docs/training.md). 1 = the paper's plain AdamW.
+  double output_lr_scale = 0.1;
+  uint64_t seed = 0;  // shuffling, k-means, queue subsampling
   LossConfig loss;
   Modalities modalities = Modalities::kFused;  // which adaptors are trained
   bool use_ifc = true;                         // intra-modal feature compactness: L_LC + L_GC

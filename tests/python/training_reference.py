@@ -80,8 +80,13 @@ def mode_objective(d, opts):
             cents[m].append(c)
             globs[m].append(g)
     ga = info_nce(torch.stack(globs[0]) @ pr, torch.stack(globs[1]) @ pp, tau)
-    lc = sum(compactness(torch.cat(feats[m]), load(d, "local_queue_%d" % m)) for m in range(2))
-    gc = sum(compactness(torch.cat(cents[m]), load(d, "global_queue_%d" % m)) for m in range(2))
+    # Per-channel compactness: distances divided by sqrt(width) of the modality.
+    width = [rgb.shape[2], pts.shape[2]]
+    sc = [1.0 / width[m] ** 0.5 if opts.get("per_channel", False) else 1.0 for m in range(2)]
+    lc = sum(compactness(torch.cat(feats[m]), load(d, "local_queue_%d" % m)) * sc[m]
+             for m in range(2))
+    gc = sum(compactness(torch.cat(cents[m]), load(d, "global_queue_%d" % m)) * sc[m]
+             for m in range(2))
     ifc = 1.0 if opts["use_ifc"] else 0.0
     clc = 1.0 if opts["use_clc"] else 0.0
     la, ga, lc, gc = la * clc, ga * clc, lc * ifc, gc * ifc
