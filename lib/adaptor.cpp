@@ -23,15 +23,15 @@ int64_t resolve_heads(const AdaptorConfig &c) {
 
 const std::vector<std::string> &Adaptor::slot_names() {
   static const std::vector<std::string> names = {
-      "norm1.weight", "norm1.bias", "attn.qkv.weight", "attn.qkv.bias",
-      "attn.proj.weight", "attn.proj.bias", "norm2.weight", "norm2.bias",
-      "mlp.fc1.weight", "mlp.fc1.bias", "mlp.fc2.weight", "mlp.fc2.bias"};
+      "norm1.weight",     "norm1.bias",     "attn.qkv.weight", "attn.qkv.bias",
+      "attn.proj.weight", "attn.proj.bias", "norm2.weight",    "norm2.bias",
+      "mlp.fc1.weight",   "mlp.fc1.bias",   "mlp.fc2.weight",  "mlp.fc2.bias"};
   return names;
 }
 
 std::vector<at::Tensor *> Adaptor::slots() {
   return {&norm1_w_, &norm1_b_, &qkv_w_, &qkv_b_, &proj_w_, &proj_b_,
-          &norm2_w_, &norm2_b_, &fc1_w_, &fc1_b_, &fc2_w_, &fc2_b_};
+          &norm2_w_, &norm2_b_, &fc1_w_, &fc1_b_, &fc2_w_,  &fc2_b_};
 }
 
 Adaptor::Adaptor(const AdaptorConfig &config, uint64_t seed) : config_(config) {
@@ -71,9 +71,11 @@ at::Tensor Adaptor::forward(const at::Tensor &tokens) const {
   const int64_t hd = c / heads;
 
   at::Tensor y = at::layer_norm(x, {c}, norm1_w_, norm1_b_, config_.ln_eps);
-  at::Tensor qkv = at::linear(y, qkv_w_, qkv_b_).reshape({b, n, 3, heads, hd}).permute({2, 0, 3, 1, 4});
+  at::Tensor qkv =
+      at::linear(y, qkv_w_, qkv_b_).reshape({b, n, 3, heads, hd}).permute({2, 0, 3, 1, 4});
   at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-  at::Tensor attn = at::softmax(at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hd))), -1);
+  at::Tensor attn =
+      at::softmax(at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hd))), -1);
   at::Tensor ctx = at::matmul(attn, v).transpose(1, 2).reshape({b, n, c});
   x = x + at::linear(ctx, proj_w_, proj_b_);
 
@@ -84,7 +86,7 @@ at::Tensor Adaptor::forward(const at::Tensor &tokens) const {
 
 std::vector<at::Tensor> Adaptor::parameters() const {
   return {norm1_w_, norm1_b_, qkv_w_, qkv_b_, proj_w_, proj_b_,
-          norm2_w_, norm2_b_, fc1_w_, fc1_b_, fc2_w_, fc2_b_};
+          norm2_w_, norm2_b_, fc1_w_, fc1_b_, fc2_w_,  fc2_b_};
 }
 
 void Adaptor::set_requires_grad(bool on) {
@@ -118,7 +120,8 @@ Adaptor Adaptor::load(const StateDict &in, const std::string &prefix, const Adap
     require(it != in.end(), "adaptor: missing tensor '" + prefix + names[i] + "'");
     require(it->second.sizes().vec() == shapes[i],
             "adaptor: tensor '" + prefix + names[i] + "' has shape " +
-                c10::str(it->second.sizes()) + ", expected " + c10::str(at::IntArrayRef(shapes[i])));
+                c10::str(it->second.sizes()) + ", expected " +
+                c10::str(at::IntArrayRef(shapes[i])));
     *slots[i] = it->second.to(at::kFloat).contiguous().clone();
   }
   return a;

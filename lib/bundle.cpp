@@ -49,7 +49,9 @@ AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
   return c;
 }
 
-const char *modality_key(bool rgb) { return rgb ? "rgb" : "points"; }
+const char *modality_key(bool rgb) {
+  return rgb ? "rgb" : "points";
+}
 
 }  // namespace
 
@@ -135,7 +137,8 @@ ModelBundle load_bundle(const std::string &path) {
   b.extractor.modalities = modalities_from_string(field<std::string>(ex, "modalities", exwhere));
   b.extractor.point_batch_stats = field<bool>(ex, "point_batch_stats", exwhere);
   try {
-    b.extractor.preprocess = PreprocessOptions::from_string(field<std::string>(ex, "preprocess", exwhere));
+    b.extractor.preprocess =
+        PreprocessOptions::from_string(field<std::string>(ex, "preprocess", exwhere));
   } catch (const Error &e) {
     throw Error(exwhere + ": " + e.what());
   }
@@ -198,7 +201,8 @@ std::string describe_bundle(const ModelBundle &b) {
      << "modalities         " << modalities_to_string(b.extractor.modalities) << "\n"
      << "groups             " << b.extractor.groups << " x " << b.extractor.group_size << "\n"
      << "random-init seed   " << b.extractor.seed << "\n"
-     << "point batch norm   " << (b.extractor.point_batch_stats ? "batch statistics" : "running statistics") << "\n"
+     << "point batch norm   "
+     << (b.extractor.point_batch_stats ? "batch statistics" : "running statistics") << "\n"
      << "backbones          " << b.extractor_identity << "\n"
      << "preprocessing      " << b.extractor.preprocess.to_string() << "\n"
      << "image threshold    " << b.calibration.image_threshold << "\n"

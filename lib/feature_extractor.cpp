@@ -25,7 +25,8 @@ struct FeatureExtractor::Impl {
   at::Device device = at::kCPU;
 };
 
-FeatureExtractor::FeatureExtractor(const ExtractorConfig &config) : impl_(std::make_unique<Impl>()) {
+FeatureExtractor::FeatureExtractor(const ExtractorConfig &config)
+    : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
   try {
     impl_->device = at::Device(config.device);
@@ -60,8 +61,12 @@ FeatureExtractor::FeatureExtractor(const ExtractorConfig &config) : impl_(std::m
 
 FeatureExtractor::~FeatureExtractor() = default;
 
-const ExtractorConfig &FeatureExtractor::config() const { return impl_->config; }
-std::string FeatureExtractor::identity() const { return impl_->identity; }
+const ExtractorConfig &FeatureExtractor::config() const {
+  return impl_->config;
+}
+std::string FeatureExtractor::identity() const {
+  return impl_->identity;
+}
 
 SampleFeatures FeatureExtractor::extract(const Sample &sample) const {
   at::NoGradGuard no_grad;
@@ -82,8 +87,8 @@ SampleFeatures FeatureExtractor::extract(const Sample &sample) const {
     if (valid < pm.config().group_size) {
       // Too few measured points to form groups: the 3D grid is background everywhere.
       f.point_centers = at::zeros({0, 3});
-      f.point_groups = at::zeros({0, static_cast<int64_t>(pm.config().fetch_layers.size()) *
-                                         pm.config().dim});
+      f.point_groups =
+          at::zeros({0, static_cast<int64_t>(pm.config().fetch_layers.size()) * pm.config().dim});
     } else {
       PointMaeOutput out = pm.forward(pre.xyz.to(impl_->device));
       f.point_centers = out.centers.to(at::kCPU).contiguous();

@@ -11,14 +11,16 @@ namespace lsfa {
 cv::Mat tensor_to_mat(const at::Tensor &map) {
   require(map.defined() && map.dim() == 2, "anomaly map must be a 2-d tensor");
   at::Tensor m = map.detach().to(at::kCPU).to(at::kFloat).contiguous();
-  cv::Mat view(static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), CV_32FC1, m.data_ptr<float>());
+  cv::Mat view(static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), CV_32FC1,
+               m.data_ptr<float>());
   return view.clone();
 }
 
 cv::Mat mask_tensor_to_mat(const at::Tensor &mask) {
   require(mask.defined() && mask.dim() == 2, "mask must be a 2-d tensor");
   at::Tensor m = (mask.detach().to(at::kCPU) != 0).to(at::kByte).mul(255).contiguous();
-  cv::Mat view(static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), CV_8UC1, m.data_ptr<uint8_t>());
+  cv::Mat view(static_cast<int>(m.size(0)), static_cast<int>(m.size(1)), CV_8UC1,
+               m.data_ptr<uint8_t>());
   return view.clone();
 }
 

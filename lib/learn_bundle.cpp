@@ -27,7 +27,8 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &ident
     r.training = train_adaptors(
         train, rgb, points, tc,
         [&](int64_t step, int64_t total, double loss) {
-          if (progress) progress("train", static_cast<size_t>(step), static_cast<size_t>(total), loss);
+          if (progress)
+            progress("train", static_cast<size_t>(step), static_cast<size_t>(total), loss);
         },
         stop);
     if (r.training.stopped) throw Error("training was interrupted: no model bundle was built");
@@ -45,8 +46,8 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &ident
 
 void split_held_out(std::vector<SampleFeatures> samples, double fraction,
                     std::vector<SampleFeatures> *train, std::vector<SampleFeatures> *held_out) {
-  require(samples.size() >= 2, "learning needs at least 2 normal samples, got " +
-                                   std::to_string(samples.size()));
+  require(samples.size() >= 2,
+          "learning needs at least 2 normal samples, got " + std::to_string(samples.size()));
   require(fraction > 0 && fraction < 1,
           "held-out fraction must lie in (0, 1), got " + std::to_string(fraction));
   train->clear();

@@ -15,8 +15,12 @@ namespace {
 
 constexpr int64_t kGrid = 56;
 
-bool uses_rgb(Modalities m) { return m != Modalities::kPoints; }
-bool uses_points(Modalities m) { return m != Modalities::kRgb; }
+bool uses_rgb(Modalities m) {
+  return m != Modalities::kPoints;
+}
+bool uses_points(Modalities m) {
+  return m != Modalities::kRgb;
+}
 
 }  // namespace
 
@@ -88,7 +92,8 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
     std::vector<at::Tensor> all;
     all.reserve(train.size());
     for (size_t i = 0; i < train.size(); ++i) {
-      all.push_back(rgb ? rgb_grid_patches(adaptor, train[i]) : point_grid_patches(adaptor, train[i]));
+      all.push_back(rgb ? rgb_grid_patches(adaptor, train[i])
+                        : point_grid_patches(adaptor, train[i]));
       if (progress) progress(stage, i + 1, train.size() + 1);
     }
     at::Tensor patches = at::cat(all, 0);
@@ -113,7 +118,8 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
       rgb_maps.push_back(s.map);
     }
     if (b.points) {
-      ModalityScore s = score_modality(banks[1], point_grid_patches(b.points->adaptor, held_out[i]));
+      ModalityScore s =
+          score_modality(banks[1], point_grid_patches(b.points->adaptor, held_out[i]));
       hs.points_image.push_back(s.image);
       point_maps.push_back(s.map);
     }
@@ -122,8 +128,8 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
   if (!rgb_maps.empty()) hs.rgb_maps = at::stack(rgb_maps);
   if (!point_maps.empty()) hs.points_maps = at::stack(point_maps);
   b.calibration = calibrate(hs, config.modalities, options.rules);
-  at::Tensor fused = fuse_maps(hs.rgb_maps, hs.points_maps, b.calibration.rgb,
-                               b.calibration.points, config.modalities);
+  at::Tensor fused = fuse_maps(hs.rgb_maps, hs.points_maps, b.calibration.rgb, b.calibration.points,
+                               config.modalities);
   calibrate_map_range(fused, b);
   return b;
 }
@@ -151,14 +157,14 @@ AnomalyResult score_sample(const ModelBundle &b, const MemoryBank *rgb_bank,
   }
   if (b.points) {
     require(point_bank != nullptr, "scorer: 3D memory bank missing");
-    ModalityScore s =
-        score_modality(*point_bank, point_grid_patches(b.points->adaptor, f));
+    ModalityScore s = score_modality(*point_bank, point_grid_patches(b.points->adaptor, f));
     point_image = s.image;
     point_map = s.map;
   }
   const ScoringCalibration &cal = b.calibration;
   AnomalyResult r;
-  r.score = static_cast<float>(fuse_image_scores(rgb_image, point_image, cal.rgb, cal.points, cal.mode));
+  r.score =
+      static_cast<float>(fuse_image_scores(rgb_image, point_image, cal.rgb, cal.points, cal.mode));
   r.score_rgb = b.rgb ? static_cast<float>(normalize_score(rgb_image, cal.rgb.image))
                       : std::numeric_limits<float>::quiet_NaN();
   r.score_3d = b.points ? static_cast<float>(normalize_score(point_image, cal.points.image))
@@ -175,7 +181,8 @@ std::string utc_now_iso8601() {
   // SOURCE_DATE_EPOCH (reproducible-builds convention) pins the time, so the same seed and data
   // give a byte-identical bundle.
   std::time_t t = std::time(nullptr);
-  if (const char *epoch = std::getenv("SOURCE_DATE_EPOCH")) t = static_cast<std::time_t>(std::atoll(epoch));
+  if (const char *epoch = std::getenv("SOURCE_DATE_EPOCH"))
+    t = static_cast<std::time_t>(std::atoll(epoch));
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];

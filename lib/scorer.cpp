@@ -32,16 +32,26 @@ AnomalyResult Scorer::score(const SampleFeatures &features) const {
                       b.points ? &impl_->point_bank : nullptr, features);
 }
 
-const ExtractorConfig &Scorer::extractor_config() const { return impl_->bundle.extractor; }
-std::string Scorer::extractor_identity() const { return impl_->bundle.extractor_identity; }
+const ExtractorConfig &Scorer::extractor_config() const {
+  return impl_->bundle.extractor;
+}
+std::string Scorer::extractor_identity() const {
+  return impl_->bundle.extractor_identity;
+}
 float Scorer::image_threshold() const {
   return static_cast<float>(impl_->bundle.calibration.image_threshold);
 }
 float Scorer::pixel_threshold() const {
   return static_cast<float>(impl_->bundle.calibration.pixel_threshold);
 }
-float Scorer::map_low() const { return static_cast<float>(impl_->bundle.map_low); }
-float Scorer::map_high() const { return static_cast<float>(impl_->bundle.map_high); }
-const ModelBundle &Scorer::bundle() const { return impl_->bundle; }
+float Scorer::map_low() const {
+  return static_cast<float>(impl_->bundle.map_low);
+}
+float Scorer::map_high() const {
+  return static_cast<float>(impl_->bundle.map_high);
+}
+const ModelBundle &Scorer::bundle() const {
+  return impl_->bundle;
+}
 
 }  // namespace lsfa

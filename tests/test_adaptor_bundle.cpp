@@ -65,10 +65,10 @@ TEST(Adaptor, MatchesPythonReferenceForwardAndGradient) {
   lsfa::write_safetensors(dir.file("in.safetensors"), sd,
                           {{"heads", std::to_string(heads)}, {"eps", "1e-6"}});
   std::string log;
-  ASSERT_EQ(lsfa::test::run_python("adaptor_reference.py",
-                                   dir.file("in.safetensors") + " " + dir.file("out.safetensors"),
-                                   &log),
-            0)
+  ASSERT_EQ(
+      lsfa::test::run_python("adaptor_reference.py",
+                             dir.file("in.safetensors") + " " + dir.file("out.safetensors"), &log),
+      0)
       << log;
   auto ref = lsfa::read_safetensors(dir.file("out.safetensors"));
   EXPECT_LT((out.detach() - ref.tensors.at("output")).abs().max().item<float>(), 1e-4);

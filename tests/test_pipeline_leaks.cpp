@@ -28,8 +28,7 @@ TEST(PipelineLeaks, InspectPipelineLeaksNothing) {
   const std::string pipeline =
       "lsfasrc location=" + shell_quote(dir.file("data")) +
       " category=tile split=test num-buffers=4 ! lsfafeatures threads=2 model=" + model +
-      " ! lsfascore attach-map=true attach-frame=true model=" + model +
-      " ! lsfaoverlay ! fakesink";
+      " ! lsfascore attach-map=true attach-frame=true model=" + model + " ! lsfaoverlay ! fakesink";
   ASSERT_EQ(run_command("OMP_WAIT_POLICY=passive GST_TRACERS=leaks GST_DEBUG=GST_TRACER:7 "
                         "GST_DEBUG_NO_COLOR=1 gst-launch-1.0 -q " +
                             pipeline,

@@ -51,18 +51,20 @@ double time_best(int repeats, const std::function<void()> &fn) {
   for (int i = 0; i < repeats; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     fn();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   return best;
 }
 
 // FLOPs of `depth` pre-norm Transformer blocks over n tokens of width c with MLP width h.
 double transformer_flops(int64_t n, int64_t c, int64_t h, int64_t depth) {
-  const double nn = static_cast<double>(n), cc = static_cast<double>(c), hh = static_cast<double>(h);
-  const double per_block = 2 * nn * cc * 3 * cc   // qkv
-                           + 2 * 2 * nn * nn * cc  // scores and weighted values
-                           + 2 * nn * cc * cc      // output projection
-                           + 2 * 2 * nn * cc * hh; // MLP
+  const double nn = static_cast<double>(n), cc = static_cast<double>(c),
+               hh = static_cast<double>(h);
+  const double per_block = 2 * nn * cc * 3 * cc     // qkv
+                           + 2 * 2 * nn * nn * cc   // scores and weighted values
+                           + 2 * nn * cc * cc       // output projection
+                           + 2 * 2 * nn * cc * hh;  // MLP
   return per_block * static_cast<double>(depth);
 }
 
@@ -108,8 +110,9 @@ int run_bench(const BenchArgs &a) {
 
   std::vector<StageResult> stages;
   Preprocessed pre;
-  stages.push_back({"preprocessing (" + std::to_string(a.width) + "x" + std::to_string(a.height) + ")",
-                    time_best(a.repeats, [&] { pre = preprocess(sample); }), 0});
+  stages.push_back(
+      {"preprocessing (" + std::to_string(a.width) + "x" + std::to_string(a.height) + ")",
+       time_best(a.repeats, [&] { pre = preprocess(sample); }), 0});
 
   const int64_t s = preset.image_size, grid_side = s / vc.patch, n_tok = grid_side * grid_side + 1;
   at::Tensor image = pre.rgb.unsqueeze(0);
@@ -121,37 +124,45 @@ int run_bench(const BenchArgs &a) {
 
   PointGroups groups;
   const int64_t n_valid = pre.valid.sum().item<int64_t>();
-  stages.push_back({"point grouping (FPS + kNN, " + std::to_string(n_valid) + " points)",
-                    time_best(a.repeats, [&] { groups = group_points(pre.xyz, pc.groups, pc.group_size); }),
-                    0});
+  stages.push_back(
+      {"point grouping (FPS + kNN, " + std::to_string(n_valid) + " points)",
+       time_best(a.repeats, [&] { groups = group_points(pre.xyz, pc.groups, pc.group_size); }), 0});
   const int64_t g = groups.centers.size(0), k = pc.group_size;
   at::Tensor group_tok;
   // As implemented: the global half of the third convolution is applied once per group, not per
   // point (W [g; l] = W_g g + W_l l).
   const double pointnet_flops =
-      2.0 * g * k * (3.0 * pc.conv1 + pc.conv1 * pc.conv2 + 1.0 * pc.conv2 * pc.conv3 + pc.conv3 * pc.dim) +
+      2.0 * g * k *
+          (3.0 * pc.conv1 + pc.conv1 * pc.conv2 + 1.0 * pc.conv2 * pc.conv3 + pc.conv3 * pc.dim) +
       2.0 * g * pc.conv2 * pc.conv3;
-  stages.push_back({"mini-PointNet",
-                    time_best(a.repeats, [&] { group_tok = bb.points.group_tokens(groups.neighborhoods); }),
-                    pointnet_flops / 1e9});
+  stages.push_back(
+      {"mini-PointNet",
+       time_best(a.repeats, [&] { group_tok = bb.points.group_tokens(groups.neighborhoods); }),
+       pointnet_flops / 1e9});
   at::Tensor point_feats;
   const double pt_flops = transformer_flops(g, pc.dim, pc.mlp_hidden, pc.depth) +
                           2.0 * g * (3.0 * pc.pos_hidden + pc.pos_hidden * pc.dim);
   // encode_groups includes the mini-PointNet: subtract its measured time for the transformer alone.
-  const double encode_s =
-      time_best(a.repeats, [&] { point_feats = bb.points.encode_groups(groups.neighborhoods, groups.centers); });
-  stages.push_back({"point transformer", std::max(1e-9, encode_s - stages.back().seconds), pt_flops / 1e9});
+  const double encode_s = time_best(a.repeats, [&] {
+    point_feats = bb.points.encode_groups(groups.neighborhoods, groups.centers);
+  });
+  stages.push_back(
+      {"point transformer", std::max(1e-9, encode_s - stages.back().seconds), pt_flops / 1e9});
 
   at::Tensor point_grid, rgb_grid;
-  const double proj_flops = static_cast<double>(n_valid) * g * 8.0 +
-                            2.0 * n_valid * 3.0 * point_feats.size(1);
-  stages.push_back({"projection to 56x56 (3D + RGB)", time_best(a.repeats, [&] {
-                      point_grid = project_groups_to_grid(pre.xyz, groups.centers, point_feats, 56);
-                      rgb_grid = rgb_tokens_to_grid(tokens.squeeze(0), 56);
-                    }),
+  const double proj_flops =
+      static_cast<double>(n_valid) * g * 8.0 + 2.0 * n_valid * 3.0 * point_feats.size(1);
+  stages.push_back({"projection to 56x56 (3D + RGB)",
+                    time_best(a.repeats,
+                              [&] {
+                                point_grid = project_groups_to_grid(pre.xyz, groups.centers,
+                                                                    point_feats, 56);
+                                rgb_grid = rgb_tokens_to_grid(tokens.squeeze(0), 56);
+                              }),
                     proj_flops / 1e9});
 
-  Adaptor rgb_ad(default_adaptor_config(vc.dim), 1), pt_ad(default_adaptor_config(point_feats.size(1)), 2);
+  Adaptor rgb_ad(default_adaptor_config(vc.dim), 1),
+      pt_ad(default_adaptor_config(point_feats.size(1)), 2);
   // A trained adaptor is not the identity: perturb the zero output projections so forward() runs.
   for (Adaptor *ad : {&rgb_ad, &pt_ad}) {
     StateDict sd;
@@ -160,13 +171,14 @@ int run_bench(const BenchArgs &a) {
     *ad = Adaptor::load(sd, "", ad->config());
   }
   at::Tensor rgb_native = tokens.squeeze(0).reshape({vc.dim, -1}).t().contiguous();
-  const double ad_flops =
-      (transformer_flops(rgb_native.size(0), vc.dim, 2 * vc.dim, 1) +
-       transformer_flops(g, point_feats.size(1), 2 * point_feats.size(1), 1));
-  stages.push_back({"adaptors (RGB + 3D)", time_best(a.repeats, [&] {
-                      rgb_ad.forward(rgb_native);
-                      pt_ad.forward(point_feats);
-                    }),
+  const double ad_flops = (transformer_flops(rgb_native.size(0), vc.dim, 2 * vc.dim, 1) +
+                           transformer_flops(g, point_feats.size(1), 2 * point_feats.size(1), 1));
+  stages.push_back({"adaptors (RGB + 3D)",
+                    time_best(a.repeats,
+                              [&] {
+                                rgb_ad.forward(rgb_native);
+                                pt_ad.forward(point_feats);
+                              }),
                     ad_flops / 1e9});
 
   at::Tensor rgb_patches = rgb_grid.reshape({vc.dim, -1}).t().contiguous();
@@ -181,7 +193,8 @@ int run_bench(const BenchArgs &a) {
       score_modality(pb, pt_patches);
     });
     last_bank = m;
-    stages.push_back({"scoring, bank " + std::to_string(m) + " per modality", last_scoring_s, flops / 1e9});
+    stages.push_back(
+        {"scoring, bank " + std::to_string(m) + " per modality", last_scoring_s, flops / 1e9});
   }
 
   double frame_s = 0;
@@ -191,8 +204,8 @@ int run_bench(const BenchArgs &a) {
   }
   frame_s += last_scoring_s;
 
-  std::printf("lsfa bench: preset %s, %d threads, sgemm %.1f GFLOP/s (same run)\n", a.preset.c_str(),
-              get_threads(), sgemm);
+  std::printf("lsfa bench: preset %s, %d threads, sgemm %.1f GFLOP/s (same run)\n",
+              a.preset.c_str(), get_threads(), sgemm);
   std::printf("%-46s %10s %9s %9s %8s\n", "stage", "ms", "GFLOP", "GFLOP/s", "/sgemm");
   nlohmann::json js = {{"preset", a.preset}, {"threads", get_threads()}, {"sgemm_gflops", sgemm}};
   for (const StageResult &st : stages) {
@@ -201,12 +214,16 @@ int run_bench(const BenchArgs &a) {
       std::printf("%-46s %10.1f %9.2f %9.1f %7.0f%%\n", st.name.c_str(), st.seconds * 1e3, st.gflop,
                   rate, 100 * rate / sgemm);
     else
-      std::printf("%-46s %10.1f %9s %9s %8s\n", st.name.c_str(), st.seconds * 1e3, "n/a", "n/a", "n/a");
-    js["stages"].push_back({{"name", st.name}, {"seconds", st.seconds}, {"gflop", st.gflop},
+      std::printf("%-46s %10.1f %9s %9s %8s\n", st.name.c_str(), st.seconds * 1e3, "n/a", "n/a",
+                  "n/a");
+    js["stages"].push_back({{"name", st.name},
+                            {"seconds", st.seconds},
+                            {"gflop", st.gflop},
                             {"ratio_to_sgemm", st.gflop > 0 ? rate / sgemm : 0.0}});
   }
-  std::printf("%-46s %10.1f  (%.2f frames/s; bank %lld per modality)\n", "whole frame (sum of stages)",
-              frame_s * 1e3, 1.0 / frame_s, static_cast<long long>(last_bank));
+  std::printf("%-46s %10.1f  (%.2f frames/s; bank %lld per modality)\n",
+              "whole frame (sum of stages)", frame_s * 1e3, 1.0 / frame_s,
+              static_cast<long long>(last_bank));
   std::printf("peak resident memory: %.0f MB\n", peak_rss_mb());
   js["frame_seconds"] = frame_s;
   js["peak_rss_mb"] = peak_rss_mb();
@@ -220,7 +237,8 @@ void register_bench(CLI::App &app) {
   cmd->add_option("--preset", a->preset, "Backbone preset")->capture_default_str();
   cmd->add_option("--threads", a->threads, "LibTorch threads")->capture_default_str();
   cmd->add_option("--repeats", a->repeats, "Timed repetitions per stage (best is kept)")
-      ->capture_default_str()->check(CLI::Range(1, 100));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
   cmd->add_option("--width", a->width, "Frame width")->capture_default_str();
   cmd->add_option("--height", a->height, "Frame height")->capture_default_str();
   cmd->add_option("--banks", a->banks, "Memory bank sizes per modality, comma separated")

@@ -7,10 +7,10 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "lsfa/atomic_file.h"
 #include "lsfa/bundle.h"
 #include "lsfa/error.h"
 #include "lsfa/eval_report.h"
-#include "lsfa/atomic_file.h"
 #include "lsfa/frame_map.h"
 #include "lsfa/tiff_io.h"
 #include "model_options.h"
@@ -53,8 +53,8 @@ int run_eval(const EvalArgs &a) {
   (void)threads_only.extractor_config();  // applies the thread count
   FeatureExtractor extractor(config);
   require(extractor.identity() == bundle.extractor_identity,
-          "the model was built with backbones '" + bundle.extractor_identity +
-              "' but these are '" + extractor.identity() +
+          "the model was built with backbones '" + bundle.extractor_identity + "' but these are '" +
+              extractor.identity() +
               "': pass the same --rgb-weights/--point-weights (and no other preset or seed)");
 
   std::vector<DatasetEntry> entries = index_split(a.data, category, "test");
@@ -108,7 +108,8 @@ int run_eval(const EvalArgs &a) {
     write_report(prefix, table, results, meta);
     if (a.write_maps) {
       write_file_atomic((fs::path(maps_dir) / "scores.csv").string(), scores_csv);
-      std::cout << "maps: " << maps_dir << " (eval-maps layout, frame resolution, with scores.csv)\n";
+      std::cout << "maps: " << maps_dir
+                << " (eval-maps layout, frame resolution, with scores.csv)\n";
     }
     std::cout << "report: " << files.json() << ", " << files.markdown() << ", "
               << files.scores_csv() << ", " << files.image_roc_png() << ", "
@@ -121,7 +122,9 @@ int run_eval(const EvalArgs &a) {
 void register_eval(CLI::App &app) {
   auto *cmd = app.add_subcommand("eval", "Evaluate a model bundle on a category's test split");
   auto a = std::make_shared<EvalArgs>();
-  cmd->add_option("--model", a->model, "Model bundle (.lsfa)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", a->model, "Model bundle (.lsfa)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--data", a->data, "Data set root (MVTec 3D-AD layout)")->required();
   cmd->add_option("--category", a->category, "Category (default: the bundle's)");
   cmd->add_option("--out", a->out,
@@ -131,10 +134,12 @@ void register_eval(CLI::App &app) {
                 "eval-maps layout, with OUT/maps/scores.csv");
   cmd->add_option("--rgb-weights", a->rgb_weights, "DINO ViT checkpoint the model was built with")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--point-weights", a->point_weights, "Point-MAE checkpoint the model was built with")
+  cmd->add_option("--point-weights", a->point_weights,
+                  "Point-MAE checkpoint the model was built with")
       ->check(CLI::ExistingFile);
   cmd->add_option("--device", a->device, "LibTorch device")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)")
+      ->capture_default_str();
   cmd->add_option("--grid", a->grid, "Samples per end in the sample grid image (0 = none)")
       ->capture_default_str();
   set_runner(cmd, [a]() {

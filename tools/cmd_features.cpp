@@ -33,19 +33,20 @@ int run_features(const FeaturesArgs &a) {
   out["rgb_grid"] = rgb_tokens_to_grid(f.rgb_tokens, 56).to(at::kFloat).contiguous();
   out["point_centers"] = f.point_centers.to(at::kFloat).contiguous();
   out["point_groups"] = f.point_groups.to(at::kFloat).contiguous();
-  out["point_grid"] =
-      f.point_groups.size(0) > 0
-          ? project_groups_to_grid(f.xyz, f.point_centers, f.point_groups, 56).to(at::kFloat).contiguous()
-          : at::zeros({f.point_groups.size(1), 56, 56});
+  out["point_grid"] = f.point_groups.size(0) > 0
+                          ? project_groups_to_grid(f.xyz, f.point_centers, f.point_groups, 56)
+                                .to(at::kFloat)
+                                .contiguous()
+                          : at::zeros({f.point_groups.size(1), 56, 56});
   write_safetensors(a.out, out,
                     {{"backbones", extractor.identity()},
                      {"preprocess", extractor.config().preprocess.to_string()},
                      {"rgb", a.rgb},
                      {"xyz", a.xyz}});
-  std::cout << "wrote " << a.out << ": rgb_tokens " << out["rgb_tokens"].sizes() << ", point_centers "
-            << out["point_centers"].sizes() << ", point_groups " << out["point_groups"].sizes()
-            << ", rgb_grid " << out["rgb_grid"].sizes() << ", point_grid " << out["point_grid"].sizes()
-            << "\n";
+  std::cout << "wrote " << a.out << ": rgb_tokens " << out["rgb_tokens"].sizes()
+            << ", point_centers " << out["point_centers"].sizes() << ", point_groups "
+            << out["point_groups"].sizes() << ", rgb_grid " << out["rgb_grid"].sizes()
+            << ", point_grid " << out["point_grid"].sizes() << "\n";
   return 0;
 }
 

@@ -20,6 +20,7 @@ struct RegisterCommand {
 
 #define LSFA_CONCAT_INNER(a, b) a##b
 #define LSFA_CONCAT(a, b) LSFA_CONCAT_INNER(a, b)
-// Usage at namespace scope: LSFA_REGISTER_COMMAND(register_synth);  with void register_synth(CLI::App&)
+// Usage at namespace scope: LSFA_REGISTER_COMMAND(register_synth);  with void
+// register_synth(CLI::App&)
 #define LSFA_REGISTER_COMMAND(fn) \
   static ::lsfa::cli::RegisterCommand LSFA_CONCAT(lsfa_register_, __LINE__)(fn)

@@ -43,8 +43,9 @@ void FitOptions::add_to(CLI::App *cmd) {
       ->capture_default_str();
   cmd->add_option("--coreset-size", coreset_size, "Exact bank size (overrides --coreset-ratio)");
   cmd->add_flag("--fp16-banks", fp16_banks, "Store memory banks as float16 (half the file size)");
-  cmd->add_option("--holdout-fraction", holdout_fraction,
-                  "Fraction of train/good held out for calibration when there is no validation split")
+  cmd->add_option(
+         "--holdout-fraction", holdout_fraction,
+         "Fraction of train/good held out for calibration when there is no validation split")
       ->capture_default_str();
   cmd->add_option("--image-quantile", image_quantile,
                   "Image threshold = this quantile of held-out normal scores + margin * std")
@@ -114,8 +115,8 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
     std::cout << "  training: " << r.training.total_steps << " steps in "
               << r.training.train_seconds << " s; epoch mean loss "
               << r.training.epochs.front().total << " -> " << r.training.epochs.back().total
-              << " (L_LA " << r.training.epochs.front().la << " -> "
-              << r.training.epochs.back().la << ")\n";
+              << " (L_LA " << r.training.epochs.front().la << " -> " << r.training.epochs.back().la
+              << ")\n";
   }
   if (bundle.rgb)
     std::cout << "  rgb bank " << bundle.rgb->bank.size(0) << " x " << bundle.rgb->bank.size(1)
@@ -124,8 +125,8 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
     std::cout << "  3d bank  " << bundle.points->bank.size(0) << " x "
               << bundle.points->bank.size(1) << " (from " << bundle.points->bank_source_size
               << " patches)\n";
-  std::cout << "  image threshold " << bundle.calibration.image_threshold
-            << ", pixel threshold " << bundle.calibration.pixel_threshold << "\n";
+  std::cout << "  image threshold " << bundle.calibration.image_threshold << ", pixel threshold "
+            << bundle.calibration.pixel_threshold << "\n";
   return 0;
 }
 

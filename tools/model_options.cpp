@@ -10,23 +10,26 @@
 namespace lsfa::cli {
 
 void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
-  cmd->add_option("--preset", preset, "Backbone sizes: paper, small, vit-s8")->capture_default_str();
+  cmd->add_option("--preset", preset, "Backbone sizes: paper, small, vit-s8")
+      ->capture_default_str();
   cmd->add_option("--rgb-weights", rgb_weights,
                   "DINO ViT checkpoint (.pth or .safetensors); default: random init from --seed")
       ->check(CLI::ExistingFile);
   cmd->add_option("--point-weights", point_weights,
                   "Point-MAE checkpoint (pretrain.pth or .safetensors); default: random init")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--seed", seed, "Seed of the random backbone initialisation")->capture_default_str();
+  cmd->add_option("--seed", seed, "Seed of the random backbone initialisation")
+      ->capture_default_str();
   cmd->add_option("--groups", groups, "Point groups (0 = preset default)")->capture_default_str();
   cmd->add_option("--group-size", group_size, "Points per group (0 = preset default)")
       ->capture_default_str();
   if (with_modalities)
     cmd->add_option("--modalities", modalities, "rgb,3d (fused), rgb or 3d")->capture_default_str();
-  cmd->add_option("--point-bn", point_bn,
-                  "Point-MAE BatchNorm statistics: running (the checkpoint's), batch (per sample, as "
-                  "the reference code runs it) or auto (running with a checkpoint, batch for random "
-                  "weights, whose running statistics describe no data)")
+  cmd->add_option(
+         "--point-bn", point_bn,
+         "Point-MAE BatchNorm statistics: running (the checkpoint's), batch (per sample, as "
+         "the reference code runs it) or auto (running with a checkpoint, batch for random "
+         "weights, whose running statistics describe no data)")
       ->check(CLI::IsMember({"auto", "running", "batch"}))
       ->capture_default_str();
   cmd->add_flag("--no-preprocess", no_preprocess,

@@ -63,8 +63,8 @@ void Progress::update(size_t done, const std::string &extra) {
 
 void Progress::finish(const std::string &extra) {
   if (tty_) std::fprintf(out_, "\n");
-  std::fprintf(out_, "%s: done in %s %s\n", label_.c_str(), format_duration(elapsed_seconds()).c_str(),
-               extra.c_str());
+  std::fprintf(out_, "%s: done in %s %s\n", label_.c_str(),
+               format_duration(elapsed_seconds()).c_str(), extra.c_str());
   std::fflush(out_);
 }
 

@@ -19,8 +19,8 @@ namespace lsfa {
 constexpr int kBundleFormatVersion = 1;
 
 struct ModalityModel {
-  Adaptor adaptor;    // identity when not trained
-  at::Tensor bank;    // [M,D] float32 patch features on the shared grid (after the adaptor)
+  Adaptor adaptor;  // identity when not trained
+  at::Tensor bank;  // [M,D] float32 patch features on the shared grid (after the adaptor)
   int64_t bank_source_size = 0;  // patches before coreset subsampling
 };
 
@@ -31,12 +31,12 @@ struct ModelBundle {
   std::optional<ModalityModel> rgb;
   std::optional<ModalityModel> points;
   ScoringCalibration calibration;  // per-modality statistics, fusion mode, thresholds
-  double map_low = 0;          // heatmap colour range (normalised map units)
+  double map_low = 0;              // heatmap colour range (normalised map units)
   double map_high = 1;
-  std::string method;          // "no-adaptation" (lsfa fit) or "lsfa" (lsfa train)
-  std::string training_json;   // training settings and summary, a JSON object as text
-  std::string created;         // ISO 8601 UTC
-  bool bank_fp16 = false;      // store banks as float16 in the file
+  std::string method;         // "no-adaptation" (lsfa fit) or "lsfa" (lsfa train)
+  std::string training_json;  // training settings and summary, a JSON object as text
+  std::string created;        // ISO 8601 UTC
+  bool bank_fp16 = false;     // store banks as float16 in the file
 };
 
 // Writes the bundle atomically (temporary file, fsync, rename).

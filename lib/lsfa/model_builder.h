@@ -36,11 +36,11 @@ struct ModalityScore {
 ModalityScore score_modality(const MemoryBank &bank, const at::Tensor &patches);
 
 struct BuildOptions {
-  CoresetOptions coreset;        // default: 10 %, projection to 128, seed 0
-  bool bank_fp16 = false;        // store banks as float16 in the bundle
-  CalibrationRules rules;        // image and pixel threshold rules
+  CoresetOptions coreset;  // default: 10 %, projection to 128, seed 0
+  bool bank_fp16 = false;  // store banks as float16 in the bundle
+  CalibrationRules rules;  // image and pixel threshold rules
   std::string method = "no-adaptation";
-  std::string training_json;     // training settings/summary to store
+  std::string training_json;  // training settings/summary to store
 };
 
 // Progress callback: stage name ("bank rgb", "calibration"), items done, items in total.

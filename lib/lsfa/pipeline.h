@@ -18,7 +18,7 @@ namespace lsfa {
 
 // Which modalities a model uses (the fusion mode of lsfa/scoring.h).
 using Modalities = FusionMode;
-std::string modalities_to_string(Modalities m);      // "rgb,3d", "rgb", "3d"
+std::string modalities_to_string(Modalities m);           // "rgb,3d", "rgb", "3d"
 Modalities modalities_from_string(const std::string &s);  // throws lsfa::Error
 
 struct ExtractorConfig {
@@ -65,13 +65,13 @@ class FeatureExtractor {
 };
 
 struct AnomalyResult {
-  float score = 0;        // fused (or single-modality) normalised image score
-  float score_rgb = 0;    // normalised per-modality image scores (NaN when the modality is off)
+  float score = 0;      // fused (or single-modality) normalised image score
+  float score_rgb = 0;  // normalised per-modality image scores (NaN when the modality is off)
   float score_3d = 0;
-  float threshold = 0;    // image threshold in use
+  float threshold = 0;     // image threshold in use
   bool anomalous = false;  // score > threshold
   float pixel_threshold = 0;
-  at::Tensor map;         // [224,224] float32 normalised anomaly map in model space
+  at::Tensor map;          // [224,224] float32 normalised anomaly map in model space
   FrameGeometry geometry;  // model space <-> frame
 };
 
