@@ -12,6 +12,7 @@
 #include "lsfa/error.h"
 #include "lsfa/eval_report.h"
 #include "lsfa/frame_map.h"
+#include "lsfa/threads.h"
 #include "lsfa/tiff_io.h"
 #include "model_options.h"
 #include "progress.h"
@@ -48,9 +49,7 @@ int run_eval(const EvalArgs &a) {
   config.rgb_weights = a.rgb_weights;
   config.point_weights = a.point_weights;
   config.device = a.device;
-  ModelOptions threads_only;
-  threads_only.threads = a.threads;
-  (void)threads_only.extractor_config();  // applies the thread count
+  set_threads(a.threads);
   FeatureExtractor extractor(config);
   require(extractor.identity() == bundle.extractor_identity,
           "the model was built with backbones '" + bundle.extractor_identity + "' but these are '" +

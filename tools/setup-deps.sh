@@ -8,7 +8,8 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libzip-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0 jq
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0
+  gir1.2-gst-plugins-base-1.0 jq
   bc
   python3-torch python3-numpy python3-scipy python3-sklearn python3-tifffile python3-yaml python3-pil
 )
