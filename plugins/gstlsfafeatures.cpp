@@ -20,9 +20,9 @@
 #include <mutex>
 #include <string>
 
-#include "lsfa/error.h"
-#include "lsfa/pipeline.h"
-#include "lsfa/threads.h"
+#include "lsfa/core/error.h"
+#include "lsfa/model/pipeline.h"
+#include "lsfa/core/threads.h"
 #include "lsfa_frames.h"
 #include "lsfa_pairing.h"
 

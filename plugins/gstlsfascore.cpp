@@ -19,11 +19,11 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/bundle.h"
-#include "lsfa/error.h"
-#include "lsfa/learn_bundle.h"
-#include "lsfa/model_builder.h"
-#include "lsfa/pipeline.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/core/error.h"
+#include "lsfa/training/learn_bundle.h"
+#include "lsfa/model/model_builder.h"
+#include "lsfa/model/pipeline.h"
 #include "lsfa_frames.h"
 #include "lsfa_hysteresis.h"
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/error.h"
-#include "lsfa/mvtec_dataset.h"
+#include "lsfa/core/error.h"
+#include "lsfa/data/mvtec_dataset.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_src_debug);
 #define GST_CAT_DEFAULT gst_lsfa_src_debug

@@ -5,8 +5,8 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
-#include "lsfa/depth_camera.h"
-#include "lsfa/error.h"
+#include "lsfa/data/depth_camera.h"
+#include "lsfa/core/error.h"
 #include "lsfa_draw.h"
 
 namespace lsfa_gst {

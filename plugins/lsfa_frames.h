@@ -7,7 +7,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
-#include "lsfa/pipeline.h"
+#include "lsfa/model/pipeline.h"
 
 namespace lsfa_gst {
 

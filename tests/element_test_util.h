@@ -1,5 +1,5 @@
-// Helpers of the element tests that run the model code (test_element_features.cpp,
-// test_element_model.cpp): a small RGB-D scene as GStreamer buffers, and lsfafeatures wired to
+// Helpers of the element tests that run the model code (test_features.cpp,
+// test_score.cpp): a small RGB-D scene as GStreamer buffers, and lsfafeatures wired to
 // harnesses.
 #pragma once
 
@@ -15,13 +15,13 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-#include "lsfa/bundle.h"
-#include "lsfa/depth_camera.h"
-#include "lsfa/image_io.h"
-#include "lsfa/mvtec_dataset.h"
-#include "lsfa/pipeline.h"
-#include "lsfa/threads.h"
-#include "lsfa/tiff_io.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/data/depth_camera.h"
+#include "lsfa/io/image_io.h"
+#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/model/pipeline.h"
+#include "lsfa/core/threads.h"
+#include "lsfa/io/tiff_io.h"
 #include "lsfa_frames.h"
 #include "lsfa_hysteresis.h"
 #include "test_util.h"

@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "lsfa/threads.h"
+#include "lsfa/core/threads.h"
 
 namespace lsfa::cli {
 

@@ -6,10 +6,10 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/error.h"
-#include "lsfa/eval_maps.h"
-#include "lsfa/eval_report.h"
-#include "lsfa/mvtec_dataset.h"
+#include "lsfa/core/error.h"
+#include "lsfa/eval/eval_maps.h"
+#include "lsfa/eval/eval_report.h"
+#include "lsfa/data/mvtec_dataset.h"
 
 namespace {
 namespace fs = std::filesystem;

@@ -6,10 +6,10 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/error.h"
-#include "lsfa/mvtec_dataset.h"
-#include "lsfa/projection.h"
-#include "lsfa/safetensors.h"
+#include "lsfa/core/error.h"
+#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/model/projection.h"
+#include "lsfa/io/safetensors.h"
 #include "model_options.h"
 
 namespace lsfa::cli {

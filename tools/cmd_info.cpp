@@ -3,7 +3,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/bundle.h"
+#include "lsfa/model/bundle.h"
 
 namespace lsfa::cli {
 namespace {

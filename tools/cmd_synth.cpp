@@ -4,8 +4,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/error.h"
-#include "lsfa/synth.h"
+#include "lsfa/core/error.h"
+#include "lsfa/data/synth.h"
 
 namespace {
 

@@ -8,8 +8,8 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "fit_common.h"
-#include "lsfa/error.h"
-#include "lsfa/trainer.h"
+#include "lsfa/core/error.h"
+#include "lsfa/training/trainer.h"
 
 namespace lsfa::cli {
 namespace {

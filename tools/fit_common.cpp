@@ -6,9 +6,9 @@
 #include <memory>
 #include <sstream>
 
-#include "lsfa/atomic_file.h"
-#include "lsfa/bundle.h"
-#include "lsfa/error.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/core/error.h"
 #include "progress.h"
 
 namespace lsfa::cli {

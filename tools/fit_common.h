@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "lsfa/learn_bundle.h"
+#include "lsfa/training/learn_bundle.h"
 #include "model_options.h"
 
 namespace lsfa::cli {

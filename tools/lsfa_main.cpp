@@ -6,7 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/threads.h"
+#include "lsfa/core/threads.h"
 
 int main(int argc, char **argv) {
   // OpenMP workers that spin after each ATen kernel take the cores OpenBLAS needs for the next

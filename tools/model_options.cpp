@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "lsfa/error.h"
-#include "lsfa/threads.h"
+#include "lsfa/core/error.h"
+#include "lsfa/core/threads.h"
 #include "progress.h"
 
 namespace lsfa::cli {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/mvtec_dataset.h"
-#include "lsfa/pipeline.h"
+#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/model/pipeline.h"
 
 namespace lsfa::cli {
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates docs/inspect/<element>.txt (gst-inspect-1.0 output of every lsfa element) from a
-# build directory; tests/test_elements.cpp checks that these files match the built plugin.
+# build directory; tests/plugins/test_plugin.cpp checks that these files match the built plugin.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}

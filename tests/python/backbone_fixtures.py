@@ -1,4 +1,4 @@
-"""Writes parity fixtures for tests/test_backbones.cpp: random weights in the official checkpoint
+"""Writes parity fixtures for tests/backbones/test_backbones.cpp: random weights in the official checkpoint
 layouts plus inputs and reference outputs computed by backbone_reference.py.
 
   vit OUT --patch P --dim D --depth L --heads H --grid G --height H --width W [--batch B]
@@ -121,7 +121,7 @@ def cmd_groups(a):
         "knn": torch.from_numpy(nn_idx)})
 
 
-# The fixtures of tests/test_backbones.cpp: subfolder -> arguments.
+# The fixtures of tests/backbones/test_backbones.cpp: subfolder -> arguments.
 ALL_FIXTURES = {
     "vit_small": ["vit"],
     "vit_small_st": ["vit", "--layout", "safetensors"],

@@ -1,4 +1,4 @@
-"""Parses the safetensors file written by tests/test_checkpoints.cpp (CppWrittenFileReadByPython)
+"""Parses the safetensors file written by tests/io/test_checkpoints.cpp (CppWrittenFileReadByPython)
 by hand (no safetensors package) and checks layout, metadata and every value exactly.
 
 Usage: check_safetensors.py FILE. Prints OK and exits 0 when everything matches.

@@ -17,7 +17,7 @@ from PIL import Image
 
 
 def cloud_pattern(h, w):
-    # Same formula as tests/test_data.cpp: distinct value per pixel and channel.
+    # Same formula as tests/data/test_data.cpp: distinct value per pixel and channel.
     v, u, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
     a = (((v * w + u) * 3 + c) * 0.001 - 1.5).astype(np.float32)
     a[0, 0, :] = np.nan

@@ -1,4 +1,4 @@
-"""Writes checkpoint fixtures with the real writer (torch.save) for tests/test_checkpoints.cpp.
+"""Writes checkpoint fixtures with the real writer (torch.save) for tests/io/test_checkpoints.cpp.
 
 Usage: make_checkpoints.py OUTDIR [MARKER_PATH]
 

@@ -1,7 +1,7 @@
 """Reference values for the metrics tests, computed independently of liblsfa.
 
 ROC AUC and ROC curves come from scikit-learn. AUPRO is a direct Python transcription of the
-definition in SPEC 7 (the MVTec 3D-AD evaluation code's), with scipy.ndimage.label for the
+definition in docs/metrics.md (the MVTec 3D-AD evaluation code's), with scipy.ndimage.label for the
 8-connected ground-truth regions.
 
 usage: metrics_reference.py roc OUT.json       random and tie-heavy ROC cases

@@ -1,4 +1,4 @@
-"""Reference results for tests/test_preprocess.cpp, computed with the tools the reference code uses
+"""Reference results for tests/preprocess/test_preprocess.cpp, computed with the tools the reference code uses
 (PIL for the RGB and mask resizes, torch for the cloud resize and the normalisation).
 
 Usage:

@@ -1,4 +1,4 @@
-"""Reference implementations for tests/test_scoring.cpp, written from SPEC 4 and SPEC 6 with torch,
+"""Reference implementations for tests/model/test_scoring.cpp, written from docs/scoring.md with torch,
 numpy and scipy. Arrays travel as raw little-endian files in a directory given on the command line.
 
 usage: scoring_reference.py <task> <dir> <sizes...>
@@ -20,7 +20,7 @@ def save(d, name, array):
 
 
 def projection(d, s, g, c, grid):
-    """SPEC 4 literally: 3-NN inverse squared distance interpolation, scatter, pools."""
+    """docs/scoring.md literally: 3-NN inverse squared distance interpolation, scatter, pools."""
     import torch
     xyz = torch.from_numpy(load(d, "xyz.f64", np.float64, (s, s, 3)))
     centers = torch.from_numpy(load(d, "centers.f64", np.float64, (g, 3)))

@@ -1,4 +1,4 @@
-"""Reference computations for tests/test_training.cpp, written directly from the formulas in
+"""Reference computations for tests/training/test_training.cpp, written directly from the formulas in
 docs/training.md with PyTorch (float64). Usage: training_reference.py <mode> <dir> [<mode> <dir> ...].
 Several "<mode> <dir>" pairs may follow each other (one Python start for all cases).
 Inputs are .npy files that the C++ test wrote to <dir>; outputs are written there as .npy."""

@@ -1,9 +1,0 @@
-#include "lsfa/error.h"
-
-namespace lsfa {
-
-void require(bool cond, const std::string &message) {
-  if (!cond) throw Error(message);
-}
-
-}  // namespace lsfa

@@ -1,0 +1,51 @@
+// The model bundle: one file per trained product (docs/model-bundle.md). Safetensors layout, so standard tools
+// can read it: tensors = adaptor weights and memory banks; `__metadata__` = format version,
+// backbone preset and checkpoint identity, preprocessing, training settings, normalisation
+// statistics and thresholds. Written atomically; every field checked on load.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "lsfa/model/adaptor.h"
+#include "lsfa/model/pipeline.h"
+#include "lsfa/model/scoring.h"
+
+namespace lsfa {
+
+constexpr int kBundleFormatVersion = 1;
+
+struct ModalityModel {
+  Adaptor adaptor;  // identity when not trained
+  at::Tensor bank;  // [M,D] float32 patch features on the shared grid (after the adaptor)
+  int64_t bank_source_size = 0;  // patches before coreset subsampling
+};
+
+struct ModelBundle {
+  int format_version = kBundleFormatVersion;
+  ExtractorConfig extractor;       // preset, groups, seed, modalities, preprocessing (paths unused)
+  std::string extractor_identity;  // FeatureExtractor::identity() at training time
+  std::optional<ModalityModel> rgb;
+  std::optional<ModalityModel> points;
+  ScoringCalibration calibration;  // per-modality statistics, fusion mode, thresholds
+  double map_low = 0;              // heatmap colour range (normalised map units)
+  double map_high = 1;
+  std::string method;         // "no-adaptation" (lsfa fit) or "lsfa" (lsfa train)
+  std::string training_json;  // training settings and summary, a JSON object as text
+  std::string created;        // ISO 8601 UTC
+  bool bank_fp16 = false;     // store banks as float16 in the file
+};
+
+// Writes the bundle atomically (temporary file, fsync, rename).
+void save_bundle(const std::string &path, const ModelBundle &bundle);
+
+// Reads and validates a bundle; throws lsfa::Error naming the file and what is wrong.
+ModelBundle load_bundle(const std::string &path);
+
+// A human-readable description (for `lsfa info`).
+std::string describe_bundle(const ModelBundle &bundle);
+
+}  // namespace lsfa

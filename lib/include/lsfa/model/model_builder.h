@@ -1,0 +1,69 @@
+// Building a model bundle from backbone features: adapted patch features on the shared grid, memory
+// banks (greedy coreset), normalisation statistics and thresholds from held-out normal samples.
+// `lsfa fit` (identity adaptors), `lsfa train` (trained adaptors) and the teach mode of lsfascore
+// all build their bundles here.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "lsfa/model/adaptor.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/model/coreset.h"
+#include "lsfa/model/memory_bank.h"
+#include "lsfa/model/pipeline.h"
+#include "lsfa/model/scoring.h"
+
+namespace lsfa {
+
+// Adapted shared-grid patch features of one sample: [grid*grid, C], row = y*grid + x.
+at::Tensor rgb_grid_patches(const Adaptor &adaptor, const SampleFeatures &features);
+at::Tensor point_grid_patches(const Adaptor &adaptor, const SampleFeatures &features);
+
+// Default adaptor sizes for the backbone widths of `features` (rgb: C1, points: C2).
+AdaptorConfig default_adaptor_config(int64_t dim);
+
+// Raw (unnormalised) result of one modality on one sample.
+struct ModalityScore {
+  double image = 0;  // re-weighted PatchCore image score
+  at::Tensor map;    // [224,224] float32 blurred patch-distance map
+  at::Tensor patch;  // [56,56] patch scores
+};
+
+ModalityScore score_modality(const MemoryBank &bank, const at::Tensor &patches);
+
+struct BuildOptions {
+  CoresetOptions coreset;  // default: 10 %, projection to 128, seed 0
+  bool bank_fp16 = false;  // store banks as float16 in the bundle
+  CalibrationRules rules;  // image and pixel threshold rules
+  std::string method = "no-adaptation";
+  std::string training_json;  // training settings/summary to store
+};
+
+// Progress callback: stage name ("bank rgb", "calibration"), items done, items in total.
+using BuildProgress = std::function<void(const std::string &stage, size_t done, size_t total)>;
+
+// Builds the bundle. `train` feeds the banks; `held_out` (normal samples not in the banks) gives
+// the normalisation statistics and thresholds. Throws lsfa::Error when either set is empty or
+// features lack a modality the configuration uses.
+ModelBundle build_bundle(const ExtractorConfig &config, const std::string &extractor_identity,
+                         const std::vector<SampleFeatures> &train,
+                         const std::vector<SampleFeatures> &held_out, const Adaptor &rgb_adaptor,
+                         const Adaptor &point_adaptor, const BuildOptions &options,
+                         const BuildProgress &progress = {});
+
+// Scores one sample with a bundle (what Scorer::score does).
+AnomalyResult score_sample(const ModelBundle &bundle, const MemoryBank *rgb_bank,
+                           const MemoryBank *point_bank, const SampleFeatures &features);
+
+// The heatmap colour range: from the median of held-out fused map values to twice the distance
+// from there to the pixel threshold, so the threshold sits in the middle of the colour map.
+void calibrate_map_range(const at::Tensor &held_out_fused_maps, ModelBundle &bundle);
+
+// Current UTC time as ISO 8601, for bundle metadata.
+std::string utc_now_iso8601();
+
+}  // namespace lsfa

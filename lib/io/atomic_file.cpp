@@ -1,0 +1,77 @@
+#include "lsfa/io/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "lsfa/core/error.h"
+
+namespace lsfa {
+namespace {
+
+std::string temp_path_for(const std::string &path) {
+  return path + ".tmp." + std::to_string(::getpid());
+}
+
+void fsync_path(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw Error("cannot open " + path + " to sync: " + std::strerror(errno));
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw Error("cannot sync " + path + ": " + std::strerror(errno));
+}
+
+void fsync_parent_dir(const std::string &path) {
+  auto slash = path.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;  // best effort: some file systems refuse directory handles
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+void write_file_atomic_with(const std::string &path,
+                            const std::function<void(const std::string &)> &writer) {
+  const std::string tmp = temp_path_for(path);
+  try {
+    writer(tmp);
+    fsync_path(tmp);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw Error("cannot write " + path + ": " + why);
+  }
+  fsync_parent_dir(path);
+}
+
+void write_file_atomic(const std::string &path, const std::string &bytes) {
+  write_file_atomic_with(path, [&](const std::string &tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw Error("cannot create " + tmp + ": " + std::strerror(errno));
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) throw Error("cannot write " + tmp + " (disk full?)");
+  });
+}
+
+std::string read_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error("cannot read " + path);
+  return ss.str();
+}
+
+}  // namespace lsfa

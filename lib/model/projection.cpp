@@ -1,0 +1,151 @@
+#include "lsfa/model/projection.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "lsfa/core/error.h"
+
+namespace lsfa {
+namespace {
+
+constexpr double kInverseDistanceEps = 1e-8;
+
+std::string shape_of(const at::Tensor &t) {
+  std::string s = "[";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
+  return s + "]";
+}
+
+}  // namespace
+
+at::Tensor pooling_weights_1d(int64_t size, int64_t grid) {
+  require(size >= 3, "projection: map side " + std::to_string(size) + " is smaller than 3");
+  const int64_t pooled = size - 2;  // 3x3 average pool, stride 1, no padding
+  require(grid >= 1 && grid <= pooled, "projection: grid " + std::to_string(grid) +
+                                           " must lie in [1," + std::to_string(pooled) + "]");
+  at::Tensor r = at::zeros({grid, size}, at::kDouble);
+  auto acc = r.accessor<double, 2>();
+  for (int64_t i = 0; i < grid; ++i) {
+    // PyTorch's adaptive pooling window [floor(i*in/out), ceil((i+1)*in/out)).
+    const int64_t start = (i * pooled) / grid;
+    const int64_t end = ((i + 1) * pooled + grid - 1) / grid;
+    const double window = static_cast<double>(end - start);
+    for (int64_t p = start; p < end; ++p)
+      for (int64_t t = 0; t < 3; ++t) acc[i][p + t] += 1.0 / (3.0 * window);
+  }
+  return r;
+}
+
+ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &centers) {
+  require(xyz.dim() == 3 && xyz.size(2) == 3 && xyz.size(0) == xyz.size(1),
+          "projection: xyz must be [S,S,3], got " + shape_of(xyz));
+  require(centers.dim() == 2 && centers.size(1) == 3,
+          "projection: centers must be [G,3], got " + shape_of(centers));
+  require(centers.size(0) >= 3,
+          "projection: needs at least 3 group centres, got " + std::to_string(centers.size(0)));
+  const int64_t side = xyz.size(0);
+  at::Tensor flat = xyz.detach().to(at::kCPU, at::kDouble).reshape({side * side, 3}).contiguous();
+  at::Tensor c = centers.detach().to(at::kCPU, at::kDouble).contiguous();
+  ProjectionNeighbours out;
+  out.side = side;
+  out.pixels = flat.ne(0).any(1).nonzero().reshape({-1}).contiguous();
+  const int64_t n = out.pixels.size(0), g = c.size(0);
+  out.centres = at::empty({n, 3}, at::kLong);
+  out.weights = at::empty({n, 3}, at::kDouble);
+  const double *pts = flat.data_ptr<double>();
+  const double *cp = c.data_ptr<double>();
+  const int64_t *pix = out.pixels.data_ptr<int64_t>();
+  int64_t *idx = out.centres.data_ptr<int64_t>();
+  double *wts = out.weights.data_ptr<double>();
+  // Brute force with exact squared distances from coordinate differences (no |p|^2 - 2pc + |c|^2
+  // cancellation at millimetre scales); the 3 best kept by insertion, lower centre index first on
+  // ties. No temporaries, so memory stays O(N).
+  at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const double *p = pts + 3 * pix[k];
+      double best_d[3] = {INFINITY, INFINITY, INFINITY};
+      int64_t best_i[3] = {0, 0, 0};
+      for (int64_t j = 0; j < g; ++j) {
+        const double dx = p[0] - cp[3 * j], dy = p[1] - cp[3 * j + 1], dz = p[2] - cp[3 * j + 2];
+        const double d2 = dx * dx + dy * dy + dz * dz;
+        if (d2 >= best_d[2]) continue;
+        int t = 2;
+        while (t > 0 && d2 < best_d[t - 1]) {
+          best_d[t] = best_d[t - 1];
+          best_i[t] = best_i[t - 1];
+          --t;
+        }
+        best_d[t] = d2;
+        best_i[t] = j;
+      }
+      double w[3], total = 0.0;
+      for (int t = 0; t < 3; ++t) total += (w[t] = 1.0 / (best_d[t] + kInverseDistanceEps));
+      for (int t = 0; t < 3; ++t) {
+        idx[3 * k + t] = best_i[t];
+        wts[3 * k + t] = w[t] / total;
+      }
+    }
+  });
+  return out;
+}
+
+at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups, int64_t grid) {
+  const int64_t side = nb.side;
+  at::Tensor r = pooling_weights_1d(side, grid);
+  auto racc = r.accessor<double, 2>();
+  // Non-zero rows of each pixel column: every pixel feeds at most a few pooled cells per axis.
+  std::vector<std::vector<std::pair<int64_t, double>>> cells(side);
+  for (int64_t i = 0; i < grid; ++i)
+    for (int64_t y = 0; y < side; ++y)
+      if (racc[i][y] != 0.0) cells[y].emplace_back(i, racc[i][y]);
+
+  at::Tensor m = at::zeros({grid * grid, num_groups}, at::kDouble);
+  auto macc = m.accessor<double, 2>();
+  auto pix = nb.pixels.accessor<int64_t, 1>();
+  auto cen = nb.centres.accessor<int64_t, 2>();
+  auto wts = nb.weights.accessor<double, 2>();
+  for (int64_t k = 0; k < nb.pixels.size(0); ++k) {
+    const int64_t y = pix[k] / side, x = pix[k] % side;
+    for (int64_t t = 0; t < 3; ++t) {
+      const int64_t g = cen[k][t];
+      require(g >= 0 && g < num_groups, "projection: centre index out of range");
+      for (const auto &[i, ri] : cells[y])
+        for (const auto &[j, rj] : cells[x]) macc[i * grid + j][g] += ri * rj * wts[k][t];
+    }
+  }
+  return m;
+}
+
+at::Tensor apply_projection(const at::Tensor &matrix, const at::Tensor &group_features,
+                            int64_t grid) {
+  require(group_features.dim() == 2 && group_features.size(0) == matrix.size(1),
+          "projection: group_features must be [" + std::to_string(matrix.size(1)) + ",C], got " +
+              shape_of(group_features));
+  require(matrix.size(0) == grid * grid, "projection: matrix rows do not match the grid");
+  at::Tensor m = matrix.to(group_features.device(), group_features.scalar_type());
+  // [grid*grid, G] x [G, C] -> [C, grid, grid]; a plain matmul, so autograd handles it.
+  return at::mm(m, group_features).t().reshape({group_features.size(1), grid, grid});
+}
+
+at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &centers,
+                                  const at::Tensor &group_features, int64_t grid) {
+  require(group_features.dim() == 2 && group_features.size(0) == centers.size(0),
+          "projection: group_features must be [G,C] with G = " + std::to_string(centers.size(0)) +
+              ", got " + shape_of(group_features));
+  ProjectionNeighbours nb = nearest_centres(xyz, centers);
+  return apply_projection(projection_matrix(nb, centers.size(0), grid), group_features, grid);
+}
+
+at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid) {
+  require(tokens.dim() == 3, "rgb_tokens_to_grid: tokens must be [C,h,w], got " + shape_of(tokens));
+  require(grid >= tokens.size(1) && grid >= tokens.size(2),
+          "rgb_tokens_to_grid: grid " + std::to_string(grid) + " is smaller than the token map");
+  // PyTorch nearest: source index floor(dst * in / out), i.e. exact 2x repetition for 28 -> 56.
+  return at::upsample_nearest2d(tokens.unsqueeze(0), {grid, grid}).squeeze(0);
+}
+
+}  // namespace lsfa

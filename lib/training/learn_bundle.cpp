@@ -1,0 +1,69 @@
+#include "lsfa/training/learn_bundle.h"
+
+#include <cmath>
+#include <limits>
+
+#include "lsfa/core/error.h"
+
+namespace lsfa {
+
+LearnResult learn_bundle(const ExtractorConfig &config, const std::string &identity,
+                         const std::vector<SampleFeatures> &train,
+                         const std::vector<SampleFeatures> &held_out, const LearnOptions &options,
+                         const LearnProgress &progress, const std::atomic<bool> *stop) {
+  require(!train.empty(), "no samples to learn the memory banks from");
+  LearnResult r;
+  r.train_samples = train.size();
+  r.held_out_samples = held_out.size();
+  const uint64_t seed = options.adapt ? options.train.seed : config.seed;
+  Adaptor rgb, points;
+  if (config.modalities != Modalities::kPoints)
+    rgb = Adaptor(default_adaptor_config(train.front().rgb_tokens.size(0)), seed + 101);
+  if (config.modalities != Modalities::kRgb)
+    points = Adaptor(default_adaptor_config(train.front().point_groups.size(1)), seed + 202);
+  if (options.adapt) {
+    TrainConfig tc = options.train;
+    tc.modalities = config.modalities;
+    r.training = train_adaptors(
+        train, rgb, points, tc,
+        [&](int64_t step, int64_t total, double loss) {
+          if (progress)
+            progress("train", static_cast<size_t>(step), static_cast<size_t>(total), loss);
+        },
+        stop);
+    if (r.training.stopped) throw Error("training was interrupted: no model bundle was built");
+  }
+  BuildOptions build = options.build;
+  if (build.method.empty() || build.method == "no-adaptation")
+    build.method = options.adapt ? "lsfa" : "no-adaptation";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  r.bundle = build_bundle(config, identity, train, held_out, rgb, points, build,
+                          [&](const std::string &stage, size_t done, size_t total) {
+                            if (progress) progress(stage, done, total, nan);
+                          });
+  return r;
+}
+
+void split_held_out(std::vector<SampleFeatures> samples, double fraction,
+                    std::vector<SampleFeatures> *train, std::vector<SampleFeatures> *held_out) {
+  require(samples.size() >= 2,
+          "learning needs at least 2 normal samples, got " + std::to_string(samples.size()));
+  require(fraction > 0 && fraction < 1,
+          "held-out fraction must lie in (0, 1), got " + std::to_string(fraction));
+  train->clear();
+  held_out->clear();
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const bool hold = std::floor((i + 1) * fraction) > std::floor(i * fraction);
+    (hold ? held_out : train)->push_back(std::move(samples[i]));
+  }
+  if (held_out->empty()) {
+    held_out->push_back(std::move(train->back()));
+    train->pop_back();
+  }
+  if (train->empty()) {
+    train->push_back(std::move(held_out->back()));
+    held_out->pop_back();
+  }
+}
+
+}  // namespace lsfa

@@ -1,0 +1,59 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/core/error.h"
+#include "lsfa/io/sha256.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+TEST(AtomicFile, WritesAndReadsBack) {
+  lsfa::test::TempDir dir;
+  std::string path = dir.file("a.bin");
+  std::string payload("abc\0def", 7);
+  lsfa::write_file_atomic(path, payload);
+  EXPECT_EQ(lsfa::read_file(path), payload);
+  // No temporary file is left beside the target.
+  int count = 0;
+  for (auto &e : fs::directory_iterator(dir.path())) (void)e, ++count;
+  EXPECT_EQ(count, 1);
+}
+
+TEST(AtomicFile, FailingWriterKeepsOldContents) {
+  lsfa::test::TempDir dir;
+  std::string path = dir.file("a.bin");
+  lsfa::write_file_atomic(path, "old");
+  EXPECT_THROW(lsfa::write_file_atomic_with(path,
+                                            [](const std::string &tmp) {
+                                              lsfa::write_file_atomic(tmp, "partial");
+                                              throw lsfa::Error("interrupted");
+                                            }),
+               lsfa::Error);
+  EXPECT_EQ(lsfa::read_file(path), "old");
+}
+
+TEST(AtomicFile, MissingDirectoryIsAClearError) {
+  try {
+    lsfa::write_file_atomic("/nonexistent-dir/x.bin", "x");
+    FAIL() << "expected an error";
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.bin"), std::string::npos);
+  }
+}
+
+TEST(Sha256, KnownAnswers) {
+  EXPECT_EQ(lsfa::sha256_bytes(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(lsfa::sha256_bytes("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, FileMatchesBytes) {
+  lsfa::test::TempDir dir;
+  std::string payload(3 << 20, 'x');  // spans several read chunks
+  lsfa::write_file_atomic(dir.file("f"), payload);
+  EXPECT_EQ(lsfa::sha256_file(dir.file("f")), lsfa::sha256_bytes(payload));
+  EXPECT_THROW(lsfa::sha256_file(dir.file("missing")), lsfa::Error);
+}

@@ -1,0 +1,243 @@
+// Adaptor (identity at start, parity with a Python reference forward, gradients) and the model
+// bundle (round trip, validation of corrupt or mismatched files).
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "lsfa/model/adaptor.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/core/error.h"
+#include "lsfa/io/safetensors.h"
+#include "test_util.h"
+
+namespace {
+
+lsfa::Adaptor perturbed_adaptor(int64_t dim, int64_t heads, uint64_t seed) {
+  lsfa::Adaptor a({dim, heads, 2, 1e-6}, seed);
+  lsfa::StateDict sd;
+  a.save(sd, "");
+  // Give every tensor non-trivial values (the zero-initialised projections too).
+  at::manual_seed(static_cast<uint64_t>(seed) + 7);
+  for (auto &kv : sd) kv.second = kv.second + 0.05 * at::randn(kv.second.sizes());
+  return lsfa::Adaptor::load(sd, "", {dim, heads, 2, 1e-6});
+}
+
+}  // namespace
+
+TEST(Adaptor, FreshAdaptorIsExactlyTheIdentity) {
+  lsfa::Adaptor a({48, 0, 2, 1e-6}, 3);
+  EXPECT_TRUE(a.is_identity());
+  EXPECT_EQ(a.config().heads, 1);  // 48 is not a multiple of 64
+  at::Tensor x = at::randn({2, 17, 48});
+  EXPECT_TRUE(at::equal(a.forward(x), x));
+  at::Tensor x2 = at::randn({5, 48});
+  EXPECT_TRUE(at::equal(a.forward(x2), x2));
+}
+
+TEST(Adaptor, SameSeedSameWeightsDifferentSeedDifferent) {
+  lsfa::Adaptor a({64, 0, 2, 1e-6}, 11), b({64, 0, 2, 1e-6}, 11), c({64, 0, 2, 1e-6}, 12);
+  auto pa = a.parameters(), pb = b.parameters(), pc = c.parameters();
+  bool any_diff = false;
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(at::equal(pa[i], pb[i]));
+    any_diff |= !at::equal(pa[i], pc[i]);
+  }
+  EXPECT_TRUE(any_diff);
+}
+
+TEST(Adaptor, MatchesPythonReferenceForwardAndGradient) {
+  lsfa::test::TempDir dir;
+  const int64_t dim = 128, heads = 2;
+  lsfa::Adaptor a = perturbed_adaptor(dim, heads, 5);
+  EXPECT_FALSE(a.is_identity());
+  at::manual_seed(1);
+  at::Tensor x = at::randn({2, 9, dim}).requires_grad_(true);
+  at::Tensor w = at::randn({2, 9, dim});
+  at::Tensor out = a.forward(x);
+  (out * w).sum().backward();
+
+  lsfa::StateDict sd;
+  a.save(sd, "adaptor.");
+  sd["input"] = x.detach();
+  sd["weight"] = w;
+  lsfa::write_safetensors(dir.file("in.safetensors"), sd,
+                          {{"heads", std::to_string(heads)}, {"eps", "1e-6"}});
+  std::string log;
+  ASSERT_EQ(
+      lsfa::test::run_python("adaptor_reference.py",
+                             dir.file("in.safetensors") + " " + dir.file("out.safetensors"), &log),
+      0)
+      << log;
+  auto ref = lsfa::read_safetensors(dir.file("out.safetensors"));
+  EXPECT_LT((out.detach() - ref.tensors.at("output")).abs().max().item<float>(), 1e-4);
+  EXPECT_LT((x.grad() - ref.tensors.at("input_grad")).abs().max().item<float>(), 1e-4);
+}
+
+TEST(Adaptor, RejectsWrongWidthAndMissingWeights) {
+  lsfa::Adaptor a({32, 0, 2, 1e-6}, 1);
+  EXPECT_THROW(a.forward(at::randn({4, 31})), lsfa::Error);
+  lsfa::StateDict sd;
+  a.save(sd, "p.");
+  sd.erase("p.mlp.fc2.weight");
+  try {
+    lsfa::Adaptor::load(sd, "p.", {32, 0, 2, 1e-6});
+    FAIL();
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("p.mlp.fc2.weight"), std::string::npos);
+  }
+}
+
+namespace {
+
+lsfa::ModelBundle sample_bundle() {
+  lsfa::ModelBundle b;
+  b.extractor.preset = "small";
+  b.extractor.seed = 42;
+  b.extractor.groups = 64;
+  b.extractor.group_size = 16;
+  b.extractor_identity = "preset=small;rgb=random:42;points=random:42";
+  b.method = "lsfa";
+  b.created = "2026-11-29T00:00:00Z";
+  b.calibration.image_threshold = 2.5;
+  b.calibration.pixel_threshold = 3.25;
+  b.calibration.rgb = {{1.5, 0.5, 10}, {0.7, 0.2, 1000}};
+  b.calibration.points = {{2.5, 1.5, 10}, {1.7, 1.2, 1000}};
+  b.map_low = -1;
+  b.map_high = 6;
+  b.training_json = R"({"epochs":3,"seed":42})";
+  lsfa::ModalityModel rgb;
+  rgb.adaptor = perturbed_adaptor(64, 1, 2);
+  rgb.bank = at::randn({100, 64});
+  rgb.bank_source_size = 1000;
+  lsfa::ModalityModel pts;
+  pts.adaptor = lsfa::Adaptor({96, 0, 2, 1e-6}, 3);
+  pts.bank = at::randn({80, 96});
+  pts.bank_source_size = 800;
+  b.rgb = rgb;
+  b.points = pts;
+  return b;
+}
+
+}  // namespace
+
+TEST(Bundle, RoundTripKeepsEverything) {
+  lsfa::test::TempDir dir;
+  lsfa::ModelBundle b = sample_bundle();
+  lsfa::save_bundle(dir.file("m.lsfa"), b);
+  lsfa::ModelBundle r = lsfa::load_bundle(dir.file("m.lsfa"));
+  EXPECT_EQ(r.extractor.preset, "small");
+  EXPECT_EQ(r.extractor.seed, 42u);
+  EXPECT_EQ(r.extractor.groups, 64);
+  EXPECT_EQ(r.extractor.preprocess.to_string(), b.extractor.preprocess.to_string());
+  EXPECT_EQ(r.extractor_identity, b.extractor_identity);
+  EXPECT_EQ(r.calibration.image_threshold, 2.5);
+  EXPECT_EQ(r.calibration.pixel_threshold, 3.25);
+  EXPECT_EQ(r.method, "lsfa");
+  ASSERT_TRUE(r.rgb && r.points);
+  EXPECT_TRUE(at::equal(r.rgb->bank, b.rgb->bank));
+  EXPECT_TRUE(at::equal(r.points->bank, b.points->bank));
+  EXPECT_EQ(r.calibration.rgb.pixel.std, 0.2);
+  EXPECT_EQ(r.calibration.points.image.mean, 2.5);
+  EXPECT_FALSE(r.rgb->adaptor.is_identity());
+  EXPECT_TRUE(r.points->adaptor.is_identity());
+  at::Tensor x = at::randn({7, 64});
+  EXPECT_TRUE(at::allclose(r.rgb->adaptor.forward(x), b.rgb->adaptor.forward(x)));
+  EXPECT_NE(lsfa::describe_bundle(r).find("trained"), std::string::npos);
+}
+
+TEST(Bundle, Float16BanksAreHalfTheSizeAndClose) {
+  lsfa::test::TempDir dir;
+  lsfa::ModelBundle b = sample_bundle();
+  lsfa::save_bundle(dir.file("f32.lsfa"), b);
+  b.bank_fp16 = true;
+  lsfa::save_bundle(dir.file("f16.lsfa"), b);
+  auto f16 = lsfa::read_safetensors(dir.file("f16.lsfa"));
+  EXPECT_EQ(f16.tensors.at("bank.rgb").scalar_type(), at::kHalf);
+  lsfa::ModelBundle r = lsfa::load_bundle(dir.file("f16.lsfa"));
+  EXPECT_LT((r.rgb->bank - b.rgb->bank).abs().max().item<float>(), 2e-3);
+}
+
+TEST(Bundle, CorruptOrForeignFilesGiveClearErrors) {
+  lsfa::test::TempDir dir;
+  lsfa::ModelBundle b = sample_bundle();
+  lsfa::save_bundle(dir.file("m.lsfa"), b);
+  std::string bytes = lsfa::read_file(dir.file("m.lsfa"));
+
+  auto expect_error = [&](const std::string &name, const std::string &content,
+                          const std::string &needle) {
+    lsfa::write_file_atomic(dir.file(name), content);
+    try {
+      lsfa::load_bundle(dir.file(name));
+      ADD_FAILURE() << name << ": expected an error";
+    } catch (const lsfa::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  expect_error("truncated.lsfa", bytes.substr(0, bytes.size() / 2), "truncated.lsfa");
+  expect_error("empty.lsfa", "", "empty.lsfa");
+  expect_error("garbage.lsfa", std::string(64, '\x7f'), "garbage.lsfa");
+
+  // A valid safetensors file that is not a bundle.
+  lsfa::write_safetensors(dir.file("plain.safetensors"), {{"x", at::zeros({2})}});
+  try {
+    lsfa::load_bundle(dir.file("plain.safetensors"));
+    FAIL();
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("not an lsfa model bundle"), std::string::npos);
+  }
+
+  // Tamper with the metadata and tensors of a real bundle.
+  auto contents = lsfa::read_safetensors(dir.file("m.lsfa"));
+  auto rewrite = [&](const std::string &name, std::map<std::string, at::Tensor> t,
+                     std::map<std::string, std::string> m, const std::string &needle) {
+    lsfa::write_safetensors(dir.file(name), t, m);
+    try {
+      lsfa::load_bundle(dir.file(name));
+      ADD_FAILURE() << name << ": expected an error";
+    } catch (const lsfa::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  {
+    auto t = contents.tensors;
+    t.erase("bank.points");
+    rewrite("nobank.lsfa", t, contents.metadata, "bank.points");
+  }
+  {
+    auto t = contents.tensors;
+    t["bank.rgb"] = at::randn({100, 63});
+    rewrite("badshape.lsfa", t, contents.metadata, "memory bank has shape");
+  }
+  {
+    auto t = contents.tensors;
+    t["bank.rgb"][0][0] = std::nanf("");
+    rewrite("nan.lsfa", t, contents.metadata, "NaN");
+  }
+  {
+    auto m = contents.metadata;
+    auto j = m["lsfa"];
+    auto pos = j.find("\"format_version\":1");
+    ASSERT_NE(pos, std::string::npos);
+    j.replace(pos, 18, "\"format_version\":99");
+    m["lsfa"] = j;
+    rewrite("version.lsfa", contents.tensors, m, "version 99");
+  }
+  {
+    auto m = contents.metadata;
+    m["lsfa"] = "{not json";
+    rewrite("badjson.lsfa", contents.tensors, m, "not valid JSON");
+  }
+}
+
+TEST(Bundle, SavingIsAtomic) {
+  lsfa::test::TempDir dir;
+  lsfa::ModelBundle b = sample_bundle();
+  lsfa::save_bundle(dir.file("m.lsfa"), b);
+  std::string before = lsfa::read_file(dir.file("m.lsfa"));
+  lsfa::ModelBundle bad = b;
+  bad.rgb->bank = at::Tensor();  // invalid: the save must fail and leave the old file intact
+  EXPECT_THROW(lsfa::save_bundle(dir.file("m.lsfa"), bad), lsfa::Error);
+  EXPECT_EQ(lsfa::read_file(dir.file("m.lsfa")), before);
+}

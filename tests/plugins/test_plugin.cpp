@@ -1,0 +1,122 @@
+// The plugin as a whole: every element exists with its documented defaults, and gst-inspect output
+// matches docs/inspect/.
+#include <gst/check/gstharness.h>
+#include <gst/gst.h>
+#include <gst/lsfa/lsfa.h>
+#include <gst/video/video.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lsfa/io/image_io.h"
+#include "lsfa/io/tiff_io.h"
+#include "lsfa_draw.h"
+#include "lsfa_hysteresis.h"
+#include "lsfa_pairing.h"
+#include "test_util.h"
+
+
+namespace {
+
+class ElementsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    gst_init(nullptr, nullptr);
+    gst_lsfa_caps_init();
+  }
+};
+
+
+// ----------------------------------------------------------------------------- factories
+
+TEST_F(ElementsTest, AllElementsExistWithDocumentedDefaults) {
+  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc"}) {
+    GstElement *e = gst_element_factory_make(name, nullptr);
+    ASSERT_NE(e, nullptr) << name << " not found (GST_PLUGIN_PATH=" << g_getenv("GST_PLUGIN_PATH")
+                          << ")";
+    gst_object_unref(e);
+  }
+  GstElement *f = gst_element_factory_make("lsfafeatures", nullptr);
+  guint64 tol = 0;
+  gchar *preset = nullptr;
+  g_object_get(f, "pair-tolerance", &tol, "preset", &preset, nullptr);
+  EXPECT_EQ(tol, 10 * GST_MSECOND);
+  EXPECT_STREQ(preset, "small");
+  g_free(preset);
+  // The depth pad is a request pad; a second one is refused.
+  GstPad *depth = gst_element_request_pad_simple(f, "depth");
+  ASSERT_NE(depth, nullptr);
+  EXPECT_STREQ(GST_PAD_NAME(depth), "depth");
+  EXPECT_EQ(gst_element_request_pad_simple(f, "depth"), nullptr);
+  gst_element_release_request_pad(f, depth);
+  gst_object_unref(depth);
+  GstPad *again = gst_element_request_pad_simple(f, "depth");
+  EXPECT_NE(again, nullptr);
+  gst_object_unref(again);
+  gst_object_unref(f);
+
+  GstElement *s = gst_element_factory_make("lsfascore", nullptr);
+  gfloat thr = 0;
+  gboolean message = FALSE;
+  g_object_get(s, "threshold", &thr, "message", &message, nullptr);
+  EXPECT_FLOAT_EQ(thr, -1.0f);
+  EXPECT_TRUE(message);
+  gst_object_unref(s);
+}
+
+TEST_F(ElementsTest, FeaturesIntrinsicsPropertyRoundTrips) {
+  GstElement *f = gst_element_factory_make("lsfafeatures", nullptr);
+  gst_util_set_object_arg(G_OBJECT(f), "intrinsics", "<600.0, 601.0, 320.5, 240.5>");
+  gst_util_set_object_arg(G_OBJECT(f), "intrinsics-size", "<640, 480>");
+  GValue v = G_VALUE_INIT;
+  g_value_init(&v, GST_TYPE_ARRAY);
+  g_object_get_property(G_OBJECT(f), "intrinsics", &v);
+  ASSERT_EQ(gst_value_array_get_size(&v), 4u);
+  EXPECT_DOUBLE_EQ(g_value_get_double(gst_value_array_get_value(&v, 1)), 601.0);
+  EXPECT_DOUBLE_EQ(g_value_get_double(gst_value_array_get_value(&v, 3)), 240.5);
+  g_value_unset(&v);
+  g_value_init(&v, GST_TYPE_ARRAY);
+  g_object_get_property(G_OBJECT(f), "intrinsics-size", &v);
+  ASSERT_EQ(gst_value_array_get_size(&v), 2u);
+  EXPECT_EQ(g_value_get_int(gst_value_array_get_value(&v, 0)), 640);
+  g_value_unset(&v);
+  gst_object_unref(f);
+}
+
+// ----------------------------------------------------------------------------- gst-inspect
+
+std::string read_file(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST_F(ElementsTest, InspectOutputIsCleanAndDocumented) {
+  const char *root = g_getenv("LSFA_SOURCE_ROOT");
+  ASSERT_NE(root, nullptr) << "run through meson test (LSFA_SOURCE_ROOT)";
+  lsfa::test::TempDir tmp;
+  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc"}) {
+    SCOPED_TRACE(name);
+    // The output without the line naming the build directory; stderr kept apart.
+    std::string out, err_file = tmp.file(std::string(name) + ".err");
+    int rc = lsfa::test::run_command(
+        std::string("GST_INSPECT_NO_COLORS=1 PAGER=cat GST_PAGER=cat gst-inspect-1.0 ") + name +
+            " 2>" + lsfa::test::shell_quote(err_file) + " | grep -v '^ *Filename '",
+        &out);
+    EXPECT_EQ(rc, 0) << out;
+    // Clean: no warnings or criticals while loading and introspecting.
+    EXPECT_EQ(read_file(err_file), "");
+    std::string expected = read_file(std::string(root) + "/docs/inspect/" + name + ".txt");
+    EXPECT_EQ(out, expected) << "docs/inspect/" << name
+                             << ".txt is out of date: run tools/update-inspect-docs.sh";
+  }
+}
+}  // namespace
