@@ -325,7 +325,7 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
     }
     p->extractor = std::make_unique<lsfa::FeatureExtractor>(config);
     p->identity = p->extractor->identity();
-    p->modalities_text = lsfa::modalities_to_string(config.modalities);
+    p->modalities_text = lsfa::to_string(config.modalities);
     if (!expected_identity.empty() && expected_identity != p->identity) {
       throw lsfa::Error("the backbones do not match the model bundle '" + model +
                         "': bundle was built with '" + expected_identity + "', this element has '" +

@@ -4,7 +4,7 @@
 #include <memory>
 
 #include "lsfa/core/error.h"
-#include "lsfa/model/pipeline.h"
+#include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/backbones/presets.h"
 #include "lsfa/io/sha256.h"
 

@@ -176,11 +176,6 @@ double pixel_auroc(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> 
   return auc_from_counts(count_roc(keys));
 }
 
-Curve pixel_roc_curve(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gts) {
-  auto keys = pack_pixels(maps, gts);
-  return curve_from_counts(count_roc(keys));
-}
-
 PixelRoc pixel_roc(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gts) {
   auto keys = pack_pixels(maps, gts);
   RocCounts counts = count_roc(keys);

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "lsfa/core/error.h"
+#include "lsfa/io/json_fields.h"
 #include "lsfa/io/safetensors.h"
 
 namespace lsfa {
@@ -20,30 +21,12 @@ json adaptor_to_json(const AdaptorConfig &c) {
   return {{"dim", c.dim}, {"heads", c.heads}, {"mlp_ratio", c.mlp_ratio}, {"ln_eps", c.ln_eps}};
 }
 
-// Reads a required field of a given JSON type, naming it in the error.
-template <typename T>
-T field(const json &j, const std::string &key, const std::string &where) {
-  auto it = j.find(key);
-  require(it != j.end(), "missing field '" + key + "' in " + where);
-  try {
-    return it->get<T>();
-  } catch (const json::exception &) {
-    throw Error("field '" + key + "' in " + where + " has the wrong type");
-  }
-}
-
-double finite_field(const json &j, const std::string &key, const std::string &where) {
-  double v = field<double>(j, key, where);
-  require(std::isfinite(v), "field '" + key + "' in " + where + " is not finite");
-  return v;
-}
-
 AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
   AdaptorConfig c;
-  c.dim = field<int64_t>(j, "dim", where);
-  c.heads = field<int64_t>(j, "heads", where);
-  c.mlp_ratio = field<int64_t>(j, "mlp_ratio", where);
-  c.ln_eps = finite_field(j, "ln_eps", where);
+  c.dim = json_field<int64_t>(j, "dim", where);
+  c.heads = json_field<int64_t>(j, "heads", where);
+  c.mlp_ratio = json_field<int64_t>(j, "mlp_ratio", where);
+  c.ln_eps = json_finite(j, "ln_eps", where);
   require(c.dim > 0 && c.heads > 0 && c.mlp_ratio > 0 && c.dim % c.heads == 0,
           "invalid adaptor sizes in " + where);
   return c;
@@ -65,7 +48,7 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
                        {"seed", b.extractor.seed},
                        {"groups", b.extractor.groups},
                        {"group_size", b.extractor.group_size},
-                       {"modalities", modalities_to_string(b.extractor.modalities)},
+                       {"modalities", to_string(b.extractor.modalities)},
                        {"point_batch_stats", b.extractor.point_batch_stats},
                        {"preprocess", b.extractor.preprocess.to_string()},
                        {"identity", b.extractor_identity}};
@@ -121,45 +104,42 @@ ModelBundle load_bundle(const std::string &path) {
   require(meta.is_object(), where + ": metadata 'lsfa' is not a JSON object");
 
   ModelBundle b;
-  b.format_version = field<int>(meta, "format_version", where);
+  b.format_version = json_field<int>(meta, "format_version", where);
   require(b.format_version == kBundleFormatVersion,
           where + ": format version " + std::to_string(b.format_version) +
               " is not supported (this build reads version " +
               std::to_string(kBundleFormatVersion) + ")");
-  b.method = field<std::string>(meta, "method", where);
-  b.created = field<std::string>(meta, "created", where);
-  const json ex = field<json>(meta, "extractor", where);
+  b.method = json_field<std::string>(meta, "method", where);
+  b.created = json_field<std::string>(meta, "created", where);
+  const json ex = json_field<json>(meta, "extractor", where);
   const std::string exwhere = where + " (extractor)";
-  b.extractor.preset = field<std::string>(ex, "preset", exwhere);
-  b.extractor.seed = field<uint64_t>(ex, "seed", exwhere);
-  b.extractor.groups = field<int>(ex, "groups", exwhere);
-  b.extractor.group_size = field<int>(ex, "group_size", exwhere);
-  b.extractor.modalities = modalities_from_string(field<std::string>(ex, "modalities", exwhere));
-  b.extractor.point_batch_stats = field<bool>(ex, "point_batch_stats", exwhere);
+  b.extractor.preset = json_field<std::string>(ex, "preset", exwhere);
+  b.extractor.seed = json_field<uint64_t>(ex, "seed", exwhere);
+  b.extractor.groups = json_field<int>(ex, "groups", exwhere);
+  b.extractor.group_size = json_field<int>(ex, "group_size", exwhere);
+  b.extractor.modalities = modalities_from_string(json_field<std::string>(ex, "modalities", exwhere));
+  b.extractor.point_batch_stats = json_field<bool>(ex, "point_batch_stats", exwhere);
   try {
     b.extractor.preprocess =
-        PreprocessOptions::from_string(field<std::string>(ex, "preprocess", exwhere));
+        PreprocessOptions::from_string(json_field<std::string>(ex, "preprocess", exwhere));
   } catch (const Error &e) {
     throw Error(exwhere + ": " + e.what());
   }
-  b.extractor_identity = field<std::string>(ex, "identity", exwhere);
+  b.extractor_identity = json_field<std::string>(ex, "identity", exwhere);
   try {
-    b.calibration = scoring_calibration_from_json(field<json>(meta, "calibration", where));
+    b.calibration = scoring_calibration_from_json(json_field<json>(meta, "calibration", where));
   } catch (const Error &e) {
     throw Error(where + " (calibration): " + e.what());
   }
-  require(b.calibration.mode == b.extractor.modalities,
-          where + ": calibration mode " + to_string(b.calibration.mode) +
-              " does not match the modalities " + modalities_to_string(b.extractor.modalities));
-  b.map_low = finite_field(meta, "map_low", where);
-  b.map_high = finite_field(meta, "map_high", where);
+  b.map_low = json_finite(meta, "map_low", where);
+  b.map_high = json_finite(meta, "map_high", where);
   require(b.map_high > b.map_low, where + ": map_high must exceed map_low");
-  b.bank_fp16 = field<std::string>(meta, "bank_dtype", where) == "float16";
-  b.training_json = field<json>(meta, "training", where).dump();
+  b.bank_fp16 = json_field<std::string>(meta, "bank_dtype", where) == "float16";
+  b.training_json = json_field<json>(meta, "training", where).dump();
 
-  const json mods = field<json>(meta, "modalities", where);
-  const bool want_rgb = b.extractor.modalities != Modalities::kPoints;
-  const bool want_points = b.extractor.modalities != Modalities::kRgb;
+  const json mods = json_field<json>(meta, "modalities", where);
+  const bool want_rgb = uses_rgb(b.extractor.modalities);
+  const bool want_points = uses_points(b.extractor.modalities);
   for (bool rgb : {true, false}) {
     const std::string key = modality_key(rgb);
     const bool wanted = rgb ? want_rgb : want_points;
@@ -168,7 +148,7 @@ ModelBundle load_bundle(const std::string &path) {
     require(mods.contains(key), where + ": modality '" + key + "' is missing");
     const json &mj = mods[key];
     ModalityModel m;
-    AdaptorConfig ac = adaptor_from_json(field<json>(mj, "adaptor", mwhere), mwhere);
+    AdaptorConfig ac = adaptor_from_json(json_field<json>(mj, "adaptor", mwhere), mwhere);
     try {
       m.adaptor = Adaptor::load(file.tensors, "adaptor." + key + ".", ac);
     } catch (const Error &e) {
@@ -184,9 +164,9 @@ ModelBundle load_bundle(const std::string &path) {
             mwhere + ": memory bank must be float32 or float16");
     m.bank = bank.to(at::kFloat).contiguous();
     require(at::isfinite(m.bank).all().item<bool>(), mwhere + ": memory bank holds NaN or Inf");
-    require(field<int64_t>(mj, "bank_size", mwhere) == m.bank.size(0),
+    require(json_field<int64_t>(mj, "bank_size", mwhere) == m.bank.size(0),
             mwhere + ": bank_size does not match the bank tensor");
-    m.bank_source_size = field<int64_t>(mj, "bank_source_size", mwhere);
+    m.bank_source_size = json_field<int64_t>(mj, "bank_source_size", mwhere);
     (rgb ? b.rgb : b.points) = std::move(m);
   }
   return b;
@@ -198,7 +178,7 @@ std::string describe_bundle(const ModelBundle &b) {
      << "method             " << b.method << "\n"
      << "created            " << b.created << "\n"
      << "preset             " << b.extractor.preset << "\n"
-     << "modalities         " << modalities_to_string(b.extractor.modalities) << "\n"
+     << "modalities         " << to_string(b.extractor.modalities) << "\n"
      << "groups             " << b.extractor.groups << " x " << b.extractor.group_size << "\n"
      << "random-init seed   " << b.extractor.seed << "\n"
      << "point batch norm   "

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lsfa/core/error.h"
+#include "lsfa/io/json_fields.h"
 
 namespace lsfa {
 
@@ -127,33 +128,14 @@ at::Tensor normalize_map(const at::Tensor &map, const ScoreStats &stats) {
   return (map - stats.mean) / std::max(stats.std, kMinStd);
 }
 
-std::string to_string(FusionMode mode) {
-  switch (mode) {
-    case FusionMode::kRgb:
-      return "rgb";
-    case FusionMode::kPoints:
-      return "3d";
-    case FusionMode::kFused:
-      return "fused";
-  }
-  return "fused";
-}
-
-FusionMode fusion_mode_from_string(const std::string &name) {
-  if (name == "rgb") return FusionMode::kRgb;
-  if (name == "3d") return FusionMode::kPoints;
-  if (name == "fused") return FusionMode::kFused;
-  throw Error("fusion mode '" + name + "' is not one of rgb, 3d, fused");
-}
-
 double fuse_image_scores(double rgb, double points, const ModalityStats &rgb_stats,
-                         const ModalityStats &points_stats, FusionMode mode) {
+                         const ModalityStats &points_stats, Modalities mode) {
   switch (mode) {
-    case FusionMode::kRgb:
+    case Modalities::kRgb:
       return normalize_score(rgb, rgb_stats.image);
-    case FusionMode::kPoints:
+    case Modalities::kPoints:
       return normalize_score(points, points_stats.image);
-    case FusionMode::kFused:
+    case Modalities::kFused:
       break;
   }
   return 0.5 *
@@ -162,10 +144,10 @@ double fuse_image_scores(double rgb, double points, const ModalityStats &rgb_sta
 
 at::Tensor fuse_maps(const at::Tensor &rgb, const at::Tensor &points,
                      const ModalityStats &rgb_stats, const ModalityStats &points_stats,
-                     FusionMode mode) {
-  const bool need_rgb = mode != FusionMode::kPoints, need_points = mode != FusionMode::kRgb;
-  require(!need_rgb || rgb.defined(), "fusion: mode " + to_string(mode) + " needs an RGB map");
-  require(!need_points || points.defined(), "fusion: mode " + to_string(mode) + " needs a 3D map");
+                     Modalities mode) {
+  const bool need_rgb = uses_rgb(mode), need_points = uses_points(mode);
+  require(!need_rgb || rgb.defined(), "fusion: modalities " + to_string(mode) + " need an RGB map");
+  require(!need_points || points.defined(), "fusion: modalities " + to_string(mode) + " need a 3D map");
   if (!need_points) return normalize_map(rgb, rgb_stats.pixel);
   if (!need_rgb) return normalize_map(points, points_stats.pixel);
   require(rgb.sizes() == points.sizes(), "fusion: RGB and 3D maps differ in size");
@@ -202,12 +184,11 @@ double calibrate_threshold(const at::Tensor &normal_maps, const ThresholdRule &r
   return calibrate_threshold(values, rule);
 }
 
-ScoringCalibration calibrate(const HeldOutScores &held_out, FusionMode mode,
+ScoringCalibration calibrate(const HeldOutScores &held_out, Modalities mode,
                              const CalibrationRules &rules) {
   ScoringCalibration c;
-  c.mode = mode;
   c.rules = rules;
-  const bool use_rgb = mode != FusionMode::kPoints, use_points = mode != FusionMode::kRgb;
+  const bool use_rgb = uses_rgb(mode), use_points = uses_points(mode);
   auto modality = [](const std::vector<double> &image, const at::Tensor &maps,
                      const std::string &name) {
     require(!image.empty(), "calibration: no held-out " + name + " image scores");
@@ -237,6 +218,8 @@ ScoringCalibration calibrate(const HeldOutScores &held_out, FusionMode mode,
 }
 
 namespace {
+constexpr const char *kWhere = "scoring calibration";
+
 nlohmann::json stats_json(const ScoreStats &s) {
   return {{"mean", s.mean}, {"std", s.std}, {"count", s.count}};
 }
@@ -244,28 +227,16 @@ nlohmann::json rule_json(const ThresholdRule &r) {
   return {{"quantile", r.quantile}, {"margin", r.margin}};
 }
 
-const nlohmann::json &member(const nlohmann::json &j, const std::string &key,
-                             const std::string &path) {
-  require(j.is_object() && j.contains(key),
-          "scoring calibration: missing key '" + path + key + "'");
-  return j.at(key);
-}
-double number(const nlohmann::json &j, const std::string &key, const std::string &path) {
-  const nlohmann::json &v = member(j, key, path);
-  require(v.is_number() && std::isfinite(v.get<double>()),
-          "scoring calibration: key '" + path + key + "' is not a finite number");
-  return v.get<double>();
-}
-ScoreStats stats_from(const nlohmann::json &j, const std::string &path) {
-  ScoreStats s{number(j, "mean", path), number(j, "std", path),
-               static_cast<int64_t>(number(j, "count", path))};
-  require(s.std >= 0.0, "scoring calibration: key '" + path + "std' is negative");
+ScoreStats stats_from(const nlohmann::json &j, const std::string &where) {
+  ScoreStats s{json_finite(j, "mean", where), json_finite(j, "std", where),
+               static_cast<int64_t>(json_finite(j, "count", where))};
+  require(s.std >= 0.0, "field 'std' in " + where + " is negative");
   return s;
 }
-ThresholdRule rule_from(const nlohmann::json &j, const std::string &path) {
-  ThresholdRule r{number(j, "quantile", path), number(j, "margin", path)};
+ThresholdRule rule_from(const nlohmann::json &j, const std::string &where) {
+  ThresholdRule r{json_finite(j, "quantile", where), json_finite(j, "margin", where)};
   require(r.quantile >= 0.0 && r.quantile <= 1.0,
-          "scoring calibration: key '" + path + "quantile' outside [0,1]");
+          "field 'quantile' in " + where + " is outside [0,1]");
   return r;
 }
 }  // namespace
@@ -276,29 +247,28 @@ nlohmann::json to_json(const ScoringCalibration &c) {
   };
   return {{"rgb", modality(c.rgb)},
           {"3d", modality(c.points)},
-          {"mode", to_string(c.mode)},
           {"image_rule", rule_json(c.rules.image)},
           {"pixel_rule", rule_json(c.rules.pixel)},
           {"image_threshold", c.image_threshold},
           {"pixel_threshold", c.pixel_threshold}};
 }
 
+// Bundles written before the modalities were stored once also carry a "mode" key here; it
+// repeats the extractor's modalities and is not read.
 ScoringCalibration scoring_calibration_from_json(const nlohmann::json &j) {
   ScoringCalibration c;
   auto modality = [&j](const std::string &name) {
-    const nlohmann::json &m = member(j, name, "");
-    return ModalityStats{stats_from(member(m, "image", name + "."), name + ".image."),
-                         stats_from(member(m, "pixel", name + "."), name + ".pixel.")};
+    const std::string where = std::string(kWhere) + " " + name;
+    const nlohmann::json &m = json_member(j, name, kWhere);
+    return ModalityStats{stats_from(json_member(m, "image", where), where + ".image"),
+                         stats_from(json_member(m, "pixel", where), where + ".pixel")};
   };
   c.rgb = modality("rgb");
   c.points = modality("3d");
-  const nlohmann::json &mode = member(j, "mode", "");
-  require(mode.is_string(), "scoring calibration: key 'mode' is not a string");
-  c.mode = fusion_mode_from_string(mode.get<std::string>());
-  c.rules.image = rule_from(member(j, "image_rule", ""), "image_rule.");
-  c.rules.pixel = rule_from(member(j, "pixel_rule", ""), "pixel_rule.");
-  c.image_threshold = number(j, "image_threshold", "");
-  c.pixel_threshold = number(j, "pixel_threshold", "");
+  c.rules.image = rule_from(json_member(j, "image_rule", kWhere), std::string(kWhere) + " image_rule");
+  c.rules.pixel = rule_from(json_member(j, "pixel_rule", kWhere), std::string(kWhere) + " pixel_rule");
+  c.image_threshold = json_finite(j, "image_threshold", kWhere);
+  c.pixel_threshold = json_finite(j, "pixel_threshold", kWhere);
   return c;
 }
 

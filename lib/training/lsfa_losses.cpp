@@ -10,10 +10,6 @@
 
 namespace lsfa {
 
-std::string background_patches_to_string(BackgroundPatches b) {
-  return b == BackgroundPatches::kSkip ? "skip" : "keep";
-}
-
 BackgroundPatches background_patches_from_string(const std::string &s) {
   if (s == "skip") return BackgroundPatches::kSkip;
   if (s == "keep") return BackgroundPatches::kKeep;

@@ -444,19 +444,19 @@ TEST(Scoring, StatisticsKnownAnswers) {
 TEST(Scoring, FusionKnownAnswers) {
   lsfa::ModalityStats rgb{{1.0, 2.0, 10}, {0.5, 0.25, 10}};
   lsfa::ModalityStats pts{{10.0, 5.0, 10}, {2.0, 4.0, 10}};
-  using lsfa::FusionMode;
-  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, FusionMode::kRgb), 2.0);
-  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, FusionMode::kPoints), 3.0);
-  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, FusionMode::kFused), 2.5);
-  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, NAN, rgb, pts, FusionMode::kRgb), 2.0);
+  using lsfa::Modalities;
+  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, Modalities::kRgb), 2.0);
+  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, Modalities::kPoints), 3.0);
+  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, 25.0, rgb, pts, Modalities::kFused), 2.5);
+  EXPECT_DOUBLE_EQ(lsfa::fuse_image_scores(5.0, NAN, rgb, pts, Modalities::kRgb), 2.0);
   at::Tensor mr = at::full({2, 2}, 1.0, at::kDouble), mp = at::full({2, 2}, 10.0, at::kDouble);
-  EXPECT_DOUBLE_EQ(lsfa::fuse_maps(mr, mp, rgb, pts, FusionMode::kFused)[0][0].item<double>(),
+  EXPECT_DOUBLE_EQ(lsfa::fuse_maps(mr, mp, rgb, pts, Modalities::kFused)[0][0].item<double>(),
                    0.5 * (2.0 + 2.0));
-  EXPECT_DOUBLE_EQ(lsfa::fuse_maps(mr, {}, rgb, pts, FusionMode::kRgb)[1][1].item<double>(), 2.0);
-  EXPECT_THROW(lsfa::fuse_maps(mr, {}, rgb, pts, FusionMode::kFused), lsfa::Error);
-  for (FusionMode m : {FusionMode::kRgb, FusionMode::kPoints, FusionMode::kFused})
-    EXPECT_EQ(lsfa::fusion_mode_from_string(lsfa::to_string(m)), m);
-  EXPECT_THROW(lsfa::fusion_mode_from_string("both"), lsfa::Error);
+  EXPECT_DOUBLE_EQ(lsfa::fuse_maps(mr, {}, rgb, pts, Modalities::kRgb)[1][1].item<double>(), 2.0);
+  EXPECT_THROW(lsfa::fuse_maps(mr, {}, rgb, pts, Modalities::kFused), lsfa::Error);
+  for (Modalities m : {Modalities::kRgb, Modalities::kPoints, Modalities::kFused})
+    EXPECT_EQ(lsfa::modalities_from_string(lsfa::to_string(m)), m);
+  EXPECT_THROW(lsfa::modalities_from_string("fused"), lsfa::Error);
 }
 
 TEST(Scoring, QuantilesMatchNumpy) {
@@ -490,7 +490,7 @@ TEST(Scoring, CalibrationKnownAnswerAndJsonRoundTrip) {
   h.rgb_maps = at::tensor({0.0, 2.0}, at::kDouble).view({2, 1, 1});
   h.points_maps = at::tensor({5.0, 7.0}, at::kDouble).view({2, 1, 1});
   lsfa::CalibrationRules rules{{1.0, 0.0}, {1.0, 0.0}};
-  lsfa::ScoringCalibration c = lsfa::calibrate(h, lsfa::FusionMode::kFused, rules);
+  lsfa::ScoringCalibration c = lsfa::calibrate(h, lsfa::Modalities::kFused, rules);
   EXPECT_DOUBLE_EQ(c.rgb.image.mean, 2.5);
   EXPECT_DOUBLE_EQ(c.points.image.mean, 20.0);
   EXPECT_DOUBLE_EQ(c.points.image.std, 10.0);
@@ -501,22 +501,26 @@ TEST(Scoring, CalibrationKnownAnswerAndJsonRoundTrip) {
   EXPECT_NEAR(c.pixel_threshold, 1.0, 1e-12);
   // RGB only: the 3D scores are not needed.
   lsfa::HeldOutScores rgb_only{h.rgb_image, {}, h.rgb_maps, {}};
-  lsfa::ScoringCalibration cr = lsfa::calibrate(rgb_only, lsfa::FusionMode::kRgb, rules);
+  lsfa::ScoringCalibration cr = lsfa::calibrate(rgb_only, lsfa::Modalities::kRgb, rules);
   EXPECT_NEAR(cr.image_threshold, 1.5 / std::sqrt(1.25), 1e-12);
-  EXPECT_THROW(lsfa::calibrate(rgb_only, lsfa::FusionMode::kFused, rules), lsfa::Error);
+  EXPECT_THROW(lsfa::calibrate(rgb_only, lsfa::Modalities::kFused, rules), lsfa::Error);
 
   nlohmann::json j = lsfa::to_json(c);
   lsfa::ScoringCalibration back =
       lsfa::scoring_calibration_from_json(nlohmann::json::parse(j.dump()));
   EXPECT_EQ(lsfa::to_json(back), j);
-  EXPECT_EQ(back.mode, lsfa::FusionMode::kFused);
+  // Older bundles repeat the modalities as "mode" here: tolerated, not read.
+  nlohmann::json legacy = j;
+  legacy["mode"] = "fused";
+  EXPECT_EQ(lsfa::to_json(lsfa::scoring_calibration_from_json(legacy)), j);
   nlohmann::json broken = j;
   broken["3d"]["pixel"].erase("std");
   try {
     lsfa::scoring_calibration_from_json(broken);
     FAIL() << "expected an error";
   } catch (const lsfa::Error &e) {
-    EXPECT_NE(std::string(e.what()).find("3d.pixel.std"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'std' in scoring calibration 3d.pixel"), std::string::npos)
+        << e.what();
   }
   broken = j;
   broken["image_threshold"] = "high";

@@ -37,10 +37,7 @@ inline double image_auroc(const std::vector<float> &scores, const std::vector<ui
 // O(n log n) in the number of pixels.
 double pixel_auroc(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gts);
 
-// The same pixels, as a ROC curve (see roc_curve).
-Curve pixel_roc_curve(const std::vector<cv::Mat> &maps, const std::vector<cv::Mat> &gts);
-
-// Both at once, sorting the pixels only once.
+// The same pixels as a ROC curve together with its AUC, sorting the pixels only once.
 struct PixelRoc {
   double auc = 0.0;
   Curve curve;

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "lsfa/model/adaptor.h"
-#include "lsfa/model/pipeline.h"
+#include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/model/scoring.h"
 
 namespace lsfa {

@@ -14,26 +14,13 @@
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/coreset.h"
 #include "lsfa/model/memory_bank.h"
-#include "lsfa/model/pipeline.h"
+#include "lsfa/model/scorer.h"
 #include "lsfa/model/scoring.h"
 
 namespace lsfa {
 
-// Adapted shared-grid patch features of one sample: [grid*grid, C], row = y*grid + x.
-at::Tensor rgb_grid_patches(const Adaptor &adaptor, const SampleFeatures &features);
-at::Tensor point_grid_patches(const Adaptor &adaptor, const SampleFeatures &features);
-
 // Default adaptor sizes for the backbone widths of `features` (rgb: C1, points: C2).
 AdaptorConfig default_adaptor_config(int64_t dim);
-
-// Raw (unnormalised) result of one modality on one sample.
-struct ModalityScore {
-  double image = 0;  // re-weighted PatchCore image score
-  at::Tensor map;    // [224,224] float32 blurred patch-distance map
-  at::Tensor patch;  // [56,56] patch scores
-};
-
-ModalityScore score_modality(const MemoryBank &bank, const at::Tensor &patches);
 
 struct BuildOptions {
   CoresetOptions coreset;  // default: 10 %, projection to 128, seed 0
@@ -54,10 +41,6 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &extra
                          const std::vector<SampleFeatures> &held_out, const Adaptor &rgb_adaptor,
                          const Adaptor &point_adaptor, const BuildOptions &options,
                          const BuildProgress &progress = {});
-
-// Scores one sample with a bundle (what Scorer::score does).
-AnomalyResult score_sample(const ModelBundle &bundle, const MemoryBank *rgb_bank,
-                           const MemoryBank *point_bank, const SampleFeatures &features);
 
 // The heatmap colour range: from the median of held-out fused map values to twice the distance
 // from there to the pixel threshold, so the threshold sits in the middle of the colour map.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lsfa/model/memory_bank.h"
+#include "lsfa/core/modalities.h"
 
 namespace lsfa {
 
@@ -73,17 +74,13 @@ struct ModalityStats {
   ScoreStats pixel;
 };
 
-enum class FusionMode { kRgb, kPoints, kFused };
-std::string to_string(FusionMode mode);                       // "rgb", "3d", "fused"
-FusionMode fusion_mode_from_string(const std::string &name);  // throws lsfa::Error
-
 // Fused scores are in normalised units in every mode: rgb = z_rgb, 3d = z_3d,
 // fused = (z_rgb + z_3d) / 2. The modality a mode does not use may be passed as NaN / undefined.
 double fuse_image_scores(double rgb, double points, const ModalityStats &rgb_stats,
-                         const ModalityStats &points_stats, FusionMode mode);
+                         const ModalityStats &points_stats, Modalities mode);
 at::Tensor fuse_maps(const at::Tensor &rgb, const at::Tensor &points,
                      const ModalityStats &rgb_stats, const ModalityStats &points_stats,
-                     FusionMode mode);
+                     Modalities mode);
 
 // Threshold = quantile(q) of held-out normal scores (linear interpolation, as numpy's default)
 // plus margin * their standard deviation.
@@ -108,7 +105,6 @@ struct CalibrationRules {
 struct ScoringCalibration {
   ModalityStats rgb;
   ModalityStats points;
-  FusionMode mode = FusionMode::kFused;
   CalibrationRules rules;
   double image_threshold = 0.0;  // in fused (normalised) units
   double pixel_threshold = 0.0;
@@ -124,7 +120,7 @@ struct HeldOutScores {
   at::Tensor rgb_maps, points_maps;
 };
 // Statistics of each used modality, then thresholds on the fused held-out scores.
-ScoringCalibration calibrate(const HeldOutScores &held_out, FusionMode mode,
+ScoringCalibration calibrate(const HeldOutScores &held_out, Modalities mode,
                              const CalibrationRules &rules = {});
 
 }  // namespace lsfa

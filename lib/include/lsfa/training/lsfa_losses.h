@@ -16,7 +16,6 @@ namespace lsfa {
 // Which patches take part in the losses: kSkip uses only patches whose receptive field holds at
 // least one valid 3D point (the object), kKeep uses all N_m patches.
 enum class BackgroundPatches { kSkip, kKeep };
-std::string background_patches_to_string(BackgroundPatches b);           // "skip", "keep"
 BackgroundPatches background_patches_from_string(const std::string &s);  // throws lsfa::Error
 
 struct LossConfig {

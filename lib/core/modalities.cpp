@@ -1,9 +1,10 @@
+#include "lsfa/core/modalities.h"
+
 #include "lsfa/core/error.h"
-#include "lsfa/model/pipeline.h"
 
 namespace lsfa {
 
-std::string modalities_to_string(Modalities m) {
+std::string to_string(Modalities m) {
   switch (m) {
     case Modalities::kRgb:
       return "rgb";
@@ -16,9 +17,9 @@ std::string modalities_to_string(Modalities m) {
 }
 
 Modalities modalities_from_string(const std::string &s) {
-  if (s == "rgb,3d" || s == "3d,rgb" || s == "fused" || s == "both") return Modalities::kFused;
+  if (s == "rgb,3d" || s == "3d,rgb") return Modalities::kFused;
   if (s == "rgb") return Modalities::kRgb;
-  if (s == "3d" || s == "points" || s == "xyz") return Modalities::kPoints;
+  if (s == "3d") return Modalities::kPoints;
   throw Error("unknown modalities '" + s + "' (expected rgb,3d or rgb or 3d)");
 }
 
