@@ -1,14 +1,41 @@
-// lsfafeatures: paired RGB + depth in, RGB frame with GstLsfaFeaturesMeta out.
-//
-// Input, two ways:
-//  - an `rgb` pad (always) and a `depth` request pad: frames are paired by running time within
-//    pair-tolerance; an unmatched older buffer is dropped (logged, counted in dropped-rgb /
-//    dropped-depth);
-//  - only the `rgb` pad, with caps feature meta:LsfaRgbd: every buffer carries its depth or XYZ
-//  cloud
-//    in a GstLsfaRgbdMeta (no depth pad requested).
-// The element holds no algorithm: it converts frames to an lsfa::Sample and calls
-// lsfa::FeatureExtractor::extract.
+/**
+ * SECTION:element-lsfafeatures
+ * @title: lsfafeatures
+ * @short_description: pairs RGB and depth frames and attaches LSFA backbone features
+ *
+ * lsfafeatures takes colour frames on its `rgb` pad and 16-bit depth frames on a requested `depth`
+ * pad, pairs them by running time (within #GstLsfaFeatureExtractor:pair-tolerance; an older
+ * frame that cannot be matched is dropped and counted), turns the depth into a point cloud with
+ * the calibration of the depth caps (`depth-scale`, `intrinsics`, `intrinsics-size` fields) or of
+ * the properties, preprocesses the pair and runs the frozen backbones (DINO ViT on RGB, Point-MAE
+ * on the cloud). The RGB frame goes downstream unchanged with a GstLsfaFeaturesMeta.
+ * Alternatively the `rgb` pad takes a paired stream (caps feature `meta:LsfaRgbd`, as lsfasrc
+ * sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
+ *
+ * With #GstLsfaFeatureExtractor:model set, the backbone preset, grouping, preprocessing and
+ * modalities come from the model bundle, and the backbones must be the ones it was built with.
+ * Frames that downstream reports as late (QoS) are dropped before the backbones run.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=ring split=test ! \
+ *     lsfafeatures model=ring.lsfa ! lsfascore model=ring.lsfa ! lsfaoverlay ! \
+ *     videoconvert ! autovideosink
+ * ]| A data set played as a paired stream.
+ * |[
+ * gst-launch-1.0 lsfafeatures name=f model=ring.lsfa ! lsfascore model=ring.lsfa ! \
+ *     lsfaoverlay ! videoconvert ! autovideosink \
+ *   multifilesrc location=rgb/%03d.png caps=image/png,framerate=5/1 ! pngdec ! \
+ *     videoconvert ! video/x-raw,format=BGRx ! f.rgb \
+ *   multifilesrc location=depth/%03d.png caps=image/png,framerate=5/1 ! pngdec ! \
+ *     videoconvert ! "video/x-raw,format=GRAY16_LE,depth-scale=(double)0.001, \
+ *     intrinsics=(double)<600.0,600.0,319.5,239.5>" ! f.depth
+ * ]| Two streams of a recorded RGB + depth sequence.
+ *
+ * ## Messages
+ * QoS messages for frames dropped as late; element errors name the problem (missing calibration,
+ * unregistered depth size, backbones that do not match the model bundle).
+ */
 #include "gstlsfafeatures.h"
 
 #include <gst/lsfa/lsfa.h>
@@ -21,61 +48,22 @@
 #include <string>
 
 #include "lsfa/core/error.h"
-#include "lsfa/model/pipeline.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/model/pipeline.h"
+#include "lsfa_features_properties.h"
 #include "lsfa_frames.h"
 #include "lsfa_pairing.h"
+#include "lsfa_qos.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_feature_extractor_debug);
 #define GST_CAT_DEFAULT gst_lsfa_feature_extractor_debug
-
-enum {
-  PROP_0,
-  PROP_MODEL,
-  PROP_RGB_WEIGHTS,
-  PROP_POINT_WEIGHTS,
-  PROP_PRESET,
-  PROP_MODALITIES,
-  PROP_SEED,
-  PROP_THREADS,
-  PROP_DEVICE,
-  PROP_DEPTH_SCALE,
-  PROP_INTRINSICS,
-  PROP_INTRINSICS_SIZE,
-  PROP_PAIR_TOLERANCE,
-  PROP_DROPPED_RGB,
-  PROP_DROPPED_DEPTH,
-  PROP_QOS,
-  PROP_DROPPED_LATE,
-  PROP_POINT_BATCH_STATS,
-};
-
-#define DEFAULT_PRESET "small"
-#define DEFAULT_MODALITIES "rgb,3d"
-#define DEFAULT_SEED 0
-#define DEFAULT_THREADS 0
-#define DEFAULT_DEVICE "cpu"
-#define DEFAULT_DEPTH_SCALE 0.0
-#define DEFAULT_PAIR_TOLERANCE (10 * GST_MSECOND)
-#define DEFAULT_QOS TRUE
 
 namespace {
 
 // Everything C++ of the element; allocated in init, freed in finalize.
 struct Impl {
-  // Properties (object lock).
-  std::string model, rgb_weights, point_weights,
-      preset = DEFAULT_PRESET, modalities = DEFAULT_MODALITIES, device = DEFAULT_DEVICE;
-  guint64 seed = DEFAULT_SEED;
-  gint threads = DEFAULT_THREADS;
-  gdouble depth_scale = DEFAULT_DEPTH_SCALE;
-  bool has_intrinsics = false;
-  GstLsfaIntrinsics intrinsics{};
-  gint intrinsics_width = 0, intrinsics_height = 0;
-  GstClockTime pair_tolerance = DEFAULT_PAIR_TOLERANCE;
-  guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
-  bool qos = DEFAULT_QOS;
-  bool point_batch_stats = false;
+  lsfa_gst::FeaturesSettings settings;               // properties and counters (object lock)
   GstClockTime earliest_time = GST_CLOCK_TIME_NONE;  // from downstream QoS events
 
   // Streaming state (aggregate thread).
@@ -111,106 +99,14 @@ static GstStaticPadTemplate src_template =
 
 // ------------------------------------------------------------------------------------ properties
 
-static void set_value_array_doubles(GValue *value, const double *v, int n) {
-  for (int i = 0; i < n; ++i) {
-    GValue item = G_VALUE_INIT;
-    g_value_init(&item, G_TYPE_DOUBLE);
-    g_value_set_double(&item, v[i]);
-    gst_value_array_append_value(value, &item);
-    g_value_unset(&item);
-  }
-}
-
-static void set_value_array_ints(GValue *value, const int *v, int n) {
-  for (int i = 0; i < n; ++i) {
-    GValue item = G_VALUE_INIT;
-    g_value_init(&item, G_TYPE_INT);
-    g_value_set_int(&item, v[i]);
-    gst_value_array_append_value(value, &item);
-    g_value_unset(&item);
-  }
-}
-
 static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_id,
                                                     const GValue *value, GParamSpec *pspec) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);
-  Impl *p = self->impl;
-  auto str = [value]() {
-    const gchar *s = g_value_get_string(value);
-    return std::string(s ? s : "");
-  };
   GST_OBJECT_LOCK(self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      p->model = str();
-      break;
-    case PROP_RGB_WEIGHTS:
-      p->rgb_weights = str();
-      break;
-    case PROP_POINT_WEIGHTS:
-      p->point_weights = str();
-      break;
-    case PROP_PRESET:
-      p->preset = str();
-      break;
-    case PROP_MODALITIES:
-      p->modalities = str();
-      break;
-    case PROP_SEED:
-      p->seed = g_value_get_uint64(value);
-      break;
-    case PROP_THREADS:
-      p->threads = g_value_get_int(value);
-      break;
-    case PROP_DEVICE:
-      p->device = str();
-      break;
-    case PROP_DEPTH_SCALE:
-      p->depth_scale = g_value_get_double(value);
-      break;
-    case PROP_INTRINSICS: {
-      guint n = gst_value_array_get_size(value);
-      if (n == 0) {
-        p->has_intrinsics = false;
-      } else if (n == 4) {
-        double k[4];
-        for (guint i = 0; i < 4; ++i)
-          k[i] = g_value_get_double(gst_value_array_get_value(value, i));
-        p->intrinsics = {k[0], k[1], k[2], k[3]};
-        p->has_intrinsics = true;
-      } else {
-        g_warning("lsfafeatures: intrinsics needs 4 values <fx, fy, cx, cy>, got %u; ignored", n);
-      }
-      break;
-    }
-    case PROP_INTRINSICS_SIZE: {
-      guint n = gst_value_array_get_size(value);
-      if (n == 0) {
-        p->intrinsics_width = p->intrinsics_height = 0;
-      } else if (n == 2) {
-        p->intrinsics_width = g_value_get_int(gst_value_array_get_value(value, 0));
-        p->intrinsics_height = g_value_get_int(gst_value_array_get_value(value, 1));
-      } else {
-        g_warning("lsfafeatures: intrinsics-size needs 2 values <width, height>, got %u; ignored",
-                  n);
-      }
-      break;
-    }
-    case PROP_PAIR_TOLERANCE:
-      p->pair_tolerance = g_value_get_uint64(value);
-      break;
-    case PROP_QOS:
-      p->qos = g_value_get_boolean(value);
-      break;
-    case PROP_POINT_BATCH_STATS:
-      p->point_batch_stats = g_value_get_boolean(value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  const bool known = lsfa_gst::features_set_property(self->impl->settings, prop_id, value);
   GST_OBJECT_UNLOCK(self);
-  if (prop_id == PROP_PAIR_TOLERANCE) {
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+  if (prop_id == lsfa_gst::PROP_PAIR_TOLERANCE) {
     GstClockTime tol = g_value_get_uint64(value);
     gst_aggregator_set_latency(GST_AGGREGATOR(self), tol, tol);
   }
@@ -219,71 +115,10 @@ static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_
 static void gst_lsfa_feature_extractor_get_property(GObject *object, guint prop_id, GValue *value,
                                                     GParamSpec *pspec) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);
-  Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, p->model.empty() ? nullptr : p->model.c_str());
-      break;
-    case PROP_RGB_WEIGHTS:
-      g_value_set_string(value, p->rgb_weights.empty() ? nullptr : p->rgb_weights.c_str());
-      break;
-    case PROP_POINT_WEIGHTS:
-      g_value_set_string(value, p->point_weights.empty() ? nullptr : p->point_weights.c_str());
-      break;
-    case PROP_PRESET:
-      g_value_set_string(value, p->preset.c_str());
-      break;
-    case PROP_MODALITIES:
-      g_value_set_string(value, p->modalities.c_str());
-      break;
-    case PROP_SEED:
-      g_value_set_uint64(value, p->seed);
-      break;
-    case PROP_THREADS:
-      g_value_set_int(value, p->threads);
-      break;
-    case PROP_DEVICE:
-      g_value_set_string(value, p->device.c_str());
-      break;
-    case PROP_DEPTH_SCALE:
-      g_value_set_double(value, p->depth_scale);
-      break;
-    case PROP_INTRINSICS:
-      if (p->has_intrinsics) {
-        double k[4] = {p->intrinsics.fx, p->intrinsics.fy, p->intrinsics.cx, p->intrinsics.cy};
-        set_value_array_doubles(value, k, 4);
-      }
-      break;
-    case PROP_INTRINSICS_SIZE:
-      if (p->intrinsics_width > 0) {
-        int s[2] = {p->intrinsics_width, p->intrinsics_height};
-        set_value_array_ints(value, s, 2);
-      }
-      break;
-    case PROP_PAIR_TOLERANCE:
-      g_value_set_uint64(value, p->pair_tolerance);
-      break;
-    case PROP_DROPPED_RGB:
-      g_value_set_uint64(value, p->dropped_rgb);
-      break;
-    case PROP_DROPPED_DEPTH:
-      g_value_set_uint64(value, p->dropped_depth);
-      break;
-    case PROP_QOS:
-      g_value_set_boolean(value, p->qos);
-      break;
-    case PROP_POINT_BATCH_STATS:
-      g_value_set_boolean(value, p->point_batch_stats);
-      break;
-    case PROP_DROPPED_LATE:
-      g_value_set_uint64(value, p->dropped_late);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  const bool known = lsfa_gst::features_get_property(self->impl->settings, prop_id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
 // ------------------------------------------------------------------------------------ lifecycle
@@ -292,46 +127,34 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  std::string model = p->model;
+  std::string model = p->settings.model;
   lsfa::ExtractorConfig config;
-  config.preset = p->preset;
-  config.rgb_weights = p->rgb_weights;
-  config.point_weights = p->point_weights;
-  config.seed = p->seed;
-  config.device = p->device;
-  config.point_batch_stats = p->point_batch_stats;
-  std::string modalities = p->modalities;
-  int threads = p->threads;
-  p->dropped_rgb = p->dropped_depth = p->dropped_late = 0;
+  config.preset = p->settings.preset;
+  config.rgb_weights = p->settings.rgb_weights;
+  config.point_weights = p->settings.point_weights;
+  config.seed = p->settings.seed;
+  config.device = p->settings.device;
+  config.point_batch_stats = p->settings.point_batch_stats;
+  std::string modalities = p->settings.modalities;
+  int threads = p->settings.threads;
+  p->settings.dropped_rgb = p->settings.dropped_depth = p->settings.dropped_late = 0;
   p->earliest_time = GST_CLOCK_TIME_NONE;
-  GstClockTime tol = p->pair_tolerance;
+  GstClockTime tol = p->settings.pair_tolerance;
   GST_OBJECT_UNLOCK(self);
 
   try {
     lsfa::set_threads(threads);
-    std::string expected_identity;
     if (!model.empty()) {
       // Backbone sizes, preprocessing and modalities come from the bundle so the features match
-      // its memory bank; checkpoint paths stay properties (the bundle stores their identity).
-      lsfa::Scorer scorer(model);
-      lsfa::ExtractorConfig from_bundle = scorer.extractor_config();
-      from_bundle.rgb_weights = config.rgb_weights;
-      from_bundle.point_weights = config.point_weights;
-      from_bundle.device = config.device;
-      config = from_bundle;
-      expected_identity = scorer.extractor_identity();
+      // its memory banks; checkpoint paths and device stay properties.
+      p->extractor = lsfa::extractor_for_bundle(model, config.rgb_weights, config.point_weights,
+                                                config.device);
     } else {
       config.modalities = lsfa::modalities_from_string(modalities);
+      p->extractor = std::make_unique<lsfa::FeatureExtractor>(config);
     }
-    p->extractor = std::make_unique<lsfa::FeatureExtractor>(config);
     p->identity = p->extractor->identity();
-    p->modalities_text = lsfa::to_string(config.modalities);
-    if (!expected_identity.empty() && expected_identity != p->identity) {
-      throw lsfa::Error("the backbones do not match the model bundle '" + model +
-                        "': bundle was built with '" + expected_identity + "', this element has '" +
-                        p->identity +
-                        "' (set rgb-weights / point-weights to the same checkpoints)");
-    }
+    p->modalities_text = lsfa::to_string(p->extractor->config().modalities);
   } catch (const std::exception &e) {
     p->extractor.reset();
     GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Cannot set up the LSFA feature extractor"),
@@ -391,26 +214,9 @@ static void gst_lsfa_feature_extractor_release_pad(GstElement *element, GstPad *
 static GstCaps *rgb_pad_caps(GstLsfaFeatureExtractor *self, GstCaps *filter) {
   GstCaps *templ = gst_pad_get_pad_template_caps(GST_PAD(self->rgb_pad));
   GstCaps *peer = gst_pad_peer_query_caps(GST_AGGREGATOR_SRC_PAD(self), nullptr);
-  GstCaps *result;
-  if (gst_caps_is_any(peer)) {
-    result = gst_caps_ref(templ);
-  } else {
-    GstCaps *both = gst_caps_copy(peer);
-    GstCaps *with_meta = gst_caps_copy(peer);
-    for (guint i = 0; i < gst_caps_get_size(with_meta); ++i)
-      gst_caps_set_features(with_meta, i,
-                            gst_caps_features_new(GST_LSFA_CAPS_FEATURE_META_RGBD, nullptr));
-    both = gst_caps_merge(both, with_meta);
-    result = gst_caps_intersect(templ, both);
-    gst_caps_unref(both);
-  }
+  GstCaps *result = lsfa_gst::caps_with_rgbd_feature(templ, peer, filter);
   gst_caps_unref(peer);
   gst_caps_unref(templ);
-  if (filter) {
-    GstCaps *f = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
-    gst_caps_unref(result);
-    result = f;
-  }
   return result;
 }
 
@@ -523,93 +329,36 @@ static gboolean gst_lsfa_feature_extractor_sink_event(GstAggregator *agg, GstAgg
 
 // ------------------------------------------------------------------------------------ processing
 
-// Calibration of the depth stream: caps fields first, properties as fallback; intrinsics rescaled
-// when they were calibrated for another image size (a scaler upstream).
-static void depth_calibration(GstLsfaFeatureExtractor *self, int width, int height, double *scale,
-                              GstLsfaIntrinsics *k) {
+// Calibration of the depth stream: caps fields first, properties as fallback (the library's rule).
+static lsfa::ResolvedDepthCalibration depth_calibration(GstLsfaFeatureExtractor *self, int width,
+                                                        int height) {
   Impl *p = self->impl;
-  const GstLsfaDepthCalibration &cal = p->caps_calibration;
+  lsfa::DepthCalibration configured;
   GST_OBJECT_LOCK(self);
-  double prop_scale = p->depth_scale;
-  bool prop_has_k = p->has_intrinsics;
-  GstLsfaIntrinsics prop_k = p->intrinsics;
-  int prop_w = p->intrinsics_width, prop_h = p->intrinsics_height;
+  if (p->settings.depth_scale > 0) configured.depth_scale = p->settings.depth_scale;
+  if (p->settings.has_intrinsics)
+    configured.intrinsics = lsfa_gst::intrinsics_from_gst(p->settings.intrinsics);
+  configured.intrinsics_width = p->settings.intrinsics_width;
+  configured.intrinsics_height = p->settings.intrinsics_height;
   GST_OBJECT_UNLOCK(self);
-
-  if (cal.flags & GST_LSFA_CALIBRATION_HAS_DEPTH_SCALE)
-    *scale = cal.depth_scale;
-  else if (prop_scale > 0)
-    *scale = prop_scale;
-  else
-    throw lsfa::Error(
-        "no depth scale: the depth caps have no depth-scale field and the depth-scale property is "
-        "not set");
-
-  int kw = width, kh = height;
-  if (cal.flags & GST_LSFA_CALIBRATION_HAS_INTRINSICS) {
-    *k = cal.intrinsics;
-    if (cal.flags & GST_LSFA_CALIBRATION_HAS_INTRINSICS_SIZE) {
-      kw = cal.intrinsics_width;
-      kh = cal.intrinsics_height;
-    } else if (prop_w > 0) {
-      kw = prop_w;
-      kh = prop_h;
-    }
-  } else if (prop_has_k) {
-    *k = prop_k;
-    if (prop_w > 0) {
-      kw = prop_w;
-      kh = prop_h;
-    }
-  } else {
-    throw lsfa::Error(
-        "no intrinsics: the depth caps have no intrinsics field and the intrinsics property is not "
-        "set");
+  lsfa::ResolvedDepthCalibration r = lsfa::resolve_depth_calibration(
+      lsfa_gst::calibration_from_caps(p->caps_calibration), configured, width, height);
+  if (r.rescaled && !p->logged_rescale) {
+    GST_INFO_OBJECT(self, "intrinsics are for %dx%d, depth is %dx%d: rescaling them", r.from_width,
+                    r.from_height, width, height);
+    p->logged_rescale = true;
   }
-  if (kw != width || kh != height) {
-    if (!p->logged_rescale) {
-      GST_INFO_OBJECT(self, "intrinsics are for %dx%d, depth is %dx%d: rescaling them", kw, kh,
-                      width, height);
-      p->logged_rescale = true;
-    }
-    *k = gst_lsfa_intrinsics_rescale(k, kw, kh, width, height);
-  }
+  return r;
 }
 
 // Builds the sample of one frame. `depth` is null in RGB-D meta mode.
 static lsfa::Sample make_sample(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
   Impl *p = self->impl;
-  lsfa::Sample sample;
-  GstVideoFrame frame;
-  lsfa::require(gst_video_frame_map(&frame, &p->rgb_info, rgb, GST_MAP_READ),
-                "cannot map the rgb frame");
-  sample.rgb = lsfa_gst::rgb_from_frame(&frame);
-  gst_video_frame_unmap(&frame);
-  const int w = sample.rgb.cols, h = sample.rgb.rows;
-
-  if (depth == nullptr) {
-    const GstLsfaRgbdMeta *meta = gst_buffer_get_lsfa_rgbd_meta(rgb);
-    lsfa::require(meta != nullptr,
-                  "rgb buffer without GstLsfaRgbdMeta although the caps announce meta:LsfaRgbd");
-    sample.xyz = lsfa_gst::cloud_from_rgbd_meta(meta, w, h);
-    sample.gt = lsfa_gst::mask_from_rgbd_meta(meta, w, h);
-  } else {
-    lsfa::require(p->have_depth_caps, "depth buffer before depth caps");
-    const int dw = GST_VIDEO_INFO_WIDTH(&p->depth_info), dh = GST_VIDEO_INFO_HEIGHT(&p->depth_info);
-    if (dw != w || dh != h)
-      throw lsfa::Error("rgb is " + std::to_string(w) + "x" + std::to_string(h) + " but depth is " +
-                        std::to_string(dw) + "x" + std::to_string(dh) +
-                        ": registered depth of the same size is required");
-    double scale;
-    GstLsfaIntrinsics k;
-    depth_calibration(self, dw, dh, &scale, &k);
-    lsfa::require(gst_video_frame_map(&frame, &p->depth_info, depth, GST_MAP_READ),
-                  "cannot map the depth frame");
-    cv::Mat d = lsfa_gst::depth_from_frame(&frame);
-    gst_video_frame_unmap(&frame);
-    sample.xyz = lsfa_gst::cloud_from_depth(d, scale, k);
-  }
-  return sample;
+  if (depth == nullptr) return lsfa_gst::sample_from_rgbd_buffer(rgb, p->rgb_info);
+  lsfa::require(p->have_depth_caps, "depth buffer before depth caps");
+  const lsfa::ResolvedDepthCalibration cal = depth_calibration(
+      self, GST_VIDEO_INFO_WIDTH(&p->depth_info), GST_VIDEO_INFO_HEIGHT(&p->depth_info));
+  return lsfa_gst::sample_from_buffers(rgb, p->rgb_info, depth, p->depth_info, cal);
 }
 
 // QoS: a frame whose running time is before the earliest time downstream can still use is dropped
@@ -618,7 +367,7 @@ static bool is_late(GstLsfaFeatureExtractor *self, GstBuffer *rgb) {
   Impl *p = self->impl;
   GstAggregatorPad *pad = self->rgb_pad;
   GST_OBJECT_LOCK(self);
-  const bool qos = p->qos;
+  const bool qos = p->settings.qos;
   const GstClockTime earliest = p->earliest_time;
   GST_OBJECT_UNLOCK(self);
   if (!qos || !GST_CLOCK_TIME_IS_VALID(earliest) || !GST_BUFFER_PTS_IS_VALID(rgb)) return false;
@@ -629,7 +378,7 @@ static bool is_late(GstLsfaFeatureExtractor *self, GstBuffer *rgb) {
   GST_OBJECT_UNLOCK(pad);
   if (!GST_CLOCK_TIME_IS_VALID(rt) || rt > earliest) return false;
   GST_OBJECT_LOCK(self);
-  const guint64 dropped = ++p->dropped_late;
+  const guint64 dropped = ++p->settings.dropped_late;
   GST_OBJECT_UNLOCK(self);
   GST_DEBUG_OBJECT(self,
                    "frame at running time %" GST_TIME_FORMAT " is late (earliest %" GST_TIME_FORMAT
@@ -653,13 +402,8 @@ static gboolean gst_lsfa_feature_extractor_src_event(GstAggregator *agg, GstEven
     GstClockTime timestamp;
     gst_event_parse_qos(event, &type, &proportion, &diff, &timestamp);
     GST_OBJECT_LOCK(self);
-    if (GST_CLOCK_TIME_IS_VALID(timestamp)) {
-      // Late by diff > 0: expect to stay that late for one more frame (as GstVideoDecoder does).
-      self->impl->earliest_time =
-          diff > 0
-              ? timestamp + 2 * diff
-              : (diff < 0 && timestamp < static_cast<GstClockTime>(-diff) ? 0 : timestamp + diff);
-    }
+    if (GST_CLOCK_TIME_IS_VALID(timestamp))
+      self->impl->earliest_time = lsfa_gst::qos_earliest_time(timestamp, diff);
     GST_OBJECT_UNLOCK(self);
   }
   return GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->src_event(agg, event);
@@ -721,19 +465,6 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   return gst_aggregator_finish_buffer(agg, rgb);
 }
 
-static lsfa_gst::PadHead head_of(GstAggregatorPad *pad, GstBuffer *buffer) {
-  lsfa_gst::PadHead h;
-  h.eos = gst_aggregator_pad_is_eos(pad);
-  h.has_buffer = buffer != nullptr;
-  if (buffer != nullptr && GST_BUFFER_PTS_IS_VALID(buffer)) {
-    GST_OBJECT_LOCK(pad);
-    h.running_time =
-        gst_segment_to_running_time(&pad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    GST_OBJECT_UNLOCK(pad);
-  }
-  return h;
-}
-
 static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregator *agg,
                                                                     gboolean timeout) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
@@ -741,7 +472,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
   GST_OBJECT_LOCK(self);
   GstAggregatorPad *depth_pad =
       self->depth_pad ? GST_AGGREGATOR_PAD(gst_object_ref(self->depth_pad)) : nullptr;
-  GstClockTime tolerance = p->pair_tolerance;
+  GstClockTime tolerance = p->settings.pair_tolerance;
   GST_OBJECT_UNLOCK(self);
 
   if (depth_pad == nullptr) {  // RGB-D meta mode
@@ -753,7 +484,8 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
 
   GstBuffer *rgb = gst_aggregator_pad_peek_buffer(self->rgb_pad);
   GstBuffer *depth = gst_aggregator_pad_peek_buffer(depth_pad);
-  lsfa_gst::PadHead rh = head_of(self->rgb_pad, rgb), dh = head_of(depth_pad, depth);
+  lsfa_gst::PadHead rh = lsfa_gst::pad_head(self->rgb_pad, rgb),
+                    dh = lsfa_gst::pad_head(depth_pad, depth);
   lsfa_gst::PairAction action = lsfa_gst::decide_pair(rh, dh, tolerance);
   GST_LOG_OBJECT(self, "rgb %" GST_TIME_FORMAT " depth %" GST_TIME_FORMAT " timeout %d -> %s",
                  GST_TIME_ARGS(rh.running_time), GST_TIME_ARGS(dh.running_time), timeout,
@@ -775,7 +507,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
                       GST_TIME_ARGS(rh.running_time));
       gst_aggregator_pad_drop_buffer(self->rgb_pad);
       GST_OBJECT_LOCK(self);
-      p->dropped_rgb++;
+      p->settings.dropped_rgb++;
       GST_OBJECT_UNLOCK(self);
       break;
     case lsfa_gst::PairAction::kDropDepth:
@@ -783,7 +515,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
                       GST_TIME_ARGS(dh.running_time));
       gst_aggregator_pad_drop_buffer(depth_pad);
       GST_OBJECT_LOCK(self);
-      p->dropped_depth++;
+      p->settings.dropped_depth++;
       GST_OBJECT_UNLOCK(self);
       break;
     case lsfa_gst::PairAction::kWait:
@@ -825,113 +557,7 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
   gobject_class->get_property = gst_lsfa_feature_extractor_get_property;
   gobject_class->finalize = gst_lsfa_feature_extractor_finalize;
 
-  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
-  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                GST_PARAM_MUTABLE_PLAYING);
-  const auto readonly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  const auto element_flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
-
-  g_object_class_install_property(
-      gobject_class, PROP_MODEL,
-      g_param_spec_string(
-          "model", "Model bundle",
-          "Optional model bundle: backbone preset, preprocessing and modalities are "
-          "taken from it (overriding preset, modalities, seed, point-batch-stats) so the features "
-          "match its memory bank; the checkpoint identities are checked",
-          nullptr, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_RGB_WEIGHTS,
-      g_param_spec_string("rgb-weights", "RGB weights",
-                          "DINO ViT checkpoint (.pth or .safetensors); empty = random "
-                          "initialisation from seed",
-                          nullptr, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_POINT_WEIGHTS,
-      g_param_spec_string("point-weights", "Point weights",
-                          "Point-MAE checkpoint (.pth); empty = random initialisation from seed",
-                          nullptr, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_PRESET,
-      g_param_spec_string("preset", "Preset", "Backbone size preset (ignored when model is set)",
-                          DEFAULT_PRESET, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_MODALITIES,
-      g_param_spec_string("modalities", "Modalities",
-                          "Modalities to extract: \"rgb,3d\", \"rgb\" or \"3d\" (ignored when "
-                          "model is set)",
-                          DEFAULT_MODALITIES, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_SEED,
-      g_param_spec_uint64("seed", "Seed",
-                          "Seed of the random initialisation of backbones without checkpoint", 0,
-                          G_MAXUINT64, DEFAULT_SEED, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_THREADS,
-      g_param_spec_int("threads", "Threads",
-                       "LibTorch intra-op threads (process-wide; 0 = all cores)", 0, 1024,
-                       DEFAULT_THREADS, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_DEVICE,
-      g_param_spec_string("device", "Device", "Compute device, e.g. \"cpu\" or \"cuda:0\"",
-                          DEFAULT_DEVICE, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_DEPTH_SCALE,
-      g_param_spec_double("depth-scale", "Depth scale",
-                          "Metres per depth unit, used when the depth caps have no depth-scale "
-                          "field (0 = unset)",
-                          0.0, G_MAXDOUBLE, DEFAULT_DEPTH_SCALE, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_INTRINSICS,
-      gst_param_spec_array(
-          "intrinsics", "Intrinsics",
-          "Depth camera intrinsics <fx, fy, cx, cy> in pixels, used when the depth "
-          "caps have no intrinsics field (empty = unset)",
-          g_param_spec_double("value", "Value", "One intrinsic parameter", -G_MAXDOUBLE,
-                              G_MAXDOUBLE, 0.0, element_flags),
-          playing));
-  g_object_class_install_property(
-      gobject_class, PROP_INTRINSICS_SIZE,
-      gst_param_spec_array(
-          "intrinsics-size", "Intrinsics size",
-          "Image size <width, height> the intrinsics were calibrated for; when it "
-          "differs from the depth size the intrinsics are rescaled (empty = the "
-          "depth size)",
-          g_param_spec_int("value", "Value", "Width or height", 1, G_MAXINT, 1, element_flags),
-          playing));
-  g_object_class_install_property(
-      gobject_class, PROP_PAIR_TOLERANCE,
-      g_param_spec_uint64("pair-tolerance", "Pair tolerance",
-                          "Largest running-time difference (ns) of an rgb and a depth frame that "
-                          "belong together; also the latency the element adds",
-                          0, G_MAXUINT64, DEFAULT_PAIR_TOLERANCE, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_DROPPED_RGB,
-      g_param_spec_uint64("dropped-rgb", "Dropped rgb",
-                          "Rgb frames dropped because no depth frame matched them", 0, G_MAXUINT64,
-                          0, readonly));
-  g_object_class_install_property(
-      gobject_class, PROP_DROPPED_DEPTH,
-      g_param_spec_uint64("dropped-depth", "Dropped depth",
-                          "Depth frames dropped because no rgb frame matched them", 0, G_MAXUINT64,
-                          0, readonly));
-  g_object_class_install_property(
-      gobject_class, PROP_POINT_BATCH_STATS,
-      g_param_spec_boolean("point-batch-stats", "Point batch statistics",
-                           "Point-MAE BatchNorm with per-sample batch statistics, as the reference "
-                           "code does (ignored when model is set)",
-                           FALSE, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_QOS,
-      g_param_spec_boolean("qos", "QoS",
-                           "Drop frames before feature extraction when downstream reports they "
-                           "would be late (QoS events)",
-                           DEFAULT_QOS, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_DROPPED_LATE,
-      g_param_spec_uint64("dropped-late", "Dropped late",
-                          "Frames dropped before extraction because of QoS", 0, G_MAXUINT64, 0,
-                          readonly));
+  lsfa_gst::features_install_properties(gobject_class);
 
   gst_element_class_add_static_pad_template_with_gtype(element_class, &rgb_template,
                                                        GST_TYPE_AGGREGATOR_PAD);
@@ -967,5 +593,6 @@ static void gst_lsfa_feature_extractor_init(GstLsfaFeatureExtractor *self) {
       GST_AGGREGATOR_PAD(g_object_new(GST_TYPE_AGGREGATOR_PAD, "name", "rgb", "direction",
                                       GST_PAD_SINK, "template", templ, nullptr));
   gst_element_add_pad(GST_ELEMENT(self), GST_PAD(self->rgb_pad));
-  gst_aggregator_set_latency(GST_AGGREGATOR(self), DEFAULT_PAIR_TOLERANCE, DEFAULT_PAIR_TOLERANCE);
+  gst_aggregator_set_latency(GST_AGGREGATOR(self), lsfa_gst::kDefaultPairTolerance,
+                             lsfa_gst::kDefaultPairTolerance);
 }

@@ -1,10 +1,38 @@
-// lsfascore: GstLsfaFeaturesMeta in, GstLsfaAnomalyMeta out (in place), plus element messages.
-// The element holds no algorithm: lsfa::Scorer does the scoring, lsfa::build_bundle the teaching.
-//
-// Modes: inspect scores every frame against `model`. Teach collects the features of the stream (of
-// normal parts), and at EOS or on the action signal `teach-finish` builds a bundle from them with
-// the library (identity adaptors, as `lsfa fit`), writes it to `teach-output` and goes on
-// inspecting with it.
+/**
+ * SECTION:element-lsfascore
+ * @title: lsfascore
+ * @short_description: scores frames against an LSFA model bundle, or teaches one
+ *
+ * lsfascore reads the GstLsfaFeaturesMeta that lsfafeatures attached, applies the model bundle
+ * (#GstLsfaScore:model: adaptors, memory banks, normalisation, fusion, thresholds) and attaches a
+ * GstLsfaAnomalyMeta (image score, per-modality scores, verdict, anomaly map) to the frame, in
+ * place. The scoring is liblsfa's `lsfa::Scorer`; the element only moves data.
+ *
+ * In `mode=teach` it keeps the features of a stream of normal parts and, at EOS or on the action
+ * signal `teach-finish`, learns a bundle from them with `lsfa::learn_bundle` (the path of
+ * `lsfa fit` and `lsfa train`), writes it to #GstLsfaScore:teach-output and inspects with it.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=ring split=test ! \
+ *     lsfafeatures model=ring.lsfa ! lsfascore model=ring.lsfa ! fakesink
+ * ]| Scores and posts one `lsfa-anomaly` message per frame.
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=ring split=train ! lsfafeatures preset=small ! \
+ *     lsfascore mode=teach teach-output=ring.lsfa ! fakesink
+ * ]| Teaches a bundle from normal parts.
+ *
+ * ## Messages
+ * `lsfa-anomaly` (one per scored frame with #GstLsfaScore:message): `timestamp`, `stream-time`,
+ * `running-time`, `duration` (guint64), `score`, `score-rgb`, `score-3d`, `threshold` (gfloat),
+ * `is-anomalous` (gboolean), and with attach-map / attach-frame a `map` / `frame` GstSample.
+ *
+ * `lsfa-anomaly-state` (on alarm changes): `state` ("start" / "stop"), `timestamp`,
+ * `stream-time`, `running-time`, `duration`, `start-timestamp` (guint64).
+ *
+ * `lsfa-teach-done`: `location` (string), `train-frames`, `held-out-frames` (guint), `threshold`
+ * (gfloat).
+ */
 #include "gstlsfascore.h"
 
 #include <gst/lsfa/lsfa.h>
@@ -19,12 +47,14 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/model/bundle.h"
 #include "lsfa/core/error.h"
-#include "lsfa/training/learn_bundle.h"
+#include "lsfa/model/bundle.h"
 #include "lsfa/model/model_builder.h"
 #include "lsfa/model/pipeline.h"
+#include "lsfa/training/learn_bundle.h"
+#include "lsfa_anomaly_output.h"
 #include "lsfa_frames.h"
+#include "lsfa_gvalue.h"
 #include "lsfa_hysteresis.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_score_debug);
@@ -123,11 +153,9 @@ static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GV
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
-    case PROP_MODEL: {
-      const gchar *s = g_value_get_string(value);
-      p->model = s ? s : "";
+    case PROP_MODEL:
+      p->model = lsfa_gst::string_from_value(value);
       break;
-    }
     case PROP_THRESHOLD:
       p->threshold = g_value_get_float(value);
       break;
@@ -151,11 +179,9 @@ static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GV
     case PROP_MODE:
       p->mode = static_cast<GstLsfaScoreMode>(g_value_get_enum(value));
       break;
-    case PROP_TEACH_OUTPUT: {
-      const gchar *s = g_value_get_string(value);
-      p->teach_output = s ? s : "";
+    case PROP_TEACH_OUTPUT:
+      p->teach_output = lsfa_gst::string_from_value(value);
       break;
-    }
     case PROP_TEACH_EPOCHS:
       p->teach_epochs = g_value_get_uint(value);
       break;
@@ -176,7 +202,7 @@ static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_MODEL:
-      g_value_set_string(value, p->model.empty() ? nullptr : p->model.c_str());
+      lsfa_gst::set_value_string(value, p->model);
       break;
     case PROP_THRESHOLD:
       g_value_set_float(value, p->threshold);
@@ -200,7 +226,7 @@ static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *
       g_value_set_enum(value, p->mode);
       break;
     case PROP_TEACH_OUTPUT:
-      g_value_set_string(value, p->teach_output.empty() ? nullptr : p->teach_output.c_str());
+      lsfa_gst::set_value_string(value, p->teach_output);
       break;
     case PROP_TEACH_EPOCHS:
       g_value_set_uint(value, p->teach_epochs);
@@ -283,9 +309,7 @@ static bool finish_teach(GstLsfaScore *self) {
     options.train.epochs = epochs;
     options.train.seed = config.seed;
     options.build.training_json =
-        "{\"source\":\"lsfascore teach mode\",\"epochs\":" + std::to_string(epochs) +
-        ",\"train_samples\":" + std::to_string(train.size()) +
-        ",\"held_out_samples\":" + std::to_string(held.size()) + "}";
+        lsfa::teach_training_json({epochs, train.size(), held.size(), {}});
     lsfa::ModelBundle bundle =
         lsfa::learn_bundle(config, p->teach_identity, train, held, options).bundle;
     lsfa::save_bundle(out, bundle);
@@ -313,30 +337,9 @@ static void gst_lsfa_score_teach_finish(GstLsfaScore *self) {
   self->impl->finish_requested = true;
 }
 
-// Timestamps of a buffer in the sink segment, as message fields.
-static void set_times(GstStructure *s, const GstSegment *segment, GstBuffer *buffer) {
-  GstClockTime pts = GST_BUFFER_PTS(buffer);
-  GstClockTime stream_time = GST_CLOCK_TIME_NONE, running_time = GST_CLOCK_TIME_NONE;
-  if (GST_CLOCK_TIME_IS_VALID(pts) && segment->format == GST_FORMAT_TIME) {
-    stream_time = gst_segment_to_stream_time(segment, GST_FORMAT_TIME, pts);
-    running_time = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
-  }
-  gst_structure_set(s, "timestamp", G_TYPE_UINT64, pts, "stream-time", G_TYPE_UINT64, stream_time,
-                    "running-time", G_TYPE_UINT64, running_time, "duration", G_TYPE_UINT64,
-                    GST_BUFFER_DURATION(buffer), nullptr);
-}
-
 static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer) {
-  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
-  GstStructure *s = gst_structure_new("lsfa-anomaly-state", "state", G_TYPE_STRING, state, nullptr);
-  if (buffer != nullptr) {
-    set_times(s, &trans->segment, buffer);
-  } else {
-    gst_structure_set(s, "timestamp", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "stream-time",
-                      G_TYPE_UINT64, GST_CLOCK_TIME_NONE, "running-time", G_TYPE_UINT64,
-                      GST_CLOCK_TIME_NONE, "duration", G_TYPE_UINT64, GST_CLOCK_TIME_NONE, nullptr);
-  }
-  gst_structure_set(s, "start-timestamp", G_TYPE_UINT64, self->impl->state_start, nullptr);
+  GstStructure *s = lsfa_gst::anomaly_state_message(state, &GST_BASE_TRANSFORM(self)->segment,
+                                                    buffer, self->impl->state_start);
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
@@ -399,58 +402,16 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
     return GST_FLOW_ERROR;
   }
   const float threshold = threshold_override >= 0 ? threshold_override : r.threshold;
-  const bool anomalous = r.score > threshold;
-
   GstBuffer *map = nullptr;
-  guint map_w = 0, map_h = 0;
-  if (r.map.defined() && r.map.dim() == 2) {
-    at::Tensor m = r.map.to(at::Device(at::kCPU)).to(at::kFloat).contiguous();
-    map_h = static_cast<guint>(m.size(0));
-    map_w = static_cast<guint>(m.size(1));
-    map = gst_buffer_new_memdup(m.data_ptr<float>(), m.numel() * sizeof(float));
-  }
-
-  GstLsfaAnomalyMeta *ameta = gst_buffer_add_lsfa_anomaly_meta(buffer);
-  ameta->score = r.score;
-  ameta->score_rgb = r.score_rgb;
-  ameta->score_3d = r.score_3d;
-  ameta->threshold = threshold;
-  ameta->is_anomalous = anomalous;
-  if (map) gst_lsfa_anomaly_meta_set_map(ameta, map, map_w, map_h);
-  ameta->pixel_threshold = r.pixel_threshold;
-  ameta->map_low = p->scorer->map_low();
-  ameta->map_high = p->scorer->map_high();
-  // The features meta geometry is up to date even if a scaler sits between the two elements.
-  ameta->frame_width = fmeta->frame_width;
-  ameta->frame_height = fmeta->frame_height;
-  ameta->map_rect = fmeta->model_rect;
-
+  GstLsfaAnomalyMeta *ameta = lsfa_gst::attach_anomaly_meta(
+      buffer, r, threshold, p->scorer->map_low(), p->scorer->map_high(), fmeta, &map);
+  const bool anomalous = ameta->is_anomalous;
   if (post_message) {
-    GstStructure *s = gst_structure_new_empty("lsfa-anomaly");
-    set_times(s, &trans->segment, buffer);
-    gst_structure_set(s, "score", G_TYPE_FLOAT, r.score, "score-rgb", G_TYPE_FLOAT, r.score_rgb,
-                      "score-3d", G_TYPE_FLOAT, r.score_3d, "threshold", G_TYPE_FLOAT, threshold,
-                      "is-anomalous", G_TYPE_BOOLEAN, anomalous, nullptr);
-    if (attach_map && map) {
-      GstCaps *caps = gst_caps_new_simple(
-          "application/x-lsfa-anomaly-map", "format", G_TYPE_STRING, "F32LE", "width", G_TYPE_INT,
-          map_w, "height", G_TYPE_INT, map_h, "low", G_TYPE_FLOAT, ameta->map_low, "high",
-          G_TYPE_FLOAT, ameta->map_high, "pixel-threshold", G_TYPE_FLOAT, r.pixel_threshold,
-          "rect-x", G_TYPE_DOUBLE, ameta->map_rect.x, "rect-y", G_TYPE_DOUBLE, ameta->map_rect.y,
-          "rect-width", G_TYPE_DOUBLE, ameta->map_rect.width, "rect-height", G_TYPE_DOUBLE,
-          ameta->map_rect.height, nullptr);
-      GstSample *sample = gst_sample_new(map, caps, nullptr, nullptr);
-      gst_structure_set(s, "map", GST_TYPE_SAMPLE, sample, nullptr);
-      gst_sample_unref(sample);
-      gst_caps_unref(caps);
-    }
-    if (attach_frame) {
-      GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans));
-      GstSample *sample = gst_sample_new(buffer, caps, &trans->segment, nullptr);
-      gst_structure_set(s, "frame", GST_TYPE_SAMPLE, sample, nullptr);
-      gst_sample_unref(sample);
-      if (caps) gst_caps_unref(caps);
-    }
+    GstCaps *frame_caps =
+        attach_frame ? gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans)) : nullptr;
+    GstStructure *s = lsfa_gst::anomaly_message(ameta, &trans->segment, buffer,
+                                                attach_map ? map : nullptr, frame_caps);
+    if (frame_caps) gst_caps_unref(frame_caps);
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
   }
   if (map) gst_buffer_unref(map);

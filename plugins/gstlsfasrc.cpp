@@ -1,6 +1,23 @@
-// lsfasrc: reads <location>/<category>/<split>/... (MVTec 3D-AD layout, also written by `lsfa
-// synth`) and pushes one RGB frame per sample with caps feature meta:LsfaRgbd; each buffer carries
-// the XYZ cloud and, when the sample has one, the ground-truth mask in a GstLsfaRgbdMeta.
+/**
+ * SECTION:element-lsfasrc
+ * @title: lsfasrc
+ * @short_description: plays an MVTec 3D-AD style data set as a paired RGB + point-cloud stream
+ *
+ * lsfasrc reads `<location>/<category>/<split>/` in the MVTec 3D-AD layout (also what
+ * `lsfa synth` writes) and pushes one RGB frame per sample with caps feature `meta:LsfaRgbd`;
+ * each buffer carries the sample's organized XYZ cloud and, when it has one, its ground-truth
+ * mask in a GstLsfaRgbdMeta. Samples play in sorted order at #GstLsfaSrc:framerate, optionally
+ * looping.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=ring split=test ! \
+ *     lsfafeatures model=ring.lsfa ! lsfascore model=ring.lsfa ! lsfaoverlay ! \
+ *     videoconvert ! autovideosink
+ * ]|
+ *
+ * Elements that do not know the meta cannot link to it (the depth would be lost silently).
+ */
 #include "gstlsfasrc.h"
 
 #include <gst/lsfa/lsfa.h>

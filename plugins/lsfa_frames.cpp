@@ -5,8 +5,8 @@
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
-#include "lsfa/data/depth_camera.h"
 #include "lsfa/core/error.h"
+#include "lsfa/data/depth_camera.h"
 #include "lsfa_draw.h"
 
 namespace lsfa_gst {
@@ -33,13 +33,51 @@ cv::Mat depth_from_frame(GstVideoFrame *frame) {
   return view.clone();
 }
 
-cv::Mat cloud_from_depth(const cv::Mat &depth16, double depth_scale, const GstLsfaIntrinsics &k) {
+GstCaps *caps_with_rgbd_feature(GstCaps *templ, GstCaps *peer, GstCaps *filter) {
+  GstCaps *result;
+  if (gst_caps_is_any(peer)) {
+    result = gst_caps_ref(templ);
+  } else {
+    GstCaps *both = gst_caps_copy(peer);
+    GstCaps *with_meta = gst_caps_copy(peer);
+    for (guint i = 0; i < gst_caps_get_size(with_meta); ++i)
+      gst_caps_set_features(with_meta, i,
+                            gst_caps_features_new(GST_LSFA_CAPS_FEATURE_META_RGBD, nullptr));
+    both = gst_caps_merge(both, with_meta);
+    result = gst_caps_intersect(templ, both);
+    gst_caps_unref(both);
+  }
+  if (filter) {
+    GstCaps *f = gst_caps_intersect_full(filter, result, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(result);
+    result = f;
+  }
+  return result;
+}
+
+lsfa::Intrinsics intrinsics_from_gst(const GstLsfaIntrinsics &k) {
   lsfa::Intrinsics intrinsics;
   intrinsics.fx = k.fx;
   intrinsics.fy = k.fy;
   intrinsics.cx = k.cx;
   intrinsics.cy = k.cy;
-  return lsfa::depth_to_cloud(depth16, depth_scale, intrinsics);
+  return intrinsics;
+}
+
+lsfa::DepthCalibration calibration_from_caps(const GstLsfaDepthCalibration &cal) {
+  lsfa::DepthCalibration c;
+  if (cal.flags & GST_LSFA_CALIBRATION_HAS_DEPTH_SCALE) c.depth_scale = cal.depth_scale;
+  if (cal.flags & GST_LSFA_CALIBRATION_HAS_INTRINSICS)
+    c.intrinsics = intrinsics_from_gst(cal.intrinsics);
+  if (cal.flags & GST_LSFA_CALIBRATION_HAS_INTRINSICS_SIZE) {
+    c.intrinsics_width = cal.intrinsics_width;
+    c.intrinsics_height = cal.intrinsics_height;
+  }
+  return c;
+}
+
+cv::Mat cloud_from_depth(const cv::Mat &depth16, double depth_scale, const GstLsfaIntrinsics &k) {
+  return lsfa::depth_to_cloud(depth16, depth_scale, intrinsics_from_gst(k));
 }
 
 namespace {
@@ -84,6 +122,47 @@ cv::Mat mask_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height) 
   cv::Mat mask = view.clone();
   gst_buffer_unmap(meta->mask, &info);
   return resize_nearest(mask, width, height);
+}
+
+namespace {
+cv::Mat map_rgb(GstBuffer *rgb, const GstVideoInfo &info) {
+  GstVideoFrame frame;
+  lsfa::require(gst_video_frame_map(&frame, &info, rgb, GST_MAP_READ), "cannot map the rgb frame");
+  cv::Mat out = rgb_from_frame(&frame);
+  gst_video_frame_unmap(&frame);
+  return out;
+}
+}  // namespace
+
+lsfa::Sample sample_from_buffers(GstBuffer *rgb, const GstVideoInfo &rgb_info, GstBuffer *depth,
+                                 const GstVideoInfo &depth_info,
+                                 const lsfa::ResolvedDepthCalibration &calibration) {
+  lsfa::Sample sample;
+  sample.rgb = map_rgb(rgb, rgb_info);
+  const int w = sample.rgb.cols, h = sample.rgb.rows;
+  const int dw = GST_VIDEO_INFO_WIDTH(&depth_info), dh = GST_VIDEO_INFO_HEIGHT(&depth_info);
+  if (dw != w || dh != h)
+    throw lsfa::Error("rgb is " + std::to_string(w) + "x" + std::to_string(h) + " but depth is " +
+                      std::to_string(dw) + "x" + std::to_string(dh) +
+                      ": registered depth of the same size is required");
+  GstVideoFrame frame;
+  lsfa::require(gst_video_frame_map(&frame, &depth_info, depth, GST_MAP_READ),
+                "cannot map the depth frame");
+  cv::Mat d = depth_from_frame(&frame);
+  gst_video_frame_unmap(&frame);
+  sample.xyz = lsfa::depth_to_cloud(d, calibration.depth_scale, calibration.intrinsics);
+  return sample;
+}
+
+lsfa::Sample sample_from_rgbd_buffer(GstBuffer *rgb, const GstVideoInfo &rgb_info) {
+  lsfa::Sample sample;
+  sample.rgb = map_rgb(rgb, rgb_info);
+  const GstLsfaRgbdMeta *meta = gst_buffer_get_lsfa_rgbd_meta(rgb);
+  lsfa::require(meta != nullptr,
+                "rgb buffer without GstLsfaRgbdMeta although the caps announce meta:LsfaRgbd");
+  sample.xyz = cloud_from_rgbd_meta(meta, sample.rgb.cols, sample.rgb.rows);
+  sample.gt = mask_from_rgbd_meta(meta, sample.rgb.cols, sample.rgb.rows);
+  return sample;
 }
 
 GstLsfaRect model_rect(const lsfa::FrameGeometry &g) {

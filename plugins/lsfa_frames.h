@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 #include <string>
 
+#include "lsfa/data/depth_calibration.h"
 #include "lsfa/model/pipeline.h"
 
 namespace lsfa_gst {
@@ -17,6 +18,11 @@ cv::Mat rgb_from_frame(GstVideoFrame *frame);
 // Copies a GRAY16_LE frame into a CV_16UC1 matrix.
 cv::Mat depth_from_frame(GstVideoFrame *frame);
 
+lsfa::Intrinsics intrinsics_from_gst(const GstLsfaIntrinsics &k);
+
+// The calibration fields a depth caps carried, in the library's terms.
+lsfa::DepthCalibration calibration_from_caps(const GstLsfaDepthCalibration &cal);
+
 // Organized XYZ cloud (CV_32FC3, metres) from 16-bit depth with the library's camera model.
 cv::Mat cloud_from_depth(const cv::Mat &depth16, double depth_scale, const GstLsfaIntrinsics &k);
 
@@ -26,6 +32,17 @@ cv::Mat cloud_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height)
 
 // Ground-truth mask of an RGB-D meta (CV_8UC1) at width x height, or an empty matrix.
 cv::Mat mask_from_rgbd_meta(const GstLsfaRgbdMeta *meta, int width, int height);
+
+// Caps a pad can take given what downstream takes (`peer`): `peer` as it is and with the
+// meta:LsfaRgbd feature, intersected with the pad template and `filter` (may be null).
+GstCaps *caps_with_rgbd_feature(GstCaps *templ, GstCaps *peer, GstCaps *filter);
+
+// The sample of a paired rgb and depth frame (registered: same size, else lsfa::Error).
+lsfa::Sample sample_from_buffers(GstBuffer *rgb, const GstVideoInfo &rgb_info, GstBuffer *depth,
+                                 const GstVideoInfo &depth_info,
+                                 const lsfa::ResolvedDepthCalibration &calibration);
+// The sample of an rgb buffer carrying a GstLsfaRgbdMeta (cloud and optional ground truth).
+lsfa::Sample sample_from_rgbd_buffer(GstBuffer *rgb, const GstVideoInfo &rgb_info);
 
 // The frame rectangle covered by the model input square.
 GstLsfaRect model_rect(const lsfa::FrameGeometry &g);

@@ -34,4 +34,17 @@ const char *pair_action_name(PairAction action) {
   return "?";
 }
 
+PadHead pad_head(GstAggregatorPad *pad, GstBuffer *buffer) {
+  PadHead h;
+  h.eos = gst_aggregator_pad_is_eos(pad);
+  h.has_buffer = buffer != nullptr;
+  if (buffer != nullptr && GST_BUFFER_PTS_IS_VALID(buffer)) {
+    GST_OBJECT_LOCK(pad);
+    h.running_time =
+        gst_segment_to_running_time(&pad->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+    GST_OBJECT_UNLOCK(pad);
+  }
+  return h;
+}
+
 }  // namespace lsfa_gst

@@ -2,6 +2,7 @@
 // Pure logic, separate from the element so it is testable without GStreamer pipelines.
 #pragma once
 
+#include <gst/base/gstaggregator.h>
 #include <gst/gst.h>
 
 namespace lsfa_gst {
@@ -26,5 +27,8 @@ enum class PairAction {
 PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime tolerance);
 
 const char *pair_action_name(PairAction action);
+
+// The head of an aggregator pad: its peeked `buffer` (may be null) at its running time.
+PadHead pad_head(GstAggregatorPad *pad, GstBuffer *buffer);
 
 }  // namespace lsfa_gst

@@ -7,13 +7,13 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/io/atomic_file.h"
-#include "lsfa/model/bundle.h"
 #include "lsfa/core/error.h"
-#include "lsfa/eval/eval_report.h"
-#include "lsfa/model/frame_map.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/eval/eval_report.h"
+#include "lsfa/io/atomic_file.h"
 #include "lsfa/io/tiff_io.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/model/frame_map.h"
 #include "model_options.h"
 #include "progress.h"
 
@@ -40,21 +40,14 @@ std::string category_from_bundle(const ModelBundle &b) {
 }
 
 int run_eval(const EvalArgs &a) {
+  set_threads(a.threads);
+  // The backbones first: a mismatch is found before the memory banks are read.
+  std::unique_ptr<FeatureExtractor> extractor =
+      extractor_for_bundle(a.model, a.rgb_weights, a.point_weights, a.device);
   Scorer scorer(a.model);
   const ModelBundle &bundle = scorer.bundle();
   std::string category = a.category.empty() ? category_from_bundle(bundle) : a.category;
   require(!category.empty(), "the bundle does not name its category: pass --category");
-
-  ExtractorConfig config = bundle.extractor;
-  config.rgb_weights = a.rgb_weights;
-  config.point_weights = a.point_weights;
-  config.device = a.device;
-  set_threads(a.threads);
-  FeatureExtractor extractor(config);
-  require(extractor.identity() == bundle.extractor_identity,
-          "the model was built with backbones '" + bundle.extractor_identity + "' but these are '" +
-              extractor.identity() +
-              "': pass the same --rgb-weights/--point-weights (and no other preset or seed)");
 
   std::vector<DatasetEntry> entries = index_split(a.data, category, "test");
   require(!entries.empty(), "no test samples in " + a.data + "/" + category + "/test");
@@ -67,17 +60,12 @@ int run_eval(const EvalArgs &a) {
     const DatasetEntry &e = entries[i];
     SampleFeatures f;
     try {
-      f = extractor.extract(load_sample(e));
+      f = extractor->extract(load_sample(e));
     } catch (const Error &err) {
       throw Error(e.rgb_path + ": " + err.what());
     }
     AnomalyResult r = scorer.score(f);
-    SampleResult s;
-    s.category = category;
-    s.defect = e.defect;
-    s.id = e.id;
-    s.path = category + "/test/" + e.defect + "/" + e.id + ".tiff";
-    s.rgb_path = e.rgb_path;
+    SampleResult s = sample_result_for(e, category);
     s.score = r.score;
     s.map = tensor_to_mat(r.map);
     s.gt = f.gt.defined() ? mask_tensor_to_mat(f.gt) : cv::Mat::zeros(s.map.size(), CV_8UC1);

@@ -1,11 +1,12 @@
-// FeatureExtractor: preprocessing + frozen backbones for one frame (lsfa/pipeline.h).
+// FeatureExtractor: preprocessing + frozen backbones for one frame
+// (lsfa/backbones/feature_extractor.h).
 #include <ATen/ATen.h>
 
 #include <memory>
 
-#include "lsfa/core/error.h"
 #include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/backbones/presets.h"
+#include "lsfa/core/error.h"
 #include "lsfa/io/sha256.h"
 
 namespace lsfa {

@@ -6,23 +6,14 @@
 #include <cmath>
 #include <sstream>
 
-#include "lsfa/core/error.h"
 #include "lsfa/backbones/weight_init.h"
+#include "lsfa/core/error.h"
 
 namespace lsfa {
 
 namespace {
 
-const at::Tensor &find_tensor(const StateDict &sd, const std::string &key,
-                              const std::string &what) {
-  auto it = sd.find(key);
-  require(it != sd.end(), what + ": missing key '" + key + "' (not a Point-MAE state dict?)");
-  return it->second;
-}
-
-at::Tensor take(const StateDict &sd, const std::string &key, at::Device device) {
-  return sd.at(key).to(device, at::kFloat).contiguous();
-}
+constexpr const char *kNotPointMae = " (not a Point-MAE state dict?)";
 
 void add_batch_norm_keys(const std::string &p, int64_t c, std::vector<ExpectedTensor> *keys) {
   keys->push_back({p + "weight", {c}});
@@ -34,10 +25,10 @@ void add_batch_norm_keys(const std::string &p, int64_t c, std::vector<ExpectedTe
 
 BatchNormWeights batch_norm_from(const StateDict &sd, const std::string &p, at::Device device) {
   BatchNormWeights bn;
-  bn.weight = take(sd, p + "weight", device);
-  bn.bias = take(sd, p + "bias", device);
-  bn.running_mean = take(sd, p + "running_mean", device);
-  bn.running_var = take(sd, p + "running_var", device);
+  bn.weight = state_dict_float(sd, p + "weight", device);
+  bn.bias = state_dict_float(sd, p + "bias", device);
+  bn.running_mean = state_dict_float(sd, p + "running_mean", device);
+  bn.running_var = state_dict_float(sd, p + "running_var", device);
   bn.num_batches_tracked = sd.at(p + "num_batches_tracked").to(device, at::kLong);
   return bn;
 }
@@ -107,14 +98,14 @@ at::Tensor batch_norm_batch_statistics(const at::Tensor &x, const BatchNormWeigh
 PointMaeConfig point_mae_config_from_state_dict(const StateDict &sd, const std::string &what,
                                                 const PointMaeConfig &base, int64_t heads) {
   PointMaeConfig c = base;
-  c.dim = find_tensor(sd, "norm.weight", what).size(0);
-  c.conv1 = find_tensor(sd, "encoder.first_conv.0.weight", what).size(0);
-  c.conv2 = find_tensor(sd, "encoder.first_conv.3.weight", what).size(0);
-  c.conv3 = find_tensor(sd, "encoder.second_conv.0.weight", what).size(0);
-  c.pos_hidden = find_tensor(sd, "pos_embed.0.weight", what).size(0);
+  c.dim = state_dict_entry(sd, "norm.weight", what, kNotPointMae).size(0);
+  c.conv1 = state_dict_entry(sd, "encoder.first_conv.0.weight", what, kNotPointMae).size(0);
+  c.conv2 = state_dict_entry(sd, "encoder.first_conv.3.weight", what, kNotPointMae).size(0);
+  c.conv3 = state_dict_entry(sd, "encoder.second_conv.0.weight", what, kNotPointMae).size(0);
+  c.pos_hidden = state_dict_entry(sd, "pos_embed.0.weight", what, kNotPointMae).size(0);
   c.depth = count_blocks(sd, "blocks.blocks.");
   require(c.depth > 0, what + ": no 'blocks.blocks.<i>.' entries");
-  c.mlp_hidden = find_tensor(sd, "blocks.blocks.0.mlp.fc1.weight", what).size(0);
+  c.mlp_hidden = state_dict_entry(sd, "blocks.blocks.0.mlp.fc1.weight", what, kNotPointMae).size(0);
   c.heads = heads > 0 ? heads : std::max<int64_t>(1, c.dim / 64);
   return c;
 }
@@ -174,25 +165,25 @@ PointMae PointMae::from_state_dict(const StateDict &sd, const PointMaeConfig &c,
   check_config(c);
   check_state_dict(sd, point_mae_state_dict_keys(c), what, point_mae_ignored_prefixes());
   PointMaeWeights w;
-  w.conv1_weight = take(sd, "encoder.first_conv.0.weight", device);
-  w.conv1_bias = take(sd, "encoder.first_conv.0.bias", device);
+  w.conv1_weight = state_dict_float(sd, "encoder.first_conv.0.weight", device);
+  w.conv1_bias = state_dict_float(sd, "encoder.first_conv.0.bias", device);
   w.bn1 = batch_norm_from(sd, "encoder.first_conv.1.", device);
-  w.conv2_weight = take(sd, "encoder.first_conv.3.weight", device);
-  w.conv2_bias = take(sd, "encoder.first_conv.3.bias", device);
-  w.conv3_weight = take(sd, "encoder.second_conv.0.weight", device);
-  w.conv3_bias = take(sd, "encoder.second_conv.0.bias", device);
+  w.conv2_weight = state_dict_float(sd, "encoder.first_conv.3.weight", device);
+  w.conv2_bias = state_dict_float(sd, "encoder.first_conv.3.bias", device);
+  w.conv3_weight = state_dict_float(sd, "encoder.second_conv.0.weight", device);
+  w.conv3_bias = state_dict_float(sd, "encoder.second_conv.0.bias", device);
   w.bn2 = batch_norm_from(sd, "encoder.second_conv.1.", device);
-  w.conv4_weight = take(sd, "encoder.second_conv.3.weight", device);
-  w.conv4_bias = take(sd, "encoder.second_conv.3.bias", device);
-  w.pos1_weight = take(sd, "pos_embed.0.weight", device);
-  w.pos1_bias = take(sd, "pos_embed.0.bias", device);
-  w.pos2_weight = take(sd, "pos_embed.2.weight", device);
-  w.pos2_bias = take(sd, "pos_embed.2.bias", device);
+  w.conv4_weight = state_dict_float(sd, "encoder.second_conv.3.weight", device);
+  w.conv4_bias = state_dict_float(sd, "encoder.second_conv.3.bias", device);
+  w.pos1_weight = state_dict_float(sd, "pos_embed.0.weight", device);
+  w.pos1_bias = state_dict_float(sd, "pos_embed.0.bias", device);
+  w.pos2_weight = state_dict_float(sd, "pos_embed.2.weight", device);
+  w.pos2_bias = state_dict_float(sd, "pos_embed.2.bias", device);
   for (int64_t i = 0; i < c.depth; ++i)
     w.blocks.push_back(transformer_block_from_state_dict(
         sd, "blocks.blocks." + std::to_string(i) + ".", false, device));
-  w.norm_weight = take(sd, "norm.weight", device);
-  w.norm_bias = take(sd, "norm.bias", device);
+  w.norm_weight = state_dict_float(sd, "norm.weight", device);
+  w.norm_bias = state_dict_float(sd, "norm.bias", device);
   return PointMae(c, std::move(w), what);
 }
 

@@ -1,11 +1,12 @@
 #include "lsfa/backbones/transformer_block.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 
-#include "lsfa/core/error.h"
 #include "lsfa/backbones/weight_init.h"
+#include "lsfa/core/error.h"
 
 namespace lsfa {
 
@@ -29,31 +30,21 @@ std::vector<ExpectedTensor> transformer_block_keys(const std::string &prefix,
   return keys;
 }
 
-namespace {
-
-at::Tensor take(const StateDict &sd, const std::string &key, at::Device device) {
-  auto it = sd.find(key);
-  require(it != sd.end(), "state dict has no tensor '" + key + "'");
-  return it->second.to(device, at::kFloat).contiguous();
-}
-
-}  // namespace
-
 TransformerBlockWeights transformer_block_from_state_dict(const StateDict &sd, const std::string &p,
                                                           bool qkv_bias, at::Device device) {
   TransformerBlockWeights w;
-  w.norm1_weight = take(sd, p + "norm1.weight", device);
-  w.norm1_bias = take(sd, p + "norm1.bias", device);
-  w.qkv_weight = take(sd, p + "attn.qkv.weight", device);
-  if (qkv_bias) w.qkv_bias = take(sd, p + "attn.qkv.bias", device);
-  w.proj_weight = take(sd, p + "attn.proj.weight", device);
-  w.proj_bias = take(sd, p + "attn.proj.bias", device);
-  w.norm2_weight = take(sd, p + "norm2.weight", device);
-  w.norm2_bias = take(sd, p + "norm2.bias", device);
-  w.fc1_weight = take(sd, p + "mlp.fc1.weight", device);
-  w.fc1_bias = take(sd, p + "mlp.fc1.bias", device);
-  w.fc2_weight = take(sd, p + "mlp.fc2.weight", device);
-  w.fc2_bias = take(sd, p + "mlp.fc2.bias", device);
+  w.norm1_weight = state_dict_float(sd, p + "norm1.weight", device);
+  w.norm1_bias = state_dict_float(sd, p + "norm1.bias", device);
+  w.qkv_weight = state_dict_float(sd, p + "attn.qkv.weight", device);
+  if (qkv_bias) w.qkv_bias = state_dict_float(sd, p + "attn.qkv.bias", device);
+  w.proj_weight = state_dict_float(sd, p + "attn.proj.weight", device);
+  w.proj_bias = state_dict_float(sd, p + "attn.proj.bias", device);
+  w.norm2_weight = state_dict_float(sd, p + "norm2.weight", device);
+  w.norm2_bias = state_dict_float(sd, p + "norm2.bias", device);
+  w.fc1_weight = state_dict_float(sd, p + "mlp.fc1.weight", device);
+  w.fc1_bias = state_dict_float(sd, p + "mlp.fc1.bias", device);
+  w.fc2_weight = state_dict_float(sd, p + "mlp.fc2.weight", device);
+  w.fc2_bias = state_dict_float(sd, p + "mlp.fc2.bias", device);
   return w;
 }
 
@@ -98,6 +89,11 @@ at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at:
   const int64_t b = x_in.size(0), n = x_in.size(1), c = x_in.size(2);
   const int64_t d = c / heads;
   auto x = x_in.contiguous().view({b * n, c});
+  // In-place steps save two [B*N, hidden] allocations in the frozen backbones; a trainable block
+  // (the adaptors) needs the out-of-place forms for autograd.
+  const bool grad =
+      at::GradMode::is_enabled() &&
+      (x_in.requires_grad() || w.qkv_weight.requires_grad() || w.fc2_weight.requires_grad());
 
   // Attention. k and v stay strided views into the qkv matrix (row stride 3C): BLAS reads them in
   // place. The scale goes on q (N x C values) instead of on the N x N scores.
@@ -112,14 +108,14 @@ at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at:
   auto ctx = at::matmul(scores, v);                                           // [B, H, N, d]
   ctx = ctx.permute({0, 2, 1, 3}).reshape({b * n, c});
   auto y = at::addmm(w.proj_bias, ctx, w.proj_weight.t());
-  y.add_(x);
+  y = grad ? y.add(x) : y.add_(x);
 
   // MLP.
   h = at::layer_norm(y, {c}, w.norm2_weight, w.norm2_bias, eps);
   auto hidden = at::addmm(w.fc1_bias, h, w.fc1_weight.t());
-  at::gelu_(hidden);
+  hidden = grad ? at::gelu(hidden) : at::gelu_(hidden);
   auto out = at::addmm(w.fc2_bias, hidden, w.fc2_weight.t());
-  out.add_(y);
+  out = grad ? out.add(y) : out.add_(y);
   return out.view({b, n, c});
 }
 

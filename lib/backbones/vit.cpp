@@ -5,36 +5,27 @@
 #include <cmath>
 #include <sstream>
 
-#include "lsfa/core/error.h"
 #include "lsfa/backbones/weight_init.h"
+#include "lsfa/core/error.h"
 
 namespace lsfa {
 
 namespace {
 
-const at::Tensor &find_tensor(const StateDict &sd, const std::string &key,
-                              const std::string &what) {
-  auto it = sd.find(key);
-  require(it != sd.end(), what + ": missing key '" + key + "' (not a DINO ViT state dict?)");
-  return it->second;
-}
-
-at::Tensor take(const StateDict &sd, const std::string &key, at::Device device) {
-  return sd.at(key).to(device, at::kFloat).contiguous();
-}
+constexpr const char *kNotVit = " (not a DINO ViT state dict?)";
 
 }  // namespace
 
 VitConfig vit_config_from_state_dict(const StateDict &sd, const std::string &what, int64_t heads) {
   VitConfig c;
-  const auto &patch = find_tensor(sd, "patch_embed.proj.weight", what);
+  const auto &patch = state_dict_entry(sd, "patch_embed.proj.weight", what, kNotVit);
   require(patch.dim() == 4 && patch.size(2) == patch.size(3),
           what + ": 'patch_embed.proj.weight' should be [dim, channels, patch, patch], got " +
               c10::str(patch.sizes()));
   c.dim = patch.size(0);
   c.in_channels = patch.size(1);
   c.patch = patch.size(2);
-  const auto &pos = find_tensor(sd, "pos_embed", what);
+  const auto &pos = state_dict_entry(sd, "pos_embed", what, kNotVit);
   require(pos.dim() == 3 && pos.size(0) == 1 && pos.size(1) >= 2,
           what + ": 'pos_embed' should be [1, tokens, dim], got " + c10::str(pos.sizes()));
   const int64_t n = pos.size(1) - 1;
@@ -53,7 +44,7 @@ VitConfig vit_config_from_state_dict(const StateDict &sd, const std::string &wha
     c.depth = std::max<int64_t>(c.depth, std::stoll(idx) + 1);
   }
   require(c.depth > 0, what + ": no 'blocks.<i>.' entries");
-  c.mlp_hidden = find_tensor(sd, "blocks.0.mlp.fc1.weight", what).size(0);
+  c.mlp_hidden = state_dict_entry(sd, "blocks.0.mlp.fc1.weight", what, kNotVit).size(0);
   c.heads = heads > 0 ? heads : std::max<int64_t>(1, c.dim / 64);
   return c;
 }
@@ -95,15 +86,15 @@ VisionTransformer VisionTransformer::from_state_dict(const StateDict &sd, const 
   check_config(c);
   check_state_dict(sd, vit_state_dict_keys(c), what, {"head."});
   VitWeights w;
-  w.cls_token = take(sd, "cls_token", device);
-  w.pos_embed = take(sd, "pos_embed", device);
-  w.patch_weight = take(sd, "patch_embed.proj.weight", device);
-  w.patch_bias = take(sd, "patch_embed.proj.bias", device);
+  w.cls_token = state_dict_float(sd, "cls_token", device);
+  w.pos_embed = state_dict_float(sd, "pos_embed", device);
+  w.patch_weight = state_dict_float(sd, "patch_embed.proj.weight", device);
+  w.patch_bias = state_dict_float(sd, "patch_embed.proj.bias", device);
   for (int64_t i = 0; i < c.depth; ++i)
     w.blocks.push_back(
         transformer_block_from_state_dict(sd, "blocks." + std::to_string(i) + ".", true, device));
-  w.norm_weight = take(sd, "norm.weight", device);
-  w.norm_bias = take(sd, "norm.bias", device);
+  w.norm_weight = state_dict_float(sd, "norm.weight", device);
+  w.norm_bias = state_dict_float(sd, "norm.bias", device);
   return VisionTransformer(c, std::move(w), what);
 }
 

@@ -11,6 +11,8 @@ void set_threads(int n) {
   at::set_num_threads(n);
 }
 
-int get_threads() { return at::get_num_threads(); }
+int get_threads() {
+  return at::get_num_threads();
+}
 
 }  // namespace lsfa

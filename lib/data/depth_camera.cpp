@@ -3,8 +3,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 
 namespace lsfa {
 

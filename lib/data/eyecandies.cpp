@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 #include "lsfa/io/image_io.h"
 
 namespace lsfa {

@@ -1,7 +1,7 @@
-// AUPRO as the MVTec 3D-AD evaluation code defines it (docs/metrics.md), restated in metrics.h. The code
-// follows the reference step by step (thresholds taken from the sorted OK scores, overlap counted
-// with score > threshold, the point (1,1) appended, the integral cut at the limit with a linearly
-// interpolated end), so results agree with it to rounding.
+// AUPRO as the MVTec 3D-AD evaluation code defines it (docs/metrics.md), restated in metrics.h. The
+// code follows the reference step by step (thresholds taken from the sorted OK scores, overlap
+// counted with score > threshold, the point (1,1) appended, the integral cut at the limit with a
+// linearly interpolated end), so results agree with it to rounding.
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>

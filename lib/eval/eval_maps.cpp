@@ -8,10 +8,10 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
-#include "lsfa/io/image_io.h"
 #include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 
 namespace lsfa {
@@ -121,12 +121,7 @@ std::vector<SampleResult> load_map_results(const MapEvalOptions &options,
   if (options.size < 1) throw Error("evaluation size must be >= 1");
   std::vector<SampleResult> out;
   for (const DatasetEntry &entry : index_split(options.dataset, category, "test")) {
-    SampleResult s;
-    s.category = category;
-    s.defect = entry.defect;
-    s.id = entry.id;
-    s.path = category + "/test/" + entry.defect + "/" + entry.id + ".tiff";
-    s.rgb_path = entry.rgb_path;
+    SampleResult s = sample_result_for(entry, category);
     const std::string map_path = (fs::path(options.maps) / s.path).string();
     std::error_code ec;
     if (!fs::is_regular_file(map_path, ec))

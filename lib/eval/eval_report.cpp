@@ -9,10 +9,20 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 
 namespace lsfa {
+
+SampleResult sample_result_for(const DatasetEntry &entry, const std::string &category) {
+  SampleResult s;
+  s.category = category;
+  s.defect = entry.defect;
+  s.id = entry.id;
+  s.path = category + "/test/" + entry.defect + "/" + entry.id + ".tiff";
+  s.rgb_path = entry.rgb_path;
+  return s;
+}
 namespace {
 
 constexpr size_t kPixelRocPoints = 1000;

@@ -3,8 +3,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 
 namespace lsfa {
 

@@ -14,8 +14,8 @@
 #include <set>
 #include <vector>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "safetensors data is little-endian; this reader copies bytes as they are");
@@ -209,7 +209,8 @@ Entry parse_entry(const std::string &name, const nlohmann::json &info, const std
   return e;
 }
 
-SafetensorsContents parse_source(const ByteSource &src, const std::string &what) {
+SafetensorsContents parse_source(const ByteSource &src, const std::string &what,
+                                 bool read_tensors = true) {
   const uint64_t file_size = src.size();
   if (file_size < 8)
     throw Error(what + ": too short for a safetensors file (" + std::to_string(file_size) +
@@ -268,6 +269,7 @@ SafetensorsContents parse_source(const ByteSource &src, const std::string &what)
   if (expected_begin != data_size)
     throw Error(what + ": " + std::to_string(data_size - expected_begin) +
                 " bytes after the last tensor belong to no tensor");
+  if (!read_tensors) return out;
 
   for (const auto &e : entries) {
     at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.dtype->type));
@@ -290,6 +292,11 @@ SafetensorsContents parse_source(const ByteSource &src, const std::string &what)
 SafetensorsContents read_safetensors(const std::string &path) {
   FileSource src(path);
   return parse_source(src, path);
+}
+
+std::map<std::string, std::string> read_safetensors_metadata(const std::string &path) {
+  FileSource src(path);
+  return parse_source(src, path, /*read_tensors=*/false).metadata;
 }
 
 SafetensorsContents parse_safetensors(const void *data, size_t size, const std::string &what) {

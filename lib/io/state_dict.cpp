@@ -203,4 +203,16 @@ void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &ex
   throw Error(msg);
 }
 
+const at::Tensor &state_dict_entry(const StateDict &sd, const std::string &key,
+                                   const std::string &what, const std::string &hint) {
+  auto it = sd.find(key);
+  require(it != sd.end(), what + ": missing key '" + key + "'" + hint);
+  return it->second;
+}
+
+at::Tensor state_dict_float(const StateDict &sd, const std::string &key, at::Device device,
+                            const std::string &what) {
+  return state_dict_entry(sd, key, what).to(device, at::kFloat).contiguous();
+}
+
 }  // namespace lsfa

@@ -1,7 +1,7 @@
-// The restricted unpickler behind lsfa::unpickle (declared in lsfa/torch_pickle.h). It interprets
-// the pickle opcodes as data only: GLOBAL pushes a name, REDUCE/NEWOBJ/BUILD either apply one of
-// the few pure functions we know (tensor rebuilds, OrderedDict, _codecs.encode) or record an
-// Opaque value. Nothing is imported, nothing is called.
+// The restricted unpickler behind lsfa::unpickle (declared in lsfa/io/torch_pickle.h). It
+// interprets the pickle opcodes as data only: GLOBAL pushes a name, REDUCE/NEWOBJ/BUILD either
+// apply one of the few pure functions we know (tensor rebuilds, OrderedDict, _codecs.encode) or
+// record an Opaque value. Nothing is imported, nothing is called.
 #include <ATen/ATen.h>
 
 #include <cerrno>

@@ -3,8 +3,6 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <cmath>
-
 #include "lsfa/core/error.h"
 
 namespace lsfa {
@@ -21,17 +19,8 @@ int64_t resolve_heads(const AdaptorConfig &c) {
 
 }  // namespace
 
-const std::vector<std::string> &Adaptor::slot_names() {
-  static const std::vector<std::string> names = {
-      "norm1.weight",     "norm1.bias",     "attn.qkv.weight", "attn.qkv.bias",
-      "attn.proj.weight", "attn.proj.bias", "norm2.weight",    "norm2.bias",
-      "mlp.fc1.weight",   "mlp.fc1.bias",   "mlp.fc2.weight",  "mlp.fc2.bias"};
-  return names;
-}
-
-std::vector<at::Tensor *> Adaptor::slots() {
-  return {&norm1_w_, &norm1_b_, &qkv_w_, &qkv_b_, &proj_w_, &proj_b_,
-          &norm2_w_, &norm2_b_, &fc1_w_, &fc1_b_, &fc2_w_,  &fc2_b_};
+TransformerBlockShape Adaptor::shape() const {
+  return {config_.dim, config_.mlp_ratio * config_.dim, /*qkv_bias=*/true};
 }
 
 Adaptor::Adaptor(const AdaptorConfig &config, uint64_t seed) : config_(config) {
@@ -44,18 +33,19 @@ Adaptor::Adaptor(const AdaptorConfig &config, uint64_t seed) : config_(config) {
   auto randn = [&](std::initializer_list<int64_t> size) {
     return at::normal(0.0, 0.02, at::IntArrayRef(size), gen, f32);
   };
-  norm1_w_ = at::ones({c}, f32);
-  norm1_b_ = at::zeros({c}, f32);
-  qkv_w_ = randn({3 * c, c});
-  qkv_b_ = at::zeros({3 * c}, f32);
-  proj_w_ = at::zeros({c, c}, f32);  // zero output projection: identity at start
-  proj_b_ = at::zeros({c}, f32);
-  norm2_w_ = at::ones({c}, f32);
-  norm2_b_ = at::zeros({c}, f32);
-  fc1_w_ = randn({h, c});
-  fc1_b_ = at::zeros({h}, f32);
-  fc2_w_ = at::zeros({c, h}, f32);  // zero output projection: identity at start
-  fc2_b_ = at::zeros({c}, f32);
+  // Drawn in this order from one generator, so a seed gives the same adaptor as before.
+  w_.norm1_weight = at::ones({c}, f32);
+  w_.norm1_bias = at::zeros({c}, f32);
+  w_.qkv_weight = randn({3 * c, c});
+  w_.qkv_bias = at::zeros({3 * c}, f32);
+  w_.proj_weight = at::zeros({c, c}, f32);  // zero output projection: identity at start
+  w_.proj_bias = at::zeros({c}, f32);
+  w_.norm2_weight = at::ones({c}, f32);
+  w_.norm2_bias = at::zeros({c}, f32);
+  w_.fc1_weight = randn({h, c});
+  w_.fc1_bias = at::zeros({h}, f32);
+  w_.fc2_weight = at::zeros({c, h}, f32);  // zero output projection: identity at start
+  w_.fc2_bias = at::zeros({c}, f32);
 }
 
 at::Tensor Adaptor::forward(const at::Tensor &tokens) const {
@@ -67,68 +57,58 @@ at::Tensor Adaptor::forward(const at::Tensor &tokens) const {
                                               std::to_string(config_.dim));
   const bool batched = tokens.dim() == 3;
   at::Tensor x = batched ? tokens : tokens.unsqueeze(0);
-  const int64_t b = x.size(0), n = x.size(1), c = config_.dim, heads = config_.heads;
-  const int64_t hd = c / heads;
-
-  at::Tensor y = at::layer_norm(x, {c}, norm1_w_, norm1_b_, config_.ln_eps);
-  at::Tensor qkv =
-      at::linear(y, qkv_w_, qkv_b_).reshape({b, n, 3, heads, hd}).permute({2, 0, 3, 1, 4});
-  at::Tensor q = qkv[0], k = qkv[1], v = qkv[2];
-  at::Tensor attn =
-      at::softmax(at::matmul(q, k.transpose(-2, -1)) * (1.0 / std::sqrt(double(hd))), -1);
-  at::Tensor ctx = at::matmul(attn, v).transpose(1, 2).reshape({b, n, c});
-  x = x + at::linear(ctx, proj_w_, proj_b_);
-
-  y = at::layer_norm(x, {c}, norm2_w_, norm2_b_, config_.ln_eps);
-  x = x + at::linear(at::gelu(at::linear(y, fc1_w_, fc1_b_)), fc2_w_, fc2_b_);
+  x = transformer_block_forward(w_, x, config_.heads, config_.ln_eps);
   return batched ? x : x.squeeze(0);
 }
 
 std::vector<at::Tensor> Adaptor::parameters() const {
-  return {norm1_w_, norm1_b_, qkv_w_, qkv_b_, proj_w_, proj_b_,
-          norm2_w_, norm2_b_, fc1_w_, fc1_b_, fc2_w_,  fc2_b_};
+  return {w_.norm1_weight, w_.norm1_bias, w_.qkv_weight, w_.qkv_bias, w_.proj_weight, w_.proj_bias,
+          w_.norm2_weight, w_.norm2_bias, w_.fc1_weight, w_.fc1_bias, w_.fc2_weight,  w_.fc2_bias};
 }
 
 void Adaptor::set_requires_grad(bool on) {
-  for (at::Tensor *t : slots()) t->set_requires_grad(on);
+  for (at::Tensor &t : parameters()) t.set_requires_grad(on);
 }
 
 bool Adaptor::is_identity() const {
-  return defined() && proj_w_.abs().max().item<float>() == 0.f &&
-         proj_b_.abs().max().item<float>() == 0.f && fc2_w_.abs().max().item<float>() == 0.f &&
-         fc2_b_.abs().max().item<float>() == 0.f;
+  return defined() && w_.proj_weight.abs().max().item<float>() == 0.f &&
+         w_.proj_bias.abs().max().item<float>() == 0.f &&
+         w_.fc2_weight.abs().max().item<float>() == 0.f &&
+         w_.fc2_bias.abs().max().item<float>() == 0.f;
 }
 
 void Adaptor::save(StateDict &out, const std::string &prefix) const {
-  const auto &names = slot_names();
-  auto params = parameters();
-  for (size_t i = 0; i < names.size(); ++i)
-    out[prefix + names[i]] = params[i].detach().to(at::kCPU).contiguous();
+  StateDict sd;
+  transformer_block_to_state_dict(w_, prefix, &sd);
+  for (auto &[key, t] : sd) out[key] = t.detach().to(at::kCPU).contiguous();
 }
 
 Adaptor Adaptor::load(const StateDict &in, const std::string &prefix, const AdaptorConfig &config) {
   Adaptor a;
   a.config_ = config;
   a.config_.heads = resolve_heads(config);
-  const int64_t c = config.dim, h = config.mlp_ratio * config.dim;
-  const std::vector<std::vector<int64_t>> shapes = {{c}, {c}, {3 * c, c}, {3 * c}, {c, c}, {c},
-                                                    {c}, {c}, {h, c},     {h},     {c, h}, {c}};
-  const auto &names = slot_names();
-  auto slots = a.slots();
-  for (size_t i = 0; i < names.size(); ++i) {
-    auto it = in.find(prefix + names[i]);
-    require(it != in.end(), "adaptor: missing tensor '" + prefix + names[i] + "'");
-    require(it->second.sizes().vec() == shapes[i],
-            "adaptor: tensor '" + prefix + names[i] + "' has shape " +
-                c10::str(it->second.sizes()) + ", expected " +
-                c10::str(at::IntArrayRef(shapes[i])));
-    *slots[i] = it->second.to(at::kFloat).contiguous().clone();
+  for (const ExpectedTensor &e : transformer_block_keys(prefix, a.shape())) {
+    auto it = in.find(e.key);
+    require(it != in.end(), "adaptor: missing tensor '" + e.key + "'");
+    require(it->second.sizes().vec() == e.shape, "adaptor: tensor '" + e.key + "' has shape " +
+                                                     c10::str(it->second.sizes()) + ", expected " +
+                                                     c10::str(at::IntArrayRef(e.shape)));
   }
+  a.w_ = transformer_block_from_state_dict(in, prefix, /*qkv_bias=*/true, at::kCPU);
+  // Own copies: the tensors of a loaded file must not alias the caller's state dict.
+  for (at::Tensor *t : {&a.w_.norm1_weight, &a.w_.norm1_bias, &a.w_.qkv_weight, &a.w_.qkv_bias,
+                        &a.w_.proj_weight, &a.w_.proj_bias, &a.w_.norm2_weight, &a.w_.norm2_bias,
+                        &a.w_.fc1_weight, &a.w_.fc1_bias, &a.w_.fc2_weight, &a.w_.fc2_bias})
+    *t = t->clone();
   return a;
 }
 
 void Adaptor::to(const at::Device &device) {
-  for (at::Tensor *t : slots()) *t = t->to(device);
+  w_ = TransformerBlockWeights{
+      w_.norm1_weight.to(device), w_.norm1_bias.to(device),  w_.qkv_weight.to(device),
+      w_.qkv_bias.to(device),     w_.proj_weight.to(device), w_.proj_bias.to(device),
+      w_.norm2_weight.to(device), w_.norm2_bias.to(device),  w_.fc1_weight.to(device),
+      w_.fc1_bias.to(device),     w_.fc2_weight.to(device),  w_.fc2_bias.to(device)};
 }
 
 }  // namespace lsfa

@@ -36,6 +36,49 @@ const char *modality_key(bool rgb) {
   return rgb ? "rgb" : "points";
 }
 
+// The bundle's JSON metadata, with its format checked.
+json bundle_metadata(const std::map<std::string, std::string> &metadata, const std::string &where) {
+  auto fmt = metadata.find("format");
+  require(fmt != metadata.end() && fmt->second == kFormatName,
+          where + ": not an lsfa model bundle (metadata 'format' is missing or not '" +
+              kFormatName + "')");
+  auto meta_it = metadata.find("lsfa");
+  require(meta_it != metadata.end(), where + ": metadata 'lsfa' is missing");
+  json meta;
+  try {
+    meta = json::parse(meta_it->second);
+  } catch (const json::exception &e) {
+    throw Error(where + ": metadata 'lsfa' is not valid JSON: " + e.what());
+  }
+  require(meta.is_object(), where + ": metadata 'lsfa' is not a JSON object");
+  const int version = json_field<int>(meta, "format_version", where);
+  require(version == kBundleFormatVersion, where + ": format version " + std::to_string(version) +
+                                               " is not supported (this build reads version " +
+                                               std::to_string(kBundleFormatVersion) + ")");
+  return meta;
+}
+
+BundleExtractor extractor_from_metadata(const json &meta, const std::string &where) {
+  BundleExtractor out;
+  ExtractorConfig &c = out.config;
+  const json ex = json_field<json>(meta, "extractor", where);
+  const std::string exwhere = where + " (extractor)";
+  c.preset = json_field<std::string>(ex, "preset", exwhere);
+  c.seed = json_field<uint64_t>(ex, "seed", exwhere);
+  c.groups = json_field<int>(ex, "groups", exwhere);
+  c.group_size = json_field<int>(ex, "group_size", exwhere);
+  try {
+    c.modalities = modalities_from_string(json_field<std::string>(ex, "modalities", exwhere));
+    c.preprocess =
+        PreprocessOptions::from_string(json_field<std::string>(ex, "preprocess", exwhere));
+  } catch (const Error &e) {
+    throw Error(exwhere + ": " + e.what());
+  }
+  c.point_batch_stats = json_field<bool>(ex, "point_batch_stats", exwhere);
+  out.identity = json_field<std::string>(ex, "identity", exwhere);
+  return out;
+}
+
 }  // namespace
 
 void save_bundle(const std::string &path, const ModelBundle &b) {
@@ -89,43 +132,15 @@ ModelBundle load_bundle(const std::string &path) {
   } catch (const Error &e) {
     throw Error(where + ": not a readable bundle: " + e.what());
   }
-  auto fmt = file.metadata.find("format");
-  require(fmt != file.metadata.end() && fmt->second == kFormatName,
-          where + ": not an lsfa model bundle (metadata 'format' is missing or not '" +
-              kFormatName + "')");
-  auto meta_it = file.metadata.find("lsfa");
-  require(meta_it != file.metadata.end(), where + ": metadata 'lsfa' is missing");
-  json meta;
-  try {
-    meta = json::parse(meta_it->second);
-  } catch (const json::exception &e) {
-    throw Error(where + ": metadata 'lsfa' is not valid JSON: " + e.what());
-  }
-  require(meta.is_object(), where + ": metadata 'lsfa' is not a JSON object");
+  const json meta = bundle_metadata(file.metadata, where);
 
   ModelBundle b;
-  b.format_version = json_field<int>(meta, "format_version", where);
-  require(b.format_version == kBundleFormatVersion,
-          where + ": format version " + std::to_string(b.format_version) +
-              " is not supported (this build reads version " +
-              std::to_string(kBundleFormatVersion) + ")");
+  b.format_version = kBundleFormatVersion;
   b.method = json_field<std::string>(meta, "method", where);
   b.created = json_field<std::string>(meta, "created", where);
-  const json ex = json_field<json>(meta, "extractor", where);
-  const std::string exwhere = where + " (extractor)";
-  b.extractor.preset = json_field<std::string>(ex, "preset", exwhere);
-  b.extractor.seed = json_field<uint64_t>(ex, "seed", exwhere);
-  b.extractor.groups = json_field<int>(ex, "groups", exwhere);
-  b.extractor.group_size = json_field<int>(ex, "group_size", exwhere);
-  b.extractor.modalities = modalities_from_string(json_field<std::string>(ex, "modalities", exwhere));
-  b.extractor.point_batch_stats = json_field<bool>(ex, "point_batch_stats", exwhere);
-  try {
-    b.extractor.preprocess =
-        PreprocessOptions::from_string(json_field<std::string>(ex, "preprocess", exwhere));
-  } catch (const Error &e) {
-    throw Error(exwhere + ": " + e.what());
-  }
-  b.extractor_identity = json_field<std::string>(ex, "identity", exwhere);
+  BundleExtractor ex = extractor_from_metadata(meta, where);
+  b.extractor = std::move(ex.config);
+  b.extractor_identity = std::move(ex.identity);
   try {
     b.calibration = scoring_calibration_from_json(json_field<json>(meta, "calibration", where));
   } catch (const Error &e) {
@@ -170,6 +185,34 @@ ModelBundle load_bundle(const std::string &path) {
     (rgb ? b.rgb : b.points) = std::move(m);
   }
   return b;
+}
+
+BundleExtractor read_bundle_extractor(const std::string &path) {
+  const std::string where = "model bundle " + path;
+  std::map<std::string, std::string> metadata;
+  try {
+    metadata = read_safetensors_metadata(path);
+  } catch (const Error &e) {
+    throw Error(where + ": not a readable bundle: " + e.what());
+  }
+  return extractor_from_metadata(bundle_metadata(metadata, where), where);
+}
+
+std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
+                                                       const std::string &rgb_weights,
+                                                       const std::string &point_weights,
+                                                       const std::string &device) {
+  BundleExtractor expected = read_bundle_extractor(bundle_path);
+  ExtractorConfig config = expected.config;
+  config.rgb_weights = rgb_weights;
+  config.point_weights = point_weights;
+  config.device = device;
+  auto extractor = std::make_unique<FeatureExtractor>(config);
+  require(extractor->identity() == expected.identity,
+          "the backbones do not match the model bundle '" + bundle_path +
+              "': it was built with backbones '" + expected.identity + "', these are '" +
+              extractor->identity() + "' (use the same rgb / point checkpoints)");
+  return extractor;
 }
 
 std::string describe_bundle(const ModelBundle &b) {

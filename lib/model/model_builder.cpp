@@ -11,10 +11,7 @@
 #include "lsfa/model/scorer.h"
 
 namespace lsfa {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 AdaptorConfig default_adaptor_config(int64_t dim) {
   AdaptorConfig c;

@@ -68,8 +68,8 @@ AnomalyResult score_sample(const ModelBundle &b, const MemoryBank *rgb_bank,
   }
   const ScoringCalibration &cal = b.calibration;
   AnomalyResult r;
-  r.score =
-      static_cast<float>(fuse_image_scores(rgb_image, point_image, cal.rgb, cal.points, b.extractor.modalities));
+  r.score = static_cast<float>(
+      fuse_image_scores(rgb_image, point_image, cal.rgb, cal.points, b.extractor.modalities));
   r.score_rgb = b.rgb ? static_cast<float>(normalize_score(rgb_image, cal.rgb.image))
                       : std::numeric_limits<float>::quiet_NaN();
   r.score_3d = b.points ? static_cast<float>(normalize_score(point_image, cal.points.image))
@@ -77,11 +77,12 @@ AnomalyResult score_sample(const ModelBundle &b, const MemoryBank *rgb_bank,
   r.threshold = static_cast<float>(cal.image_threshold);
   r.pixel_threshold = static_cast<float>(cal.pixel_threshold);
   r.anomalous = r.score > r.threshold;
-  r.map = fuse_maps(rgb_map, point_map, cal.rgb, cal.points, b.extractor.modalities).to(at::kFloat).contiguous();
+  r.map = fuse_maps(rgb_map, point_map, cal.rgb, cal.points, b.extractor.modalities)
+              .to(at::kFloat)
+              .contiguous();
   r.geometry = f.geometry;
   return r;
 }
-
 
 struct Scorer::Impl {
   ModelBundle bundle;

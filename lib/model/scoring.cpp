@@ -147,7 +147,8 @@ at::Tensor fuse_maps(const at::Tensor &rgb, const at::Tensor &points,
                      Modalities mode) {
   const bool need_rgb = uses_rgb(mode), need_points = uses_points(mode);
   require(!need_rgb || rgb.defined(), "fusion: modalities " + to_string(mode) + " need an RGB map");
-  require(!need_points || points.defined(), "fusion: modalities " + to_string(mode) + " need a 3D map");
+  require(!need_points || points.defined(),
+          "fusion: modalities " + to_string(mode) + " need a 3D map");
   if (!need_points) return normalize_map(rgb, rgb_stats.pixel);
   if (!need_rgb) return normalize_map(points, points_stats.pixel);
   require(rgb.sizes() == points.sizes(), "fusion: RGB and 3D maps differ in size");
@@ -265,8 +266,10 @@ ScoringCalibration scoring_calibration_from_json(const nlohmann::json &j) {
   };
   c.rgb = modality("rgb");
   c.points = modality("3d");
-  c.rules.image = rule_from(json_member(j, "image_rule", kWhere), std::string(kWhere) + " image_rule");
-  c.rules.pixel = rule_from(json_member(j, "pixel_rule", kWhere), std::string(kWhere) + " pixel_rule");
+  c.rules.image =
+      rule_from(json_member(j, "image_rule", kWhere), std::string(kWhere) + " image_rule");
+  c.rules.pixel =
+      rule_from(json_member(j, "pixel_rule", kWhere), std::string(kWhere) + " pixel_rule");
   c.image_threshold = json_finite(j, "image_threshold", kWhere);
   c.pixel_threshold = json_finite(j, "pixel_threshold", kWhere);
   return c;

@@ -1,4 +1,5 @@
-// The preprocessing chain (docs/preprocessing.md): plane removal, square padding, largest cluster, resize.
+// The preprocessing chain (docs/preprocessing.md): plane removal, square padding, largest cluster,
+// resize.
 #include "lsfa/preprocess/preprocess.h"
 
 #include <ATen/ATen.h>

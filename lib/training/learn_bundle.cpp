@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include <nlohmann/json.hpp>
+
 #include "lsfa/core/error.h"
 
 namespace lsfa {
@@ -64,6 +66,15 @@ void split_held_out(std::vector<SampleFeatures> samples, double fraction,
     train->push_back(std::move(held_out->back()));
     held_out->pop_back();
   }
+}
+
+std::string teach_training_json(const TeachRecord &record) {
+  nlohmann::json j = {{"source", "lsfascore teach mode"},
+                      {"epochs", record.epochs},
+                      {"train_samples", record.train_samples},
+                      {"held_out_samples", record.held_out_samples}};
+  if (!record.category.empty()) j["category"] = record.category;
+  return j.dump();
 }
 
 }  // namespace lsfa

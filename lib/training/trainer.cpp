@@ -2,15 +2,15 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adamw.h>
 
 #include <chrono>
 #include <cmath>
 #include <string>
 
-#include "lsfa/training/adamw.h"
 #include "lsfa/core/error.h"
-#include "lsfa/training/lr_schedule.h"
 #include "lsfa/model/projection.h"
+#include "lsfa/training/lr_schedule.h"
 
 namespace lsfa {
 
@@ -135,11 +135,16 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
   };
   if (use_rgb) collect(rgb);
   if (use_pts) collect(points);
-  AdamWConfig opt_config;
-  opt_config.lr = config.lr;
-  opt_config.weight_decay = config.weight_decay;
-  AdamW optimizer(params, opt_config);
-  AdamW output_optimizer(output_params, opt_config);
+  // LibTorch's AdamW (torch.optim.AdamW's update); one group per learning rate.
+  torch::optim::AdamWOptions adamw(config.lr);
+  adamw.weight_decay(config.weight_decay);
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(params, std::make_unique<torch::optim::AdamWOptions>(adamw));
+  groups.emplace_back(output_params, std::make_unique<torch::optim::AdamWOptions>(adamw));
+  torch::optim::AdamW optimizer(std::move(groups), adamw);
+  auto set_lr = [&optimizer](size_t group, double lr) {
+    static_cast<torch::optim::AdamWOptions &>(optimizer.param_groups()[group].options()).lr(lr);
+  };
   LsfaObjective objective(config.loss, c1, c2, config.use_ifc, config.use_clc,
                           mix_seed(config.seed, 101));
   auto shuffle_gen = at::make_generator<at::CPUGeneratorImpl>(mix_seed(config.seed, 202));
@@ -173,10 +178,13 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
         LossTerms terms = objective.compute(rgb_feats, pt_feats, fg, mix_seed(config.seed, step));
         const double lr = learning_rate_at(schedule, step);
         if (terms.total.requires_grad()) terms.total.backward();
-        optimizer.step(lr);
-        output_optimizer.step(lr * config.output_lr_scale);
-        optimizer.zero_grad();
-        output_optimizer.zero_grad();
+        set_lr(0, lr);
+        set_lr(1, lr * config.output_lr_scale);
+        optimizer.step();
+        // Gradients dropped (undefined), not zeroed: a parameter without a gradient in the next
+        // step is skipped instead of decayed, as torch.optim does with set_to_none.
+        for (auto &group : optimizer.param_groups())
+          for (at::Tensor &p : group.params()) p.mutable_grad().reset();
         objective.enqueue(terms);
 
         StepLosses s = to_values(terms, lr);

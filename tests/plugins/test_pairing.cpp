@@ -20,8 +20,8 @@
 #include "lsfa_draw.h"
 #include "lsfa_hysteresis.h"
 #include "lsfa_pairing.h"
+#include "lsfa_qos.h"
 #include "test_util.h"
-
 
 namespace {
 
@@ -36,7 +36,6 @@ class ElementsTest : public ::testing::Test {
     gst_lsfa_caps_init();
   }
 };
-
 
 // ----------------------------------------------------------------------------- pairing rule
 
@@ -138,6 +137,20 @@ TEST(HysteresisTest, DefaultReactsToEveryFrame) {
   h.update(true);
   h.reset();
   EXPECT_FALSE(h.active());
+}
+
+}  // namespace
+
+namespace {
+
+// ----------------------------------------------------------------------------- QoS
+
+TEST(QosTest, EarliestTimeFollowsTheVideoDecoderRule) {
+  using lsfa_gst::qos_earliest_time;
+  EXPECT_EQ(qos_earliest_time(100 * GST_MSECOND, 10 * GST_MSECOND), 120 * GST_MSECOND);
+  EXPECT_EQ(qos_earliest_time(100 * GST_MSECOND, -30 * GST_MSECOND), 70 * GST_MSECOND);
+  EXPECT_EQ(qos_earliest_time(100 * GST_MSECOND, 0), 100 * GST_MSECOND);
+  EXPECT_EQ(qos_earliest_time(20 * GST_MSECOND, -30 * GST_MSECOND), 0u);
 }
 
 }  // namespace

@@ -13,13 +13,13 @@
 #include <set>
 #include <sstream>
 
-#include "lsfa/training/adamw.h"
+#include <torch/optim/adamw.h>
 #include "lsfa/core/error.h"
+#include "lsfa/core/threads.h"
 #include "lsfa/training/feature_queue.h"
 #include "lsfa/training/kmeans.h"
 #include "lsfa/training/lr_schedule.h"
 #include "lsfa/training/lsfa_losses.h"
-#include "lsfa/core/threads.h"
 #include "lsfa/training/trainer.h"
 #include "test_util.h"
 
@@ -217,12 +217,11 @@ void prepare_adamw(Case &c) {
     write_npy(c.dir + "/param_" + std::to_string(i) + ".npy", init[i]);
     params.push_back(init[i].clone().set_requires_grad(true));
   }
-  lsfa::AdamWConfig cfg;
-  cfg.beta1 = 0.85;
-  cfg.beta2 = 0.99;
-  cfg.eps = 1e-6;
-  cfg.weight_decay = 0.05;
-  lsfa::AdamW opt(params, cfg);
+  // LibTorch's C++ AdamW as the trainer drives it: the learning rate set on the group before
+  // each step, gradients dropped (undefined) after it.
+  torch::optim::AdamWOptions cfg(1e-3);
+  cfg.betas({0.85, 0.99}).eps(1e-6).weight_decay(0.05);
+  torch::optim::AdamW opt(params, cfg);
   const std::vector<double> lrs = {1e-3, 5e-3, 2e-2, 1e-2, 3e-3, 1e-3};
   std::string lr_list;
   for (size_t s = 0; s < lrs.size(); ++s) {
@@ -232,11 +231,11 @@ void prepare_adamw(Case &c) {
       write_npy(c.dir + "/grad_" + std::to_string(s) + "_" + std::to_string(i) + ".npy", grad);
       params[i].mutable_grad() = grad;
     }
-    opt.step(lrs[s]);
-    opt.zero_grad();
+    static_cast<torch::optim::AdamWOptions &>(opt.param_groups()[0].options()).lr(lrs[s]);
+    opt.step();
+    for (at::Tensor &p : params) p.mutable_grad().reset();
     lr_list += (s ? "," : "") + std::to_string(lrs[s]);
   }
-  c.cpp["steps_taken_1"] = at::tensor(opt.steps_taken(1));
   for (size_t i = 0; i < params.size(); ++i) {
     c.cpp["result_" + std::to_string(i)] = params[i].detach().clone();
     c.inputs.push_back(init[i]);
@@ -430,9 +429,10 @@ TEST(LrSchedule, WarmupThenCosine) {
   EXPECT_THROW(lsfa::learning_rate_at(s, 0), lsfa::Error);
 }
 
-TEST(AdamW, MatchesTorchOptimAdamW) {
+TEST(AdamW, LibTorchAdamWAsTheTrainerUsesItMatchesTorchOptim) {
   const Case &c = References::get("adamw");
-  EXPECT_EQ(c.cpp.at("steps_taken_1").item<int64_t>(), 5);
+  // Parameter 1 had no gradient in step 2: its state did not advance, which changes its bias
+  // corrections; matching the reference checks that too.
   for (size_t i = 0; i < 3; ++i) {
     expect_matches(c, "result_" + std::to_string(i), 1e-6);
     EXPECT_GT((c.cpp.at("result_" + std::to_string(i)) - c.inputs[i]).abs().max().item<double>(),

@@ -1,5 +1,5 @@
-// Point groups for the Point-MAE backbone (docs/backbones.md): farthest point sampling of group centres and
-// k-nearest-neighbour grouping, on the CPU.
+// Point groups for the Point-MAE backbone (docs/backbones.md): farthest point sampling of group
+// centres and k-nearest-neighbour grouping, on the CPU.
 #pragma once
 
 #include <ATen/core/Tensor.h>

@@ -1,6 +1,6 @@
-// Point-MAE encoder (frozen point backbone, docs/backbones.md): point groups -> mini-PointNet tokens ->
-// pre-norm Transformer with the centre position embedding added before every block -> the outputs
-// of a few blocks, each through the shared final LayerNorm, concatenated per group.
+// Point-MAE encoder (frozen point backbone, docs/backbones.md): point groups -> mini-PointNet
+// tokens -> pre-norm Transformer with the centre position embedding added before every block -> the
+// outputs of a few blocks, each through the shared final LayerNorm, concatenated per group.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "lsfa/backbones/point_groups.h"
-#include "lsfa/io/state_dict.h"
 #include "lsfa/backbones/transformer_block.h"
+#include "lsfa/io/state_dict.h"
 
 namespace lsfa {
 

@@ -1,6 +1,7 @@
 // The pre-norm Transformer block shared by the frozen backbones (DINO ViT and Point-MAE):
 //   x = x + proj(attention(norm1(x)));  x = x + fc2(gelu(fc1(norm2(x))))
-// with multi-head self-attention (scale head_dim^-0.5) and exact (erf) GELU. Inference only.
+// with multi-head self-attention (scale head_dim^-0.5) and exact (erf) GELU. The frozen backbones
+// run it without gradients; the LSFA adaptors (lsfa/model/adaptor.h) train the same block.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -49,7 +50,8 @@ TransformerBlockWeights transformer_block_random(const std::string &prefix,
 void transformer_block_to_state_dict(const TransformerBlockWeights &w, const std::string &prefix,
                                      StateDict *sd);
 
-// x: [B, N, C] float. Returns the block output [B, N, C]. Call without gradient recording.
+// x: [B, N, C] float. Returns the block output [B, N, C]; differentiable when gradients are
+// recorded and the input or the weights require them.
 at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at::Tensor &x,
                                      int64_t heads, double layer_norm_eps);
 

@@ -1,6 +1,6 @@
-// DINO Vision Transformer (frozen RGB backbone, docs/backbones.md): patch embedding, CLS token, learned
-// position embedding, pre-norm blocks, final LayerNorm. The output is the last block's patch tokens
-// after the final LayerNorm (CLS dropped) as a [B, C, H/patch, W/patch] feature map.
+// DINO Vision Transformer (frozen RGB backbone, docs/backbones.md): patch embedding, CLS token,
+// learned position embedding, pre-norm blocks, final LayerNorm. The output is the last block's
+// patch tokens after the final LayerNorm (CLS dropped) as a [B, C, H/patch, W/patch] feature map.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/io/state_dict.h"
 #include "lsfa/backbones/transformer_block.h"
+#include "lsfa/io/state_dict.h"
 
 namespace lsfa {
 

@@ -1,5 +1,6 @@
-// Pinhole depth camera: 16-bit depth image <-> organized point cloud (docs/preprocessing.md), and the intrinsics
-// file that goes with a recorded RGB + depth sequence (format in docs/data-formats.md).
+// Pinhole depth camera: 16-bit depth image <-> organized point cloud (docs/preprocessing.md), and
+// the intrinsics file that goes with a recorded RGB + depth sequence (format in
+// docs/data-formats.md).
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -1,7 +1,7 @@
-// Eyecandies data set (docs/data-formats.md). A category directory holds <cat>/{train,val,test_public}/data/
-// with, per sample NNN: NNN_image_{0..5}.png, NNN_depth.png (16-bit), NNN_info_depth.yaml,
-// NNN_pose.txt and NNN_mask.png. Splits map to ours as train -> "train", val -> "validation",
-// test_public -> "test".
+// Eyecandies data set (docs/data-formats.md). A category directory holds
+// <cat>/{train,val,test_public}/data/ with, per sample NNN: NNN_image_{0..5}.png, NNN_depth.png
+// (16-bit), NNN_info_depth.yaml, NNN_pose.txt and NNN_mask.png. Splits map to ours as train ->
+// "train", val -> "validation", test_public -> "test".
 #pragma once
 
 #include <opencv2/core.hpp>

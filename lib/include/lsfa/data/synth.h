@@ -1,7 +1,8 @@
-// The project's synthetic RGB-D defect generator (docs/synthetic-data.md): an object lying on a slightly tilted
-// plane, seen from above by a pinhole depth camera, textured and shaded, with small defects of six
-// kinds and exact pixel masks. Everything is deterministic: a scene is a pure function of its seed,
-// and rendering a scene is a pure function of the scene. docs/synthetic-data.md describes it.
+// The project's synthetic RGB-D defect generator (docs/synthetic-data.md): an object lying on a
+// slightly tilted plane, seen from above by a pinhole depth camera, textured and shaded, with small
+// defects of six kinds and exact pixel masks. Everything is deterministic: a scene is a pure
+// function of its seed, and rendering a scene is a pure function of the scene.
+// docs/synthetic-data.md describes it.
 #pragma once
 
 #include <cstdint>

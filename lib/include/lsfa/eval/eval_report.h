@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lsfa/data/mvtec_dataset.h"
 #include "lsfa/eval/metrics.h"
 
 namespace lsfa {
@@ -26,6 +27,10 @@ struct SampleResult {
 
   bool is_defect() const { return defect != "good"; }
 };
+
+// A result naming the test sample `entry` of `category` (category, defect, id, path, rgb_path);
+// score, map and gt still to be filled.
+SampleResult sample_result_for(const DatasetEntry &entry, const std::string &category);
 
 struct CategoryMetrics {
   std::string category;  // "mean" for the mean row

@@ -21,6 +21,10 @@ struct SafetensorsContents {
 // or leaving gaps, byte size not numel * itemsize, shape overflow, bool bytes other than 0/1).
 SafetensorsContents read_safetensors(const std::string &path);
 
+// Only the __metadata__ of a safetensors file: the header is read and validated as above, the
+// tensor data is not read (e.g. a model bundle's settings without its memory banks).
+std::map<std::string, std::string> read_safetensors_metadata(const std::string &path);
+
 // The same from a memory buffer; `what` names the buffer in error messages.
 SafetensorsContents parse_safetensors(const void *data, size_t size,
                                       const std::string &what = "safetensors buffer");

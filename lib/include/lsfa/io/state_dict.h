@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <map>
 #include <string>
@@ -28,6 +29,13 @@ ValuePtr load_checkpoint_tree(const std::string &path);
 // Picks the state dict out of a checkpoint tree and strips the key prefixes, as load_state_dict
 // does. `what` names the file in messages.
 StateDict state_dict_from_tree(const ValuePtr &tree, const std::string &what);
+
+// The tensor `key` of `sd`. Throws lsfa::Error "<what>: missing key '<key>'<hint>".
+const at::Tensor &state_dict_entry(const StateDict &sd, const std::string &key,
+                                   const std::string &what, const std::string &hint = "");
+// The same as a contiguous float32 tensor on `device`.
+at::Tensor state_dict_float(const StateDict &sd, const std::string &key, at::Device device,
+                            const std::string &what = "state dict");
 
 // One expected entry: key and shape (an empty shape with `any_shape` true accepts any shape).
 struct ExpectedTensor {

@@ -1,7 +1,8 @@
-// Feature adaptor Psi (docs/training.md): one pre-norm Transformer encoder layer with residual paths whose
-// output projections start at zero, so an untrained adaptor is exactly the identity (then the
-// features equal the frozen backbone's: the no-adaptation baseline). It works on a modality's
-// native tokens (784 RGB patch tokens, G point-group tokens), before projection to the shared grid.
+// Feature adaptor Psi (docs/training.md): one pre-norm Transformer block (the same block as the
+// backbones', lsfa/backbones/transformer_block.h) whose output projections start at zero, so an
+// untrained adaptor is exactly the identity (then the features equal the frozen backbone's: the
+// no-adaptation baseline). It works on a modality's native tokens (784 RGB patch tokens, G
+// point-group tokens), before projection to the shared grid.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lsfa/backbones/transformer_block.h"
 #include "lsfa/io/state_dict.h"
 
 namespace lsfa {
@@ -49,10 +51,8 @@ class Adaptor {
 
  private:
   AdaptorConfig config_;
-  at::Tensor norm1_w_, norm1_b_, qkv_w_, qkv_b_, proj_w_, proj_b_;
-  at::Tensor norm2_w_, norm2_b_, fc1_w_, fc1_b_, fc2_w_, fc2_b_;
-  std::vector<at::Tensor *> slots();
-  static const std::vector<std::string> &slot_names();
+  TransformerBlockWeights w_;
+  TransformerBlockShape shape() const;
 };
 
 }  // namespace lsfa

@@ -1,17 +1,18 @@
-// The model bundle: one file per trained product (docs/model-bundle.md). Safetensors layout, so standard tools
-// can read it: tensors = adaptor weights and memory banks; `__metadata__` = format version,
-// backbone preset and checkpoint identity, preprocessing, training settings, normalisation
+// The model bundle: one file per trained product (docs/model-bundle.md). Safetensors layout, so
+// standard tools can read it: tensors = adaptor weights and memory banks; `__metadata__` = format
+// version, backbone preset and checkpoint identity, preprocessing, training settings, normalisation
 // statistics and thresholds. Written atomically; every field checked on load.
 #pragma once
 
 #include <ATen/core/Tensor.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
-#include "lsfa/model/adaptor.h"
 #include "lsfa/backbones/feature_extractor.h"
+#include "lsfa/model/adaptor.h"
 #include "lsfa/model/scoring.h"
 
 namespace lsfa {
@@ -44,6 +45,23 @@ void save_bundle(const std::string &path, const ModelBundle &bundle);
 
 // Reads and validates a bundle; throws lsfa::Error naming the file and what is wrong.
 ModelBundle load_bundle(const std::string &path);
+
+// The extractor settings a bundle was built with (preset, grouping, modalities, preprocessing,
+// BatchNorm mode) and the identity of its backbones, read from the metadata alone: the memory
+// banks are not loaded. Throws lsfa::Error like load_bundle.
+struct BundleExtractor {
+  ExtractorConfig config;  // checkpoint paths empty, device "cpu"
+  std::string identity;    // FeatureExtractor::identity() at training time
+};
+BundleExtractor read_bundle_extractor(const std::string &path);
+
+// A feature extractor set up as the bundle's, with the given checkpoints and device. Throws
+// lsfa::Error naming both identities when the backbones differ from the ones the bundle was built
+// with (other checkpoints, other random seed).
+std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
+                                                       const std::string &rgb_weights,
+                                                       const std::string &point_weights,
+                                                       const std::string &device);
 
 // A human-readable description (for `lsfa info`).
 std::string describe_bundle(const ModelBundle &bundle);

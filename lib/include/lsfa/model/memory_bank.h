@@ -1,6 +1,6 @@
 // A PatchCore memory bank: M feature vectors of dimension D with exact nearest-neighbour search
-// (docs/scoring.md). Distances come from ||a||^2 - 2ab + ||b||^2 (one GEMM per block) over blocks whose size
-// is bounded, so a search never holds the whole query x bank distance matrix.
+// (docs/scoring.md). Distances come from ||a||^2 - 2ab + ||b||^2 (one GEMM per block) over blocks
+// whose size is bounded, so a search never holds the whole query x bank distance matrix.
 #pragma once
 
 #include <ATen/core/Tensor.h>

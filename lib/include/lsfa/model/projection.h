@@ -1,5 +1,5 @@
-// From point-group features and RGB patch tokens to the shared 56 x 56 patch grid (docs/scoring.md).
-// Linear in the features, so gradients flow through both functions.
+// From point-group features and RGB patch tokens to the shared 56 x 56 patch grid
+// (docs/scoring.md). Linear in the features, so gradients flow through both functions.
 #pragma once
 
 #include <ATen/core/Tensor.h>

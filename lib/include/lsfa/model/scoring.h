@@ -1,6 +1,7 @@
-// PatchCore scoring on the shared patch grid (docs/scoring.md): patch scores, the re-weighted image score,
-// the pixel anomaly map, per-modality normalisation, fusion of the modalities and thresholds.
-// Small pure functions; the calibration structs hold plain numbers so a bundle can store them.
+// PatchCore scoring on the shared patch grid (docs/scoring.md): patch scores, the re-weighted image
+// score, the pixel anomaly map, per-modality normalisation, fusion of the modalities and
+// thresholds. Small pure functions; the calibration structs hold plain numbers so a bundle can
+// store them.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -9,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/model/memory_bank.h"
 #include "lsfa/core/modalities.h"
+#include "lsfa/model/memory_bank.h"
 
 namespace lsfa {
 

@@ -1,9 +1,10 @@
-// Keeping the largest connected cluster of valid points (docs/preprocessing.md, step 3). The reference runs DBSCAN
-// (eps 0.006, min 30 points) on the unorganized points; here the organized grid gives the
-// neighbourhood: two valid points are connected when they lie within `eps` in 3D and within
-// `radius` pixels of each other (a (2r+1)^2 window), or within `bridge` pixels when both are edge
-// pixels (next to a hole or a depth step), which lets clusters span holes and gaps up to bridge - 1
-// pixels wide as DBSCAN's 3D neighbourhood does. See docs/preprocessing.md for the deviation.
+// Keeping the largest connected cluster of valid points (docs/preprocessing.md, step 3). The
+// reference runs DBSCAN (eps 0.006, min 30 points) on the unorganized points; here the organized
+// grid gives the neighbourhood: two valid points are connected when they lie within `eps` in 3D and
+// within `radius` pixels of each other (a (2r+1)^2 window), or within `bridge` pixels when both are
+// edge pixels (next to a hole or a depth step), which lets clusters span holes and gaps up to
+// bridge - 1 pixels wide as DBSCAN's 3D neighbourhood does. See docs/preprocessing.md for the
+// deviation.
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -1,5 +1,5 @@
-// Background plane removal (docs/preprocessing.md, step 1): a RANSAC plane fitted to the valid points of the image
-// border, then every point near that plane removed.
+// Background plane removal (docs/preprocessing.md, step 1): a RANSAC plane fitted to the valid
+// points of the image border, then every point near that plane removed.
 #pragma once
 
 #include <cmath>

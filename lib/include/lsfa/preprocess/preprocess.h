@@ -1,6 +1,6 @@
-// Preprocessing as the reference code does it (docs/preprocessing.md). Every step is switchable; the defaults
-// reproduce the reference. The options are stored in model bundles, so a stream applies exactly
-// what training applied. See docs/preprocessing.md.
+// Preprocessing as the reference code does it (docs/preprocessing.md). Every step is switchable;
+// the defaults reproduce the reference. The options are stored in model bundles, so a stream
+// applies exactly what training applied. See docs/preprocessing.md.
 #pragma once
 
 #include <ATen/core/Tensor.h>

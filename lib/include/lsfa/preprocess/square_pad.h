@@ -1,6 +1,6 @@
-// Padding to a square (docs/preprocessing.md, step 2), as the reference does: each side rounded up to a multiple
-// of 100, the square side is the larger of the two, the image centred (odd remainder at the
-// bottom / right).
+// Padding to a square (docs/preprocessing.md, step 2), as the reference does: each side rounded up
+// to a multiple of 100, the square side is the larger of the two, the image centred (odd remainder
+// at the bottom / right).
 #pragma once
 
 #include <opencv2/core.hpp>

@@ -41,6 +41,16 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &extra
                          const LearnProgress &progress = {},
                          const std::atomic<bool> *stop = nullptr);
 
+// The training metadata a teach run (the teach mode of lsfascore) stores in its bundle, as a JSON
+// object: {"source": "lsfascore teach mode", "epochs", "train_samples", "held_out_samples"} and
+// "category" when one is given (lsfa eval reads it).
+struct TeachRecord {
+  unsigned epochs = 0;
+  size_t train_samples = 0, held_out_samples = 0;
+  std::string category;  // empty: not recorded
+};
+std::string teach_training_json(const TeachRecord &record);
+
 // Splits a sequence of normal samples (e.g. the frames of a teach run) into bank samples and
 // held-out samples: sample i is held out when floor((i + 1) * fraction) > floor(i * fraction), and
 // at least one of each is kept. Throws lsfa::Error for fewer than 2 samples or a fraction outside

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "lsfa/model/adaptor.h"
-#include "lsfa/training/lsfa_losses.h"
 #include "lsfa/model/pipeline.h"
+#include "lsfa/training/lsfa_losses.h"
 
 namespace lsfa {
 

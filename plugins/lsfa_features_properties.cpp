@@ -1,0 +1,248 @@
+#include "lsfa_features_properties.h"
+
+#include "lsfa_gvalue.h"
+
+namespace lsfa_gst {
+
+bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
+  switch (id) {
+    case PROP_MODEL:
+      s.model = string_from_value(value);
+      return true;
+    case PROP_RGB_WEIGHTS:
+      s.rgb_weights = string_from_value(value);
+      return true;
+    case PROP_POINT_WEIGHTS:
+      s.point_weights = string_from_value(value);
+      return true;
+    case PROP_PRESET:
+      s.preset = string_from_value(value);
+      return true;
+    case PROP_MODALITIES:
+      s.modalities = string_from_value(value);
+      return true;
+    case PROP_SEED:
+      s.seed = g_value_get_uint64(value);
+      return true;
+    case PROP_THREADS:
+      s.threads = g_value_get_int(value);
+      return true;
+    case PROP_DEVICE:
+      s.device = string_from_value(value);
+      return true;
+    case PROP_DEPTH_SCALE:
+      s.depth_scale = g_value_get_double(value);
+      return true;
+    case PROP_INTRINSICS: {
+      std::vector<double> k = doubles_from_array(value);
+      if (k.empty()) {
+        s.has_intrinsics = false;
+      } else if (k.size() == 4) {
+        s.intrinsics = {k[0], k[1], k[2], k[3]};
+        s.has_intrinsics = true;
+      } else {
+        g_warning("lsfafeatures: intrinsics needs 4 values <fx, fy, cx, cy>, got %zu; ignored",
+                  k.size());
+      }
+      return true;
+    }
+    case PROP_INTRINSICS_SIZE: {
+      std::vector<int> size = ints_from_array(value);
+      if (size.empty()) {
+        s.intrinsics_width = s.intrinsics_height = 0;
+      } else if (size.size() == 2) {
+        s.intrinsics_width = size[0];
+        s.intrinsics_height = size[1];
+      } else {
+        g_warning("lsfafeatures: intrinsics-size needs 2 values <width, height>, got %zu; ignored",
+                  size.size());
+      }
+      return true;
+    }
+    case PROP_PAIR_TOLERANCE:
+      s.pair_tolerance = g_value_get_uint64(value);
+      return true;
+    case PROP_QOS:
+      s.qos = g_value_get_boolean(value);
+      return true;
+    case PROP_POINT_BATCH_STATS:
+      s.point_batch_stats = g_value_get_boolean(value);
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
+  switch (id) {
+    case PROP_MODEL:
+      set_value_string(value, s.model);
+      return true;
+    case PROP_RGB_WEIGHTS:
+      set_value_string(value, s.rgb_weights);
+      return true;
+    case PROP_POINT_WEIGHTS:
+      set_value_string(value, s.point_weights);
+      return true;
+    case PROP_PRESET:
+      set_value_string(value, s.preset, false);
+      return true;
+    case PROP_MODALITIES:
+      set_value_string(value, s.modalities, false);
+      return true;
+    case PROP_SEED:
+      g_value_set_uint64(value, s.seed);
+      return true;
+    case PROP_THREADS:
+      g_value_set_int(value, s.threads);
+      return true;
+    case PROP_DEVICE:
+      set_value_string(value, s.device, false);
+      return true;
+    case PROP_DEPTH_SCALE:
+      g_value_set_double(value, s.depth_scale);
+      return true;
+    case PROP_INTRINSICS:
+      if (s.has_intrinsics)
+        set_value_array(value, std::vector<double>{s.intrinsics.fx, s.intrinsics.fy,
+                                                   s.intrinsics.cx, s.intrinsics.cy});
+      return true;
+    case PROP_INTRINSICS_SIZE:
+      if (s.intrinsics_width > 0)
+        set_value_array(value, std::vector<int>{s.intrinsics_width, s.intrinsics_height});
+      return true;
+    case PROP_PAIR_TOLERANCE:
+      g_value_set_uint64(value, s.pair_tolerance);
+      return true;
+    case PROP_DROPPED_RGB:
+      g_value_set_uint64(value, s.dropped_rgb);
+      return true;
+    case PROP_DROPPED_DEPTH:
+      g_value_set_uint64(value, s.dropped_depth);
+      return true;
+    case PROP_QOS:
+      g_value_set_boolean(value, s.qos);
+      return true;
+    case PROP_POINT_BATCH_STATS:
+      g_value_set_boolean(value, s.point_batch_stats);
+      return true;
+    case PROP_DROPPED_LATE:
+      g_value_set_uint64(value, s.dropped_late);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void features_install_properties(GObjectClass *klass) {
+  const FeaturesSettings defaults;
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                GST_PARAM_MUTABLE_PLAYING);
+  const auto readonly = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  const auto element_flags = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_property(
+      klass, PROP_MODEL,
+      g_param_spec_string(
+          "model", "Model bundle",
+          "Optional model bundle: backbone preset, preprocessing and modalities are "
+          "taken from it (overriding preset, modalities, seed, point-batch-stats) so the features "
+          "match its memory bank; the checkpoint identities are checked",
+          nullptr, ready));
+  g_object_class_install_property(
+      klass, PROP_RGB_WEIGHTS,
+      g_param_spec_string("rgb-weights", "RGB weights",
+                          "DINO ViT checkpoint (.pth or .safetensors); empty = random "
+                          "initialisation from seed",
+                          nullptr, ready));
+  g_object_class_install_property(
+      klass, PROP_POINT_WEIGHTS,
+      g_param_spec_string("point-weights", "Point weights",
+                          "Point-MAE checkpoint (.pth); empty = random initialisation from seed",
+                          nullptr, ready));
+  g_object_class_install_property(
+      klass, PROP_PRESET,
+      g_param_spec_string("preset", "Preset", "Backbone size preset (ignored when model is set)",
+                          defaults.preset.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_MODALITIES,
+      g_param_spec_string("modalities", "Modalities",
+                          "Modalities to extract: \"rgb,3d\", \"rgb\" or \"3d\" (ignored when "
+                          "model is set)",
+                          defaults.modalities.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_SEED,
+      g_param_spec_uint64("seed", "Seed",
+                          "Seed of the random initialisation of backbones without checkpoint", 0,
+                          G_MAXUINT64, defaults.seed, ready));
+  g_object_class_install_property(
+      klass, PROP_THREADS,
+      g_param_spec_int("threads", "Threads",
+                       "LibTorch intra-op threads (process-wide; 0 = all cores)", 0, 1024,
+                       defaults.threads, ready));
+  g_object_class_install_property(
+      klass, PROP_DEVICE,
+      g_param_spec_string("device", "Device", "Compute device, e.g. \"cpu\" or \"cuda:0\"",
+                          defaults.device.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_DEPTH_SCALE,
+      g_param_spec_double("depth-scale", "Depth scale",
+                          "Metres per depth unit, used when the depth caps have no depth-scale "
+                          "field (0 = unset)",
+                          0.0, G_MAXDOUBLE, defaults.depth_scale, playing));
+  g_object_class_install_property(
+      klass, PROP_INTRINSICS,
+      gst_param_spec_array(
+          "intrinsics", "Intrinsics",
+          "Depth camera intrinsics <fx, fy, cx, cy> in pixels, used when the depth "
+          "caps have no intrinsics field (empty = unset)",
+          g_param_spec_double("value", "Value", "One intrinsic parameter", -G_MAXDOUBLE,
+                              G_MAXDOUBLE, 0.0, element_flags),
+          playing));
+  g_object_class_install_property(
+      klass, PROP_INTRINSICS_SIZE,
+      gst_param_spec_array(
+          "intrinsics-size", "Intrinsics size",
+          "Image size <width, height> the intrinsics were calibrated for; when it "
+          "differs from the depth size the intrinsics are rescaled (empty = the "
+          "depth size)",
+          g_param_spec_int("value", "Value", "Width or height", 1, G_MAXINT, 1, element_flags),
+          playing));
+  g_object_class_install_property(
+      klass, PROP_PAIR_TOLERANCE,
+      g_param_spec_uint64("pair-tolerance", "Pair tolerance",
+                          "Largest running-time difference (ns) of an rgb and a depth frame that "
+                          "belong together; also the latency the element adds",
+                          0, G_MAXUINT64, defaults.pair_tolerance, playing));
+  g_object_class_install_property(
+      klass, PROP_DROPPED_RGB,
+      g_param_spec_uint64("dropped-rgb", "Dropped rgb",
+                          "Rgb frames dropped because no depth frame matched them", 0, G_MAXUINT64,
+                          0, readonly));
+  g_object_class_install_property(
+      klass, PROP_DROPPED_DEPTH,
+      g_param_spec_uint64("dropped-depth", "Dropped depth",
+                          "Depth frames dropped because no rgb frame matched them", 0, G_MAXUINT64,
+                          0, readonly));
+  g_object_class_install_property(
+      klass, PROP_POINT_BATCH_STATS,
+      g_param_spec_boolean("point-batch-stats", "Point batch statistics",
+                           "Point-MAE BatchNorm with per-sample batch statistics, as the reference "
+                           "code does (ignored when model is set)",
+                           FALSE, ready));
+  g_object_class_install_property(
+      klass, PROP_QOS,
+      g_param_spec_boolean("qos", "QoS",
+                           "Drop frames before feature extraction when downstream reports they "
+                           "would be late (QoS events)",
+                           defaults.qos, playing));
+  g_object_class_install_property(
+      klass, PROP_DROPPED_LATE,
+      g_param_spec_uint64("dropped-late", "Dropped late",
+                          "Frames dropped before extraction because of QoS", 0, G_MAXUINT64, 0,
+                          readonly));
+}
+
+}  // namespace lsfa_gst

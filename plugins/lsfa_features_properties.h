@@ -1,0 +1,59 @@
+// The properties of lsfafeatures: their values (FeaturesSettings, guarded by the element's object
+// lock), their GParamSpecs, and get/set. Kept apart from the element so gstlsfafeatures.cpp holds
+// only the streaming work.
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/lsfa/lsfa.h>
+
+#include <string>
+
+namespace lsfa_gst {
+
+enum FeaturesProperty {
+  PROP_FEATURES_0,
+  PROP_MODEL,
+  PROP_RGB_WEIGHTS,
+  PROP_POINT_WEIGHTS,
+  PROP_PRESET,
+  PROP_MODALITIES,
+  PROP_SEED,
+  PROP_THREADS,
+  PROP_DEVICE,
+  PROP_DEPTH_SCALE,
+  PROP_INTRINSICS,
+  PROP_INTRINSICS_SIZE,
+  PROP_PAIR_TOLERANCE,
+  PROP_DROPPED_RGB,
+  PROP_DROPPED_DEPTH,
+  PROP_QOS,
+  PROP_DROPPED_LATE,
+  PROP_POINT_BATCH_STATS,
+};
+
+constexpr GstClockTime kDefaultPairTolerance = 10 * GST_MSECOND;
+
+struct FeaturesSettings {
+  std::string model, rgb_weights, point_weights, preset = "small", modalities = "rgb,3d",
+                                                 device = "cpu";
+  guint64 seed = 0;
+  gint threads = 0;
+  gdouble depth_scale = 0.0;  // 0 = unset
+  bool has_intrinsics = false;
+  GstLsfaIntrinsics intrinsics{};
+  gint intrinsics_width = 0, intrinsics_height = 0;  // 0 = the depth size
+  GstClockTime pair_tolerance = kDefaultPairTolerance;
+  bool qos = true;
+  bool point_batch_stats = false;
+  // Read-only counters.
+  guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
+};
+
+void features_install_properties(GObjectClass *klass);
+
+// Call with the object lock held. Return false for an id that is not a property of lsfafeatures.
+// A malformed array value is ignored with a warning (GObject set_property cannot fail).
+bool features_set_property(FeaturesSettings &s, guint id, const GValue *value);
+bool features_get_property(const FeaturesSettings &s, guint id, GValue *value);
+
+}  // namespace lsfa_gst
