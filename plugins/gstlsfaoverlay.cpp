@@ -19,9 +19,9 @@
  *     lsfascore model=bagel.lsfa ! lsfaoverlay show-colorbar=true ! videoconvert ! autovideosink
  * ]| Plays the test split of a data set with the heatmap, verdict, score and colour bar.
  * |[
- * gst-launch-1.0 lsfasrc location=data category=bagel num-buffers=1 ! lsfafeatures model=bagel.lsfa
- * \
- *     ! lsfascore model=bagel.lsfa ! lsfaoverlay colormap=inferno alpha=0.35 show-contour=false ! \
+ * gst-launch-1.0 lsfasrc location=data category=bagel num-buffers=1 ! \
+ *     lsfafeatures model=bagel.lsfa ! lsfascore model=bagel.lsfa ! \
+ *     lsfaoverlay colormap=inferno alpha=0.35 show-contour=false ! \
  *     videoconvert ! pngenc ! filesink location=frame.png
  * ]| Writes the first frame as a PNG with a fainter inferno heatmap and no contour.
  */

@@ -402,7 +402,9 @@ TEST(OverlaySampling, LibraryResamplingIsTheMetaApisBitForBit) {
         const bool has = gst_lsfa_anomaly_meta_sample(&meta, v.data(), x + 0.5, y + 0.5, &s);
         const float o = ours.at<float>(y, x);
         ASSERT_EQ(has, !std::isnan(o)) << round << ": " << x << "," << y;
-        if (has) ASSERT_EQ(std::memcmp(&s, &o, sizeof s), 0) << s << " vs " << o;
+        if (has) {
+          ASSERT_EQ(std::memcmp(&s, &o, sizeof s), 0) << s << " vs " << o;
+        }
       }
     gst_buffer_unref(map);
   }
