@@ -1,23 +1,41 @@
-// lsfaoverlay: blends the anomaly map of GstLsfaAnomalyMeta over the frame with a fixed,
-// model-calibrated normalisation, draws the verdict as a coloured border, the score as text and the
-// contour of the regions above the pixel threshold. Frames without the meta pass unchanged.
+/**
+ * SECTION:element-lsfaoverlay
+ * @title: lsfaoverlay
+ * @see_also: lsfascore
+ *
+ * Draws the #GstLsfaAnomalyMeta that lsfascore attached to each frame onto the frame itself: the
+ * anomaly map as a heatmap blended with #GstLsfaOverlay:alpha over the rectangle the map covers,
+ * with a fixed, model-calibrated colour range (the same value has the same colour in every frame);
+ * the outline of the regions above the pixel threshold; the verdict as a red (anomalous) or green
+ * (normal) border; the verdict, score and threshold as text; and, with
+ * #GstLsfaOverlay:show-colorbar, a colour bar of the range with the pixel threshold marked.
+ * Each pixel's heatmap colour is that of the value gst_lsfa_anomaly_meta_sample() returns at the
+ * pixel's centre. Frames without the meta pass unchanged. The drawing is liblsfa's
+ * (lsfa/render/overlay.h); this element maps the frame and reads the meta.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=bagel ! lsfafeatures model=bagel.lsfa ! \
+ *     lsfascore model=bagel.lsfa ! lsfaoverlay show-colorbar=true ! videoconvert ! autovideosink
+ * ]| Plays the test split of a data set with the heatmap, verdict, score and colour bar.
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=bagel num-buffers=1 ! \
+ *     lsfafeatures model=bagel.lsfa ! lsfascore model=bagel.lsfa ! \
+ *     lsfaoverlay colormap=inferno alpha=0.35 show-contour=false ! \
+ *     videoconvert ! pngenc ! filesink location=frame.png
+ * ]| Writes the first frame as a PNG with a fainter inferno heatmap and no contour.
+ */
 #include "gstlsfaoverlay.h"
 
 #include <gst/lsfa/lsfa.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <vector>
 
-#include "lsfa_draw.h"
+#include "lsfa/render/overlay.h"
+#include "lsfa_frame_view.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_overlay_debug);
 #define GST_CAT_DEFAULT gst_lsfa_overlay_debug
-
-using lsfa_gst::Colormap;
-using lsfa_gst::PackedRgb;
-using lsfa_gst::Rgb8;
 
 enum {
   PROP_0,
@@ -29,9 +47,10 @@ enum {
   PROP_SHOW_SCORE,
   PROP_SHOW_CONTOUR,
   PROP_BORDER_WIDTH,
+  PROP_SHOW_COLORBAR,
 };
 
-#define DEFAULT_COLORMAP Colormap::kJet
+#define DEFAULT_COLORMAP lsfa::Colormap::kJet
 #define DEFAULT_ALPHA 0.5
 #define DEFAULT_MAP_LOW 0.0f
 #define DEFAULT_MAP_HIGH 0.0f
@@ -39,16 +58,12 @@ enum {
 #define DEFAULT_SHOW_SCORE TRUE
 #define DEFAULT_SHOW_CONTOUR TRUE
 #define DEFAULT_BORDER_WIDTH 0
+#define DEFAULT_SHOW_COLORBAR FALSE
 
 struct _GstLsfaOverlay {
   GstVideoFilter parent;
 
-  // Properties, guarded by the object lock.
-  Colormap colormap;
-  gdouble alpha;
-  gfloat map_low, map_high;
-  gboolean show_border, show_score, show_contour;
-  guint border_width;
+  lsfa::OverlayStyle style;  // the properties, guarded by the object lock
 };
 
 G_DEFINE_TYPE(GstLsfaOverlay, gst_lsfa_overlay, GST_TYPE_VIDEO_FILTER);
@@ -56,16 +71,13 @@ GST_ELEMENT_REGISTER_DEFINE(lsfaoverlay, "lsfaoverlay", GST_RANK_NONE, GST_TYPE_
 
 GType gst_lsfa_colormap_get_type(void) {
   static GType type = 0;
-  static const GEnumValue values[] = {
-      {static_cast<gint>(Colormap::kJet), "Jet (blue - cyan - yellow - red)", "jet"},
-      {static_cast<gint>(Colormap::kInferno), "Inferno (black - purple - orange - yellow)",
-       "inferno"},
-      {static_cast<gint>(Colormap::kTurbo), "Turbo (dark blue - green - yellow - dark red)",
-       "turbo"},
-      {static_cast<gint>(Colormap::kGray), "Gray (black - white)", "gray"},
-      {0, nullptr, nullptr}};
   if (g_once_init_enter(&type)) {
-    GType t = g_enum_register_static("GstLsfaColormap", values);
+    // The enum's values and names are the library's list; GLib keeps the table for good.
+    static std::vector<GEnumValue> values;
+    for (const lsfa::ColormapInfo &c : lsfa::colormaps())
+      values.push_back({static_cast<gint>(c.map), c.description, c.name});
+    values.push_back({0, nullptr, nullptr});
+    GType t = g_enum_register_static("GstLsfaColormap", values.data());
     g_once_init_leave(&type, t);
   }
   return type;
@@ -77,28 +89,31 @@ static void gst_lsfa_overlay_set_property(GObject *object, guint prop_id, const 
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      self->colormap = static_cast<Colormap>(g_value_get_enum(value));
+      self->style.colormap = static_cast<lsfa::Colormap>(g_value_get_enum(value));
       break;
     case PROP_ALPHA:
-      self->alpha = g_value_get_double(value);
+      self->style.alpha = g_value_get_double(value);
       break;
     case PROP_MAP_LOW:
-      self->map_low = g_value_get_float(value);
+      self->style.range.low = g_value_get_float(value);
       break;
     case PROP_MAP_HIGH:
-      self->map_high = g_value_get_float(value);
+      self->style.range.high = g_value_get_float(value);
       break;
     case PROP_SHOW_BORDER:
-      self->show_border = g_value_get_boolean(value);
+      self->style.show_border = g_value_get_boolean(value);
       break;
     case PROP_SHOW_SCORE:
-      self->show_score = g_value_get_boolean(value);
+      self->style.show_score = g_value_get_boolean(value);
       break;
     case PROP_SHOW_CONTOUR:
-      self->show_contour = g_value_get_boolean(value);
+      self->style.show_contour = g_value_get_boolean(value);
       break;
     case PROP_BORDER_WIDTH:
-      self->border_width = g_value_get_uint(value);
+      self->style.border_width = static_cast<int>(g_value_get_uint(value));
+      break;
+    case PROP_SHOW_COLORBAR:
+      self->style.show_colorbar = g_value_get_boolean(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -113,28 +128,31 @@ static void gst_lsfa_overlay_get_property(GObject *object, guint prop_id, GValue
   GST_OBJECT_LOCK(self);
   switch (prop_id) {
     case PROP_COLORMAP:
-      g_value_set_enum(value, static_cast<gint>(self->colormap));
+      g_value_set_enum(value, static_cast<gint>(self->style.colormap));
       break;
     case PROP_ALPHA:
-      g_value_set_double(value, self->alpha);
+      g_value_set_double(value, self->style.alpha);
       break;
     case PROP_MAP_LOW:
-      g_value_set_float(value, self->map_low);
+      g_value_set_float(value, self->style.range.low);
       break;
     case PROP_MAP_HIGH:
-      g_value_set_float(value, self->map_high);
+      g_value_set_float(value, self->style.range.high);
       break;
     case PROP_SHOW_BORDER:
-      g_value_set_boolean(value, self->show_border);
+      g_value_set_boolean(value, self->style.show_border);
       break;
     case PROP_SHOW_SCORE:
-      g_value_set_boolean(value, self->show_score);
+      g_value_set_boolean(value, self->style.show_score);
       break;
     case PROP_SHOW_CONTOUR:
-      g_value_set_boolean(value, self->show_contour);
+      g_value_set_boolean(value, self->style.show_contour);
       break;
     case PROP_BORDER_WIDTH:
-      g_value_set_uint(value, self->border_width);
+      g_value_set_uint(value, static_cast<guint>(self->style.border_width));
+      break;
+    case PROP_SHOW_COLORBAR:
+      g_value_set_boolean(value, self->style.show_colorbar);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -143,39 +161,25 @@ static void gst_lsfa_overlay_get_property(GObject *object, guint prop_id, GValue
   GST_OBJECT_UNLOCK(self);
 }
 
-// Formats the score text, e.g. "0.73/0.50"; "--" for a missing score.
-static std::string score_text(const GstLsfaAnomalyMeta *meta) {
-  char buf[64];
-  if (std::isfinite(meta->score) && std::isfinite(meta->threshold))
-    std::snprintf(buf, sizeof buf, "%.2f/%.2f", meta->score, meta->threshold);
-  else
-    std::snprintf(buf, sizeof buf, "--");
-  return buf;
-}
-
-// One axis of a bilinear resampling: the two map cells a frame pixel reads and its weight.
-struct Tap {
-  bool inside;  // the pixel centre lies in the map rectangle
-  int i0, i1;
-  double f;  // weight of i1
-};
-
-// Taps of the n frame pixels along one axis; `scale` maps frame pixels to the meta's frame size,
-// the map's `cells` cover [start, start + length) of that frame.
-static std::vector<Tap> taps(int n, double scale, double start, double length, int cells) {
-  std::vector<Tap> out(n);
-  for (int i = 0; i < n; ++i) {
-    const double pos = (i + 0.5) * scale;
-    Tap &t = out[i];
-    t.inside = cells > 0 && length > 0 && pos >= start && pos < start + length;
-    double g = cells > 0 && length > 0 ? (pos - start) * cells / length - 0.5 : 0.0;
-    g = std::clamp(g, 0.0, static_cast<double>(std::max(cells - 1, 0)));
-    t.i0 = static_cast<int>(std::floor(g));
-    t.i1 = std::min(t.i0 + 1, std::max(cells - 1, 0));
-    t.f = g - t.i0;
+// Keeps the anomaly map mapped while it is drawn (also when drawing throws).
+class MappedMap {
+ public:
+  explicit MappedMap(GstBuffer *buffer) : buffer_(buffer) {
+    mapped_ = buffer_ != nullptr && gst_buffer_map(buffer_, &info_, GST_MAP_READ);
   }
-  return out;
-}
+  ~MappedMap() {
+    if (mapped_) gst_buffer_unmap(buffer_, &info_);
+  }
+  MappedMap(const MappedMap &) = delete;
+  MappedMap &operator=(const MappedMap &) = delete;
+  bool mapped() const { return mapped_; }
+  const GstMapInfo &info() const { return info_; }
+
+ private:
+  GstBuffer *buffer_;
+  GstMapInfo info_{};
+  bool mapped_ = false;
+};
 
 static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilter *filter,
                                                                    GstVideoFrame *frame) {
@@ -188,109 +192,39 @@ static GstFlowReturn gst_lsfa_overlay_transform_frame_ip_unguarded(GstVideoFilte
   }
 
   GST_OBJECT_LOCK(self);
-  const Colormap colormap = self->colormap;
-  const double alpha = self->alpha;
-  float low = self->map_low, high = self->map_high;
-  const bool show_border = self->show_border, show_score = self->show_score,
-             show_contour = self->show_contour;
-  guint border = self->border_width;
+  const lsfa::OverlayStyle style = self->style;
   GST_OBJECT_UNLOCK(self);
-  if (!(low < high)) {  // properties unset: the calibrated range stored by the scorer
-    low = meta->map_low;
-    high = meta->map_high;
-  }
-  if (!(low < high)) high = low + 1.0f;
 
-  PackedRgb img(frame);
-  const int w = img.width(), h = img.height();
-  const auto &lut = lsfa_gst::colormap_table(colormap);
+  lsfa_gst::FrameView view = lsfa_gst::frame_view(frame);
+  const int w = view.pixels.cols, h = view.pixels.rows;
 
-  GstMapInfo map_info;
-  if (meta->map != nullptr && gst_buffer_map(meta->map, &map_info, GST_MAP_READ)) {
-    if (map_info.size < static_cast<gsize>(meta->map_width) * meta->map_height * sizeof(float)) {
-      gst_buffer_unmap(meta->map, &map_info);
+  lsfa::AnomalyOverlayInput input;
+  input.pixel_threshold = meta->pixel_threshold;
+  input.calibrated_range = {meta->map_low, meta->map_high};
+  input.score = meta->score;
+  input.threshold = meta->threshold;
+  input.is_anomalous = meta->is_anomalous;
+  GstLsfaRect rect = meta->map_rect;
+  // A scaler that did not transform the meta leaves the old frame size in it: place the map on
+  // the new frame the way the meta's own scale transform would.
+  if (meta->frame_width > 0 && meta->frame_height > 0 &&
+      (meta->frame_width != w || meta->frame_height != h))
+    rect = gst_lsfa_rect_scale(&rect, meta->frame_width, meta->frame_height, w, h);
+  input.map_rect = {rect.x, rect.y, rect.width, rect.height};
+
+  MappedMap map(meta->map_width > 0 && meta->map_height > 0 ? meta->map : nullptr);
+  if (map.mapped()) {
+    if (map.info().size < static_cast<gsize>(meta->map_width) * meta->map_height * sizeof(float)) {
       GST_ELEMENT_ERROR(self, STREAM, FORMAT, ("Malformed anomaly meta"),
-                        ("map buffer of %" G_GSIZE_FORMAT " bytes for a %ux%u map",
-                         gst_buffer_get_size(meta->map), meta->map_width, meta->map_height));
+                        ("map buffer of %" G_GSIZE_FORMAT " bytes for a %ux%u map", map.info().size,
+                         meta->map_width, meta->map_height));
       return GST_FLOW_ERROR;
     }
-    const float *data = reinterpret_cast<const float *>(map_info.data);
-    // The map, resampled to frame pixels (NaN outside the rectangle the map covers).
-    std::vector<float> values(static_cast<size_t>(w) * h);
-    // When a scaler changed the frame size but the meta still names the old size, map the old
-    // geometry onto the new frame.
-    double sx = meta->frame_width > 0 ? static_cast<double>(meta->frame_width) / w : 1.0;
-    double sy = meta->frame_height > 0 ? static_cast<double>(meta->frame_height) / h : 1.0;
-    // Bilinear weights are separable: computed once per column and per row, with the same rule
-    // as gst_lsfa_anomaly_meta_sample (edge cells clamped, NaN outside the map rectangle).
-    const std::vector<Tap> cols =
-        taps(w, sx, meta->map_rect.x, meta->map_rect.width, static_cast<int>(meta->map_width));
-    const std::vector<Tap> rows =
-        taps(h, sy, meta->map_rect.y, meta->map_rect.height, static_cast<int>(meta->map_height));
-    const int mw = static_cast<int>(meta->map_width);
-    for (int y = 0; y < h; ++y) {
-      const Tap &ty = rows[y];
-      float *out = &values[static_cast<size_t>(y) * w];
-      if (!ty.inside || mw == 0) {
-        std::fill(out, out + w, NAN);
-        continue;
-      }
-      const float *r0 = data + static_cast<size_t>(ty.i0) * mw;
-      const float *r1 = data + static_cast<size_t>(ty.i1) * mw;
-      for (int x = 0; x < w; ++x) {
-        const Tap &tx = cols[x];
-        if (!tx.inside) {
-          out[x] = NAN;
-          continue;
-        }
-        out[x] = static_cast<float>((1 - ty.f) * ((1 - tx.f) * r0[tx.i0] + tx.f * r0[tx.i1]) +
-                                    ty.f * ((1 - tx.f) * r1[tx.i0] + tx.f * r1[tx.i1]));
-      }
-    }
-    gst_buffer_unmap(meta->map, &map_info);
-
-    for (int y = 0; y < h; ++y) {
-      for (int x = 0; x < w; ++x) {
-        float v = values[static_cast<size_t>(y) * w + x];
-        if (std::isnan(v)) continue;
-        float t = std::clamp((v - low) / (high - low), 0.0f, 1.0f);
-        Rgb8 c = lut[static_cast<int>(std::lround(t * 255.0f))];
-        Rgb8 p = img.get(x, y);
-        auto blend = [alpha](uint8_t a, uint8_t b) {
-          return static_cast<uint8_t>(std::lround(a * (1.0 - alpha) + b * alpha));
-        };
-        img.set(x, y, {blend(p.r, c.r), blend(p.g, c.g), blend(p.b, c.b)});
-      }
-    }
-    if (show_contour) {
-      const float thr = meta->pixel_threshold;
-      auto above = [&](int x, int y) {
-        if (x < 0 || y < 0 || x >= w || y >= h) return false;
-        float v = values[static_cast<size_t>(y) * w + x];
-        return !std::isnan(v) && v > thr;
-      };
-      for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-          if (above(x, y) &&
-              (!above(x - 1, y) || !above(x + 1, y) || !above(x, y - 1) || !above(x, y + 1)))
-            img.set(x, y, {255, 255, 255});
-    }
+    // A read-only view: the library only reads the map.
+    input.map = cv::Mat(static_cast<int>(meta->map_height), static_cast<int>(meta->map_width),
+                        CV_32FC1, map.info().data);
   }
-
-  if (show_border) {
-    if (border == 0) border = std::max(2, std::min(w, h) / 100);
-    int b = static_cast<int>(border);
-    Rgb8 c = meta->is_anomalous ? Rgb8{255, 0, 0} : Rgb8{0, 200, 0};
-    img.fill_rect(0, 0, w, b, c);
-    img.fill_rect(0, h - b, w, b, c);
-    img.fill_rect(0, 0, b, h, c);
-    img.fill_rect(w - b, 0, b, h, c);
-  }
-  if (show_score) {
-    int scale = std::max(1, std::min(w, h) / 160);
-    int offset = show_border ? static_cast<int>(border) + scale : scale;
-    lsfa_gst::draw_text(img, offset, offset, scale, score_text(meta), {255, 255, 255}, {0, 0, 0});
-  }
+  lsfa::draw_anomaly_overlay(view.pixels, view.order, input, style);
   return GST_FLOW_OK;
 }
 
@@ -343,7 +277,8 @@ static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_SHOW_SCORE,
       g_param_spec_boolean("show-score", "Show score",
-                           "Draw the image score and threshold as \"score/threshold\"",
+                           "Draw the verdict, image score and threshold as text, e.g. "
+                           "\"ANOMALY 0.73/0.50\"",
                            DEFAULT_SHOW_SCORE, rw));
   g_object_class_install_property(
       gobject_class, PROP_SHOW_CONTOUR,
@@ -356,6 +291,12 @@ static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {
                         "Width of the verdict border in pixels (0 = 1 % of the shorter side, at "
                         "least 2)",
                         0, 1024, DEFAULT_BORDER_WIDTH, rw));
+  g_object_class_install_property(
+      gobject_class, PROP_SHOW_COLORBAR,
+      g_param_spec_boolean("show-colorbar", "Show colour bar",
+                           "Draw a colour bar of the display range (map-low..map-high or the "
+                           "calibrated range) at the right, with the pixel threshold marked",
+                           DEFAULT_SHOW_COLORBAR, rw));
 
   GstCaps *caps = gst_caps_from_string(GST_LSFA_RGB_CAPS);
   gst_element_class_add_pad_template(
@@ -364,11 +305,12 @@ static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {
       element_class, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
   gst_caps_unref(caps);
 
-  gst_element_class_set_static_metadata(element_class, "LSFA anomaly overlay",
-                                        "Filter/Effect/Video",
-                                        "Draws the LSFA anomaly map (fixed calibrated colour "
-                                        "scale), verdict and score over the frame",
-                                        "gst-lsfa developers");
+  gst_element_class_set_static_metadata(
+      element_class, "LSFA anomaly overlay", "Filter/Effect/Video",
+      "Draws the LSFA anomaly map (fixed calibrated colour "
+      "scale), contours, verdict, score and optionally a colour bar "
+      "over the frame",
+      "gst-lsfa developers");
 
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_lsfa_overlay_transform_frame_ip);
 
@@ -377,12 +319,12 @@ static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {
 }
 
 static void gst_lsfa_overlay_init(GstLsfaOverlay *self) {
-  self->colormap = DEFAULT_COLORMAP;
-  self->alpha = DEFAULT_ALPHA;
-  self->map_low = DEFAULT_MAP_LOW;
-  self->map_high = DEFAULT_MAP_HIGH;
-  self->show_border = DEFAULT_SHOW_BORDER;
-  self->show_score = DEFAULT_SHOW_SCORE;
-  self->show_contour = DEFAULT_SHOW_CONTOUR;
-  self->border_width = DEFAULT_BORDER_WIDTH;
+  self->style.colormap = DEFAULT_COLORMAP;
+  self->style.alpha = DEFAULT_ALPHA;
+  self->style.range = {DEFAULT_MAP_LOW, DEFAULT_MAP_HIGH};
+  self->style.show_border = DEFAULT_SHOW_BORDER;
+  self->style.show_score = DEFAULT_SHOW_SCORE;
+  self->style.show_contour = DEFAULT_SHOW_CONTOUR;
+  self->style.border_width = DEFAULT_BORDER_WIDTH;
+  self->style.show_colorbar = DEFAULT_SHOW_COLORBAR;
 }

@@ -7,22 +7,20 @@
 
 #include "lsfa/core/error.h"
 #include "lsfa/data/depth_camera.h"
-#include "lsfa_draw.h"
+#include "lsfa_frame_view.h"
 
 namespace lsfa_gst {
 
 cv::Mat rgb_from_frame(GstVideoFrame *frame) {
-  PackedRgb in(frame);
-  cv::Mat out(in.height(), in.width(), CV_8UC3);
-  for (int y = 0; y < in.height(); ++y) {
-    uint8_t *row = out.ptr<uint8_t>(y);
-    for (int x = 0; x < in.width(); ++x) {
-      Rgb8 c = in.get(x, y);
-      row[3 * x] = c.r;
-      row[3 * x + 1] = c.g;
-      row[3 * x + 2] = c.b;
-    }
-  }
+  const FrameView view = frame_view(frame);
+  const bool rgb = view.order == lsfa::ChannelOrder::kRgb;
+  cv::Mat out;
+  if (view.pixels.channels() == 4)
+    cv::cvtColor(view.pixels, out, rgb ? cv::COLOR_RGBA2RGB : cv::COLOR_BGRA2RGB);
+  else if (rgb)
+    view.pixels.copyTo(out);
+  else
+    cv::cvtColor(view.pixels, out, cv::COLOR_BGR2RGB);
   return out;
 }
 

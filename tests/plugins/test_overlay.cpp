@@ -1,5 +1,6 @@
-// lsfaoverlay with GstHarness: colour maps, heatmap geometry and normalisation, formats, border,
-// contour, score, pass-through, state cycles.
+// lsfaoverlay with GstHarness: colour maps (OpenCV's), heatmap geometry and normalisation (the
+// meta API's sampling rule), formats, border, contour, score text, colour bar, pass-through, state
+// cycles.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/lsfa/lsfa.h>
@@ -9,19 +10,22 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "lsfa/io/image_io.h"
-#include "lsfa/io/tiff_io.h"
-#include "lsfa_draw.h"
-#include "lsfa_hysteresis.h"
-#include "lsfa_pairing.h"
-#include "test_util.h"
+#include <opencv2/imgproc.hpp>
 
+#include "lsfa/render/colorbar.h"
+#include "lsfa/render/colormap.h"
+#include "lsfa/render/map_sampling.h"
+#include "lsfa/render/text_box.h"
+#include "test_util.h"
 
 namespace {
 
@@ -32,40 +36,6 @@ class ElementsTest : public ::testing::Test {
     gst_lsfa_caps_init();
   }
 };
-
-
-// ----------------------------------------------------------------------------- colour maps
-
-TEST(ColormapTest, EndPointsAndMonotonicGray) {
-  using lsfa_gst::Colormap;
-  const auto &jet = lsfa_gst::colormap_table(Colormap::kJet);
-  EXPECT_EQ(jet[0].r, 0);
-  EXPECT_EQ(jet[0].g, 0);
-  EXPECT_EQ(jet[0].b, 128);
-  EXPECT_EQ(jet[255].r, 128);
-  EXPECT_EQ(jet[255].g, 0);
-  EXPECT_EQ(jet[255].b, 0);
-  // Jet's mid point lies between cyan (0.375) and yellow (0.625): green-ish.
-  EXPECT_EQ(jet[128].g, 255);
-  const auto &gray = lsfa_gst::colormap_table(Colormap::kGray);
-  for (int i = 0; i < 256; ++i) {
-    EXPECT_EQ(gray[i].r, i);
-    EXPECT_EQ(gray[i].g, i);
-    EXPECT_EQ(gray[i].b, i);
-  }
-  const auto &inferno = lsfa_gst::colormap_table(Colormap::kInferno);
-  EXPECT_LT(inferno[0].r + inferno[0].g + inferno[0].b, 10);  // black end
-  EXPECT_GT(inferno[255].r + inferno[255].g, 500);            // pale yellow end
-  const auto &turbo = lsfa_gst::colormap_table(Colormap::kTurbo);
-  EXPECT_GT(turbo[0].b, turbo[0].r);      // dark blue
-  EXPECT_GT(turbo[255].r, turbo[255].b);  // dark red
-  // Perceived brightness of inferno grows monotonically.
-  for (int i = 1; i < 256; ++i) {
-    int prev = inferno[i - 1].r * 3 + inferno[i - 1].g * 6 + inferno[i - 1].b;
-    int cur = inferno[i].r * 3 + inferno[i].g * 6 + inferno[i].b;
-    EXPECT_GE(cur + 12, prev) << i;
-  }
-}
 
 // ----------------------------------------------------------------------------- overlay
 
@@ -146,6 +116,14 @@ GstLsfaAnomalyMeta *add_anomaly(GstBuffer *buf, float a, float b, GstLsfaRect re
   m->threshold = 0.25f;
   m->is_anomalous = TRUE;
   return m;
+}
+
+// OpenCV's colour of `index` under `cv_map`, as R, G, B.
+Px opencv_colour(int index, int cv_map) {
+  cv::Mat i(1, 1, CV_8UC1, cv::Scalar(index)), bgr;
+  cv::applyColorMap(i, bgr, cv_map);
+  const cv::Vec3b c = bgr.at<cv::Vec3b>(0);
+  return {c[2], c[1], c[0]};
 }
 
 GstHarness *overlay(const Frame &f) {
@@ -259,8 +237,10 @@ TEST_F(ElementsTest, OverlayEveryFormatKeepsChannelOrder) {
     GstBuffer *out = gst_harness_push_and_pull(h, in);
     ASSERT_NE(out, nullptr);
     std::vector<Px> px = pixels(f, out);
-    EXPECT_EQ(px[0], (Px{10, 20, 30}));  // untouched half
-    EXPECT_EQ(px[7], (Px{128, 0, 0}));   // jet's top is dark red
+    EXPECT_EQ(px[0], (Px{10, 20, 30}));                      // untouched half
+    EXPECT_EQ(px[7], opencv_colour(255, cv::COLORMAP_JET));  // jet's top: dark red
+    EXPECT_GT(px[7].r, 100);
+    EXPECT_EQ(px[7].b, 0);
     gst_buffer_unref(out);
     gst_harness_teardown(h);
   }
@@ -284,24 +264,150 @@ TEST_F(ElementsTest, OverlayBorderContourAndScore) {
   EXPECT_EQ(px[30 * 64 + 40], (Px{100, 100, 100}));  // inside the region: no contour
   gst_buffer_unref(out);
 
-  // Normal verdict: green border; score text "0.50/0.25" in a black box after the border.
+  // Normal verdict: green border; the label "OK 0.50/0.25" drawn by cv::putText in a black box
+  // after the border and a 2 px gap.
   g_object_set(h->element, "show-score", TRUE, "show-contour", FALSE, nullptr);
   in = solid(f, h, 100, 100, 100);
   add_anomaly(in, 0, 3, {0, 0, 64, 64}, 64, 64)->is_anomalous = FALSE;
   out = gst_harness_push_and_pull(h, in);
   px = pixels(f, out);
   EXPECT_EQ(px[0], (Px{0, 200, 0}));
-  // Box at (3, 3) (border 2 + scale 1); first glyph '0' at (5, 5): top row 01110.
-  EXPECT_EQ(px[3 * 64 + 3], (Px{0, 0, 0}));
-  EXPECT_EQ(px[5 * 64 + 5], (Px{0, 0, 0}));
-  EXPECT_EQ(px[5 * 64 + 6], (Px{255, 255, 255}));
-  EXPECT_EQ(px[5 * 64 + 8], (Px{255, 255, 255}));
-  EXPECT_EQ(px[5 * 64 + 9], (Px{0, 0, 0}));
-  // '.' (second glyph, x 11..15) has pixels only in its last two rows.
-  EXPECT_EQ(px[5 * 64 + 12], (Px{0, 0, 0}));
-  EXPECT_EQ(px[10 * 64 + 12], (Px{255, 255, 255}));
+  cv::Mat expected(64, 64, CV_8UC3, cv::Scalar(100, 100, 100));
+  for (const cv::Rect &r : {cv::Rect(0, 0, 64, 2), cv::Rect(0, 62, 64, 2), cv::Rect(0, 0, 2, 64),
+                            cv::Rect(62, 0, 2, 64)})
+    cv::rectangle(expected, r, cv::Scalar(0, 200, 0), cv::FILLED);
+  const lsfa::TextBox t = lsfa::layout_text("OK 0.50/0.25", {4, 4}, lsfa::text_scale({64, 64}));
+  cv::rectangle(expected, t.box, cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(expected, "OK 0.50/0.25", t.origin, cv::FONT_HERSHEY_SIMPLEX, t.scale,
+              cv::Scalar(255, 255, 255), t.thickness, cv::LINE_AA);
+  EXPECT_EQ(px[4 * 64 + 4], (Px{0, 0, 0}));  // the box's corner
+  int white = 0;
+  for (int y = 0; y < 64; ++y)
+    for (int x = 0; x < 64; ++x) {
+      const cv::Vec3b e = expected.at<cv::Vec3b>(y, x);
+      ASSERT_EQ(px[y * 64 + x], (Px{e[0], e[1], e[2]})) << x << "," << y;
+      white += t.box.contains({x, y}) && px[y * 64 + x].g > 160;
+    }
+  EXPECT_GT(white, 20);  // the (anti-aliased) text is there
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+}
+
+TEST_F(ElementsTest, OverlayColormapsAreOpenCvs) {
+  // A 256-cell ramp over a 256 x 1 frame: pixel i reads cell i exactly, whose value maps to index
+  // i of the calibrated range 0..3; every colour map must give OpenCV's colour of i.
+  const std::map<std::string, int> opencv = {
+      {"jet", cv::COLORMAP_JET},         {"inferno", cv::COLORMAP_INFERNO},
+      {"turbo", cv::COLORMAP_TURBO},     {"viridis", cv::COLORMAP_VIRIDIS},
+      {"magma", cv::COLORMAP_MAGMA},     {"plasma", cv::COLORMAP_PLASMA},
+      {"cividis", cv::COLORMAP_CIVIDIS}, {"parula", cv::COLORMAP_PARULA},
+      {"hot", cv::COLORMAP_HOT},         {"bone", cv::COLORMAP_BONE}};
+  Frame f{256, 1, kFormats[0]};
+  std::vector<float> ramp(256);
+  for (int i = 0; i < 256; ++i) ramp[i] = 3.0f * i / 255.0f;
+  for (const char *name : {"jet", "inferno", "turbo", "gray", "viridis", "magma", "plasma",
+                           "cividis", "parula", "hot", "bone"}) {
+    SCOPED_TRACE(name);
+    GstHarness *h = overlay(f);
+    gst_util_set_object_arg(G_OBJECT(h->element), "colormap", name);
+    GstBuffer *in = solid(f, h, 0, 0, 0);
+    GstLsfaAnomalyMeta *m = add_anomaly(in, 0, 0, {0, 0, 256, 1}, 256, 1);
+    GstBuffer *map = gst_buffer_new_memdup(ramp.data(), ramp.size() * sizeof(float));
+    gst_lsfa_anomaly_meta_set_map(m, map, 256, 1);
+    gst_buffer_unref(map);
+    GstBuffer *out = gst_harness_push_and_pull(h, in);
+    ASSERT_NE(out, nullptr);
+    std::vector<Px> px = pixels(f, out);
+    for (int i = 0; i < 256; ++i) {
+      const Px want = std::string(name) == "gray" ? Px{i, i, i} : opencv_colour(i, opencv.at(name));
+      ASSERT_EQ(px[i], want) << i;
+    }
+    gst_buffer_unref(out);
+    gst_harness_teardown(h);
+  }
+}
+
+TEST_F(ElementsTest, OverlayColorbar) {
+  Frame f{160, 120, kFormats[3]};  // BGRx
+  GstHarness *h = overlay(f);
+  gboolean shown = TRUE;
+  g_object_get(h->element, "show-colorbar", &shown, nullptr);
+  EXPECT_FALSE(shown);  // off by default
+  gst_util_set_object_arg(G_OBJECT(h->element), "colormap", "inferno");
+  g_object_set(h->element, "alpha", 0.0, nullptr);
+  GstBuffer *out = gst_harness_push_and_pull(h, [&] {
+    GstBuffer *in = solid(f, h, 100, 100, 100);
+    add_anomaly(in, 0, 3, {0, 0, 160, 120}, 160, 120);
+    return in;
+  }());
+  for (const Px &p : pixels(f, out)) ASSERT_EQ(p, (Px{100, 100, 100}));
+  gst_buffer_unref(out);
+
+  g_object_set(h->element, "show-colorbar", TRUE, nullptr);
+  GstBuffer *in = solid(f, h, 100, 100, 100);
+  add_anomaly(in, 0, 3, {0, 0, 160, 120}, 160, 120);  // range 0..3, pixel threshold 1.5
+  out = gst_harness_push_and_pull(h, in);
+  std::vector<Px> px = pixels(f, out);
+  const cv::Rect bar = lsfa::colorbar_rect({160, 120}, 0);
+  const int cx = bar.x + bar.width / 2;
+  EXPECT_EQ(px[bar.y * 160 + cx], opencv_colour(255, cv::COLORMAP_INFERNO));  // map-high on top
+  EXPECT_EQ(px[(bar.y + bar.height - 1) * 160 + cx], opencv_colour(0, cv::COLORMAP_INFERNO));
+  const int marker = lsfa::colorbar_row(bar, {0, 3}, 1.5f);
+  EXPECT_NEAR(marker, bar.y + bar.height / 2, 1);
+  EXPECT_EQ(px[marker * 160 + cx], (Px{255, 255, 255}));
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST_F(ElementsTest, OverlayPlacesTheMapOnAScaledFrame) {
+  // The meta still names a 16 x 16 frame (a scaler that did not transform it); on the 8 x 8 frame
+  // the right half it covers is the right half of the new frame, as gst_lsfa_rect_scale places it.
+  Frame f{8, 8, kFormats[0]};
+  GstHarness *h = overlay(f);
+  GstBuffer *in = solid(f, h, 100, 100, 100);
+  add_anomaly(in, 0, 3, {8, 0, 8, 16}, 16, 16);
+  GstBuffer *out = gst_harness_push_and_pull(h, in);
+  std::vector<Px> px = pixels(f, out);
+  const int expected[8] = {100, 100, 100, 100, 0, 64, 191, 255};
+  for (int y = 0; y < 8; ++y)
+    for (int x = 0; x < 8; ++x)
+      EXPECT_EQ(px[y * 8 + x], (Px{expected[x], expected[x], expected[x]})) << x << "," << y;
+  gst_buffer_unref(out);
+  gst_harness_teardown(h);
+}
+
+TEST(OverlaySampling, LibraryResamplingIsTheMetaApisBitForBit) {
+  // lsfa::resample_map (what the overlay draws) against gst_lsfa_anomaly_meta_sample at every
+  // pixel centre: the same float, and no value exactly where the meta API has none.
+  std::mt19937 rng(42);
+  std::uniform_real_distribution<double> off(-9.0, 9.0), len(3.0, 60.0);
+  std::uniform_int_distribution<int> cells(1, 9), px(1, 50);
+  for (int round = 0; round < 40; ++round) {
+    const int mw = cells(rng), mh = cells(rng), fw = px(rng), fh = px(rng);
+    std::vector<float> v(static_cast<size_t>(mw) * mh);
+    std::uniform_real_distribution<float> val(-1.0f, 4.0f);
+    for (float &x : v) x = val(rng);
+    GstLsfaAnomalyMeta meta{};
+    GstBuffer *map = gst_buffer_new_memdup(v.data(), v.size() * sizeof(float));
+    meta.map = map;
+    meta.map_width = mw;
+    meta.map_height = mh;
+    meta.map_rect = {off(rng), off(rng), len(rng), len(rng)};
+    const cv::Mat ours = lsfa::resample_map(
+        cv::Mat(mh, mw, CV_32FC1, v.data()),
+        {meta.map_rect.x, meta.map_rect.y, meta.map_rect.width, meta.map_rect.height}, {fw, fh});
+    for (int y = 0; y < fh; ++y)
+      for (int x = 0; x < fw; ++x) {
+        float s = 0;
+        const bool has = gst_lsfa_anomaly_meta_sample(&meta, v.data(), x + 0.5, y + 0.5, &s);
+        const float o = ours.at<float>(y, x);
+        ASSERT_EQ(has, !std::isnan(o)) << round << ": " << x << "," << y;
+        if (has) {
+          ASSERT_EQ(std::memcmp(&s, &o, sizeof s), 0) << s << " vs " << o;
+        }
+      }
+    gst_buffer_unref(map);
+  }
 }
 
 TEST_F(ElementsTest, OverlayPassesFramesWithoutMeta) {
@@ -346,6 +452,5 @@ TEST_F(ElementsTest, OverlayRepeatedNullPlayingCycles) {
   gst_object_unref(bus);
   gst_object_unref(pipe);
 }
-
 
 }  // namespace

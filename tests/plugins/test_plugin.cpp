@@ -17,7 +17,6 @@
 
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
-#include "lsfa_draw.h"
 #include "lsfa_hysteresis.h"
 #include "lsfa_pairing.h"
 #include "test_util.h"

@@ -1,0 +1,421 @@
+// lib/render against OpenCV's own functions: colour maps (cv::applyColorMap), resampling
+// (cv::resize INTER_LINEAR where the geometry matches), blending (cv::addWeighted), contours
+// (cv::findContours / cv::drawContours), text (cv::putText); plus the overlay's properties: fixed
+// range, alpha 0 leaves the frame, channel order, the fourth byte, the colour bar.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <random>
+#include <set>
+#include <string>
+
+#include "lsfa/render/colorbar.h"
+#include "lsfa/render/colormap.h"
+#include "lsfa/render/map_sampling.h"
+#include "lsfa/render/overlay.h"
+#include "lsfa/render/text_box.h"
+#include "lsfa/render/value_range.h"
+
+namespace {
+
+using lsfa::ChannelOrder;
+using lsfa::Colormap;
+
+cv::Mat ramp256() {
+  cv::Mat r(1, 256, CV_8UC1);
+  for (int i = 0; i < 256; ++i) r.at<uint8_t>(i) = static_cast<uint8_t>(i);
+  return r;
+}
+
+cv::Mat random_map(int w, int h, unsigned seed, float lo = 0.0f, float hi = 3.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  cv::Mat m(h, w, CV_32FC1);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at<float>(y, x) = d(rng);
+  return m;
+}
+
+// Number of differing pixels (any channel) between two images of the same type.
+int differing_pixels(const cv::Mat &a, const cv::Mat &b) {
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  cv::Mat any = diff.reshape(1, static_cast<int>(diff.total()));
+  cv::reduce(any, any, 1, cv::REDUCE_MAX);
+  return cv::countNonZero(any);
+}
+
+// Style with everything off but the heatmap.
+lsfa::OverlayStyle heatmap_only(Colormap map, double alpha) {
+  lsfa::OverlayStyle s;
+  s.colormap = map;
+  s.alpha = alpha;
+  s.show_border = s.show_score = s.show_contour = s.show_colorbar = false;
+  return s;
+}
+
+lsfa::AnomalyOverlayInput input_over_frame(const cv::Mat &map, cv::Size frame) {
+  lsfa::AnomalyOverlayInput in;
+  in.map = map;
+  in.map_rect = {0, 0, static_cast<double>(frame.width), static_cast<double>(frame.height)};
+  in.calibrated_range = {0, 3};
+  in.pixel_threshold = 1.5f;
+  in.score = 0.73f;
+  in.threshold = 0.5f;
+  in.is_anomalous = true;
+  return in;
+}
+
+// ----------------------------------------------------------------------------- colour maps
+
+TEST(RenderColormap, EveryMapEqualsOpenCv) {
+  // Independent of the library's table: the OpenCV map each name must be.
+  const std::map<std::string, int> opencv = {
+      {"jet", cv::COLORMAP_JET},         {"inferno", cv::COLORMAP_INFERNO},
+      {"turbo", cv::COLORMAP_TURBO},     {"viridis", cv::COLORMAP_VIRIDIS},
+      {"magma", cv::COLORMAP_MAGMA},     {"plasma", cv::COLORMAP_PLASMA},
+      {"cividis", cv::COLORMAP_CIVIDIS}, {"parula", cv::COLORMAP_PARULA},
+      {"hot", cv::COLORMAP_HOT},         {"bone", cv::COLORMAP_BONE}};
+  const cv::Mat index = ramp256();
+  std::set<std::string> seen;
+  for (const lsfa::ColormapInfo &c : lsfa::colormaps()) {
+    SCOPED_TRACE(c.name);
+    seen.insert(c.name);
+    const cv::Mat bgr = lsfa::apply_colormap(index, c.map, ChannelOrder::kBgr);
+    const cv::Mat rgb = lsfa::apply_colormap(index, c.map, ChannelOrder::kRgb);
+    ASSERT_EQ(bgr.type(), CV_8UC3);
+    cv::Mat expected;
+    if (std::string(c.name) == "gray") {
+      cv::cvtColor(index, expected, cv::COLOR_GRAY2BGR);
+    } else {
+      ASSERT_EQ(opencv.count(c.name), 1u);
+      cv::applyColorMap(index, expected, opencv.at(c.name));
+    }
+    EXPECT_EQ(differing_pixels(bgr, expected), 0);
+    cv::Mat swapped;
+    cv::cvtColor(expected, swapped, cv::COLOR_BGR2RGB);
+    EXPECT_EQ(differing_pixels(rgb, swapped), 0);
+  }
+  EXPECT_EQ(seen.size(), lsfa::colormaps().size());  // names are unique
+  EXPECT_EQ(seen.size(), opencv.size() + 1);
+}
+
+TEST(RenderColormap, ExistingNamesKeepTheirNumbers) {
+  // lsfaoverlay's enum property stores these numbers.
+  const std::map<std::string, int> stable = {{"jet", 0}, {"inferno", 1}, {"turbo", 2}, {"gray", 3}};
+  int found = 0;
+  for (const lsfa::ColormapInfo &c : lsfa::colormaps())
+    if (stable.count(c.name)) {
+      EXPECT_EQ(static_cast<int>(c.map), stable.at(c.name)) << c.name;
+      ++found;
+    }
+  EXPECT_EQ(found, 4);
+  for (size_t i = 0; i < lsfa::colormaps().size(); ++i)
+    EXPECT_EQ(static_cast<size_t>(lsfa::colormaps()[i].map), i);
+}
+
+// ----------------------------------------------------------------------------- resampling
+
+TEST(RenderResample, WholeFrameEqualsCvResizeLinear) {
+  // Up, down and mixed scale factors, the map covering the whole frame.
+  const std::pair<cv::Size, cv::Size> cases[] = {
+      {{7, 5}, {23, 17}}, {{8, 8}, {32, 32}}, {{28, 28}, {13, 9}}, {{5, 9}, {40, 6}}};
+  unsigned seed = 1;
+  for (const auto &[map_size, frame] : cases) {
+    SCOPED_TRACE(testing::Message() << map_size << " -> " << frame);
+    const cv::Mat map = random_map(map_size.width, map_size.height, seed++);
+    const cv::Mat ours = lsfa::resample_map(
+        map, {0, 0, static_cast<double>(frame.width), static_cast<double>(frame.height)}, frame);
+    cv::Mat reference;
+    cv::resize(map, reference, frame, 0, 0, cv::INTER_LINEAR);
+    ASSERT_EQ(ours.size(), reference.size());
+    EXPECT_LE(cv::norm(ours, reference, cv::NORM_INF), 1e-5);
+  }
+}
+
+TEST(RenderResample, PixelAlignedRectangleEqualsCvResizeInside) {
+  const cv::Mat map = random_map(6, 4, 7);
+  const cv::Size frame(30, 20);
+  const cv::Rect inside(5, 3, 16, 12);
+  const cv::Mat ours = lsfa::resample_map(map, {5, 3, 16, 12}, frame);
+  cv::Mat reference;
+  cv::resize(map, reference, inside.size(), 0, 0, cv::INTER_LINEAR);
+  EXPECT_LE(cv::norm(ours(inside), reference, cv::NORM_INF), 1e-5);
+  // No value outside the rectangle.
+  cv::Mat has_value;
+  cv::compare(ours, ours, has_value, cv::CMP_EQ);
+  EXPECT_EQ(cv::countNonZero(has_value), inside.area());
+  EXPECT_EQ(cv::countNonZero(has_value(inside)), inside.area());
+}
+
+TEST(RenderResample, PixelCentreConvention) {
+  // Cell i of a map of 4 cells over [-2, 14) has its centre at frame x = -2 + 4 i + 2.
+  for (int i = 0; i < 4; ++i) EXPECT_DOUBLE_EQ(lsfa::frame_to_map(4.0 * i, -2, 16, 4), i);
+  // A 2-cell ramp [0, 1] over a frame of 4: pixel centres 0.5, 1.5, 2.5, 3.5 read 0 (clamped),
+  // 0.25, 0.75, 1 (clamped).
+  cv::Mat map = (cv::Mat_<float>(1, 2) << 0.0f, 1.0f);
+  const cv::Mat out = lsfa::resample_map(map, {0, 0, 4, 1}, {4, 1});
+  EXPECT_FLOAT_EQ(out.at<float>(0), 0.0f);
+  EXPECT_FLOAT_EQ(out.at<float>(1), 0.25f);
+  EXPECT_FLOAT_EQ(out.at<float>(2), 0.75f);
+  EXPECT_FLOAT_EQ(out.at<float>(3), 1.0f);
+  // A rectangle starting half a pixel in: the first pixel centre (0.5) lies on its edge (inside),
+  // a rectangle ending at 3.5 leaves the last pixel out.
+  const cv::Mat shifted = lsfa::resample_map(map, {0.5, 0, 3.0, 1}, {4, 1});
+  EXPECT_FALSE(std::isnan(shifted.at<float>(0)));
+  EXPECT_TRUE(std::isnan(shifted.at<float>(3)));
+}
+
+// ----------------------------------------------------------------------------- fixed range
+
+TEST(RenderRange, IndicesAndFallback) {
+  const lsfa::ValueRange r{1, 3};
+  EXPECT_EQ(lsfa::range_index(1, r), 0);
+  EXPECT_EQ(lsfa::range_index(3, r), 255);
+  EXPECT_EQ(lsfa::range_index(2, r), 128);  // 127.5 rounds up
+  EXPECT_EQ(lsfa::range_index(-5, r), 0);
+  EXPECT_EQ(lsfa::range_index(9, r), 255);
+  EXPECT_EQ(lsfa::range_index(1.5f, r), 64);
+  EXPECT_EQ(lsfa::range_index(NAN, r), 0);
+  // A proper preferred range wins; otherwise the fallback; a degenerate one is widened.
+  EXPECT_EQ(lsfa::display_range({0, 6}, {1, 3}).high, 6);
+  EXPECT_EQ(lsfa::display_range({0, 0}, {1, 3}).low, 1);
+  EXPECT_EQ(lsfa::display_range({0, 0}, {2, 2}).high, 3);
+}
+
+TEST(RenderOverlay, FixedRangeGivesTheSameColourInEveryFrame) {
+  // Two frames whose maps have different maxima: a pixel with the same value gets the same
+  // colour (no per-frame min/max), the calibrated colour of that value.
+  const cv::Size size(4, 1);
+  cv::Mat a = (cv::Mat_<float>(1, 4) << 1.0f, 1.0f, 0.5f, 0.5f);
+  cv::Mat b = (cv::Mat_<float>(1, 4) << 1.0f, 1.0f, 3.0f, 3.0f);
+  cv::Mat fa(size, CV_8UC3, cv::Scalar::all(0)), fb = fa.clone();
+  const lsfa::OverlayStyle style = heatmap_only(Colormap::kTurbo, 1.0);
+  lsfa::draw_anomaly_overlay(fa, ChannelOrder::kRgb, input_over_frame(a, size), style);
+  lsfa::draw_anomaly_overlay(fb, ChannelOrder::kRgb, input_over_frame(b, size), style);
+  EXPECT_EQ(fa.at<cv::Vec3b>(0, 0), fb.at<cv::Vec3b>(0, 0));
+  const cv::Mat index(1, 1, CV_8UC1, cv::Scalar(lsfa::range_index(1.0f, {0, 3})));
+  EXPECT_EQ(fa.at<cv::Vec3b>(0, 0),
+            lsfa::apply_colormap(index, Colormap::kTurbo, ChannelOrder::kRgb).at<cv::Vec3b>(0));
+  // The style's range, when set, replaces the calibrated one.
+  lsfa::OverlayStyle wide = style;
+  wide.range = {0, 6};
+  cv::Mat fc(size, CV_8UC3, cv::Scalar::all(0));
+  lsfa::draw_anomaly_overlay(fc, ChannelOrder::kRgb, input_over_frame(b, size), wide);
+  const cv::Mat mid(1, 1, CV_8UC1, cv::Scalar(128));
+  EXPECT_EQ(fc.at<cv::Vec3b>(0, 3),
+            lsfa::apply_colormap(mid, Colormap::kTurbo, ChannelOrder::kRgb).at<cv::Vec3b>(0));
+}
+
+// ----------------------------------------------------------------------------- blending
+
+TEST(RenderOverlay, AlphaZeroLeavesTheFrame) {
+  const cv::Size size(41, 29);
+  cv::Mat frame(size, CV_8UC3);
+  cv::randu(frame, 0, 256);
+  const cv::Mat before = frame.clone();
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, input_over_frame(random_map(5, 4, 3), size),
+                             heatmap_only(Colormap::kJet, 0.0));
+  EXPECT_EQ(differing_pixels(frame, before), 0);
+}
+
+TEST(RenderOverlay, BlendEqualsAddWeightedInsideTheRectangle) {
+  const cv::Size size(40, 24);
+  cv::Mat frame(size, CV_8UC3);
+  cv::randu(frame, 0, 256);
+  const cv::Mat before = frame.clone();
+  lsfa::AnomalyOverlayInput in = input_over_frame(random_map(6, 3, 11, -0.5f, 3.5f), size);
+  in.map_rect = {10, 0, 30, 24};  // columns 10..39
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kBgr, in, heatmap_only(Colormap::kInferno, 0.3));
+
+  // Reference with OpenCV alone: cv::resize of the map, the fixed range to 8 bits,
+  // cv::applyColorMap (BGR), cv::addWeighted.
+  cv::Mat values;
+  cv::resize(in.map, values, {30, 24}, 0, 0, cv::INTER_LINEAR);
+  cv::Mat index(values.size(), CV_8UC1);
+  for (int y = 0; y < values.rows; ++y)
+    for (int x = 0; x < values.cols; ++x)
+      index.at<uint8_t>(y, x) = static_cast<uint8_t>(
+          std::lround(std::clamp(values.at<float>(y, x) / 3.0f, 0.0f, 1.0f) * 255.0f));
+  cv::Mat colours, expected = before.clone(), blended;
+  cv::applyColorMap(index, colours, cv::COLORMAP_INFERNO);
+  const cv::Rect r(10, 0, 30, 24);
+  cv::addWeighted(before(r), 0.7, colours, 0.3, 0.0, blended);
+  blended.copyTo(expected(r));
+  EXPECT_EQ(differing_pixels(frame, expected), 0);
+}
+
+TEST(RenderOverlay, FourthByteIsKept) {
+  const cv::Size size(64, 48);
+  cv::Mat frame(size, CV_8UC4, cv::Scalar(10, 20, 30, 77));
+  lsfa::OverlayStyle style;  // everything on
+  style.show_colorbar = true;
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, input_over_frame(random_map(4, 4, 5), size),
+                             style);
+  std::vector<cv::Mat> channels;
+  cv::split(frame, channels);
+  EXPECT_EQ(cv::countNonZero(channels[3] != 77), 0);
+  EXPECT_GT(cv::countNonZero(channels[0] != 10), 1000);  // something was drawn
+}
+
+// ----------------------------------------------------------------------------- border
+
+TEST(RenderOverlay, BorderInVerdictColourAndChannelOrder) {
+  const cv::Size size(50, 30);
+  lsfa::OverlayStyle style = heatmap_only(Colormap::kJet, 0.0);
+  style.show_border = true;
+  style.border_width = 3;
+  lsfa::AnomalyOverlayInput in = input_over_frame(cv::Mat(), size);
+  for (ChannelOrder order : {ChannelOrder::kRgb, ChannelOrder::kBgr}) {
+    for (bool anomalous : {true, false}) {
+      in.is_anomalous = anomalous;
+      cv::Mat frame(size, CV_8UC3, cv::Scalar::all(100));
+      lsfa::draw_anomaly_overlay(frame, order, in, style);
+      cv::Vec3b rgb = anomalous ? cv::Vec3b(255, 0, 0) : cv::Vec3b(0, 200, 0);
+      cv::Vec3b want = order == ChannelOrder::kRgb ? rgb : cv::Vec3b(rgb[2], rgb[1], rgb[0]);
+      for (const cv::Point p : {cv::Point(0, 0), cv::Point(2, 15), cv::Point(49, 29),
+                                cv::Point(25, 27), cv::Point(47, 5)})
+        EXPECT_EQ(frame.at<cv::Vec3b>(p), want) << p;
+      EXPECT_EQ(frame.at<cv::Vec3b>(3, 3), cv::Vec3b(100, 100, 100));
+      EXPECT_EQ(frame.at<cv::Vec3b>(26, 46), cv::Vec3b(100, 100, 100));
+    }
+  }
+  // Width 0: 1 % of the shorter side, at least 2.
+  style.border_width = 0;
+  EXPECT_EQ(lsfa::border_width(style, {50, 30}), 2);
+  EXPECT_EQ(lsfa::border_width(style, {1920, 1080}), 10);
+}
+
+// ----------------------------------------------------------------------------- contour
+
+TEST(RenderOverlay, ContourEqualsDrawContoursOfTheThresholdedMap) {
+  // A ring-shaped region (a hole inside) from a radial map, drawn onto an unblended frame.
+  const cv::Size size(60, 50);
+  cv::Mat map(10, 12, CV_32FC1);
+  for (int y = 0; y < map.rows; ++y)
+    for (int x = 0; x < map.cols; ++x) {
+      const double r = std::hypot(x - 5.5, y - 4.5);
+      map.at<float>(y, x) = static_cast<float>(3.0 * std::exp(-(r - 3.0) * (r - 3.0)));
+    }
+  lsfa::AnomalyOverlayInput in = input_over_frame(map, size);
+  lsfa::OverlayStyle style = heatmap_only(Colormap::kJet, 0.0);
+  style.show_contour = true;
+  cv::Mat frame(size, CV_8UC3, cv::Scalar::all(40));
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, in, style);
+
+  cv::Mat values;
+  cv::resize(map, values, size, 0, 0, cv::INTER_LINEAR);
+  const cv::Mat above = values > in.pixel_threshold;
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(above, contours, cv::RETR_LIST, cv::CHAIN_APPROX_NONE);
+  ASSERT_GE(contours.size(), 2u);  // outer border and hole
+  cv::Mat expected(size, CV_8UC3, cv::Scalar::all(40));
+  cv::drawContours(expected, contours, -1, cv::Scalar::all(255), 1);
+  EXPECT_EQ(differing_pixels(frame, expected), 0);
+
+  // Independently of OpenCV: the white pixels are exactly the region pixels with a 4-neighbour
+  // outside the region.
+  int checked = 0;
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      auto in_region = [&](int xx, int yy) {
+        return xx >= 0 && yy >= 0 && xx < size.width && yy < size.height &&
+               above.at<uint8_t>(yy, xx) != 0;
+      };
+      const bool border = in_region(x, y) && (!in_region(x - 1, y) || !in_region(x + 1, y) ||
+                                              !in_region(x, y - 1) || !in_region(x, y + 1));
+      const bool white = frame.at<cv::Vec3b>(y, x) == cv::Vec3b(255, 255, 255);
+      EXPECT_EQ(white, border) << x << "," << y;
+      checked += border;
+    }
+  EXPECT_GT(checked, 50);
+}
+
+// ----------------------------------------------------------------------------- text
+
+TEST(RenderText, VerdictLabel) {
+  lsfa::AnomalyOverlayInput in;
+  in.score = 0.734f;
+  in.threshold = 0.5f;
+  in.is_anomalous = true;
+  EXPECT_EQ(lsfa::verdict_label(in), "ANOMALY 0.73/0.50");
+  in.is_anomalous = false;
+  in.score = 0.31f;
+  EXPECT_EQ(lsfa::verdict_label(in), "OK 0.31/0.50");
+  in.score = NAN;
+  EXPECT_EQ(lsfa::verdict_label(in), "--");
+}
+
+TEST(RenderText, LabelIsPutTextInABlackBoxAfterTheBorder) {
+  const cv::Size size(320, 240);
+  lsfa::OverlayStyle style = heatmap_only(Colormap::kJet, 0.0);
+  style.show_score = true;
+  const lsfa::AnomalyOverlayInput in = input_over_frame(cv::Mat(), size);
+  cv::Mat frame(size, CV_8UC3, cv::Scalar::all(100));
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, in, style);
+
+  const lsfa::TextBox t =
+      lsfa::layout_text("ANOMALY 0.73/0.50", {2, 2}, lsfa::text_scale(size));  // no border, gap 2
+  cv::Mat expected(size, CV_8UC3, cv::Scalar::all(100));
+  cv::rectangle(expected, t.box, cv::Scalar::all(0), cv::FILLED);
+  cv::putText(expected, "ANOMALY 0.73/0.50", t.origin, cv::FONT_HERSHEY_SIMPLEX, t.scale,
+              cv::Scalar::all(255), t.thickness, cv::LINE_AA);
+  EXPECT_EQ(differing_pixels(frame, expected), 0);
+  // Legible: the box holds the whole text and has plenty of bright pixels.
+  EXPECT_TRUE((t.box & cv::Rect({0, 0}, size)) == t.box);
+  cv::Mat gray;
+  cv::cvtColor(frame(t.box), gray, cv::COLOR_RGB2GRAY);
+  EXPECT_GT(cv::countNonZero(gray > 128), 60);
+  EXPECT_GE(t.box.height, 10);
+}
+
+// ----------------------------------------------------------------------------- colour bar
+
+TEST(RenderColorbar, ShowsTheRangeWithTheThresholdMarked) {
+  const cv::Size size(200, 160);
+  lsfa::OverlayStyle style = heatmap_only(Colormap::kViridis, 0.0);
+  lsfa::AnomalyOverlayInput in = input_over_frame(cv::Mat(), size);
+  in.calibrated_range = {0, 4};
+  in.pixel_threshold = 1.0f;
+  cv::Mat plain(size, CV_8UC3, cv::Scalar::all(100));
+  cv::Mat frame = plain.clone();
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, in, style);
+  EXPECT_EQ(differing_pixels(frame, plain), 0);  // off by default in the style used here
+
+  style.show_colorbar = true;
+  lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, in, style);
+  const cv::Rect bar = lsfa::colorbar_rect(size, 0);
+  ASSERT_TRUE((bar & cv::Rect({0, 0}, size)) == bar);
+  EXPECT_GE(bar.height, size.height / 2);
+  const int marker = lsfa::colorbar_row(bar, in.calibrated_range, 1.0f);
+  // 1 on 0..4 lies three quarters down the bar.
+  EXPECT_EQ(marker, bar.y + static_cast<int>(std::lround(0.75 * (bar.height - 1))));
+  EXPECT_EQ(lsfa::colorbar_row(bar, in.calibrated_range, 4.0f), bar.y);
+  EXPECT_EQ(lsfa::colorbar_row(bar, in.calibrated_range, 0.0f), bar.y + bar.height - 1);
+  EXPECT_EQ(lsfa::colorbar_row(bar, in.calibrated_range, 4.5f), -1);
+
+  // Each bar row (but the marker) is the OpenCV colour of its index, 255 at the top to 0 at the
+  // bottom, across the whole width.
+  cv::Mat ramp(bar.height, 1, CV_8UC1);
+  for (int r = 0; r < bar.height; ++r)
+    ramp.at<uint8_t>(r) =
+        static_cast<uint8_t>(std::lround(255.0 * (bar.height - 1 - r) / (bar.height - 1)));
+  cv::Mat colours;
+  cv::applyColorMap(ramp, colours, cv::COLORMAP_VIRIDIS);
+  cv::cvtColor(colours, colours, cv::COLOR_BGR2RGB);
+  for (int r = 0; r < bar.height; ++r)
+    for (int x = bar.x; x < bar.x + bar.width; ++x) {
+      const cv::Vec3b got = frame.at<cv::Vec3b>(bar.y + r, x);
+      if (bar.y + r == marker)
+        ASSERT_EQ(got, cv::Vec3b(255, 255, 255)) << x;
+      else
+        ASSERT_EQ(got, colours.at<cv::Vec3b>(r)) << r << "," << x;
+    }
+  // The values are written left of the bar (text in black boxes).
+  const cv::Rect labels(bar.x - 60, bar.y - 10, 58, bar.height + 20);
+  EXPECT_GT(differing_pixels(frame(labels), plain(labels)), 100);
+}
+
+}  // namespace
