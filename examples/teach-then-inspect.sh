@@ -18,12 +18,13 @@ mkdir -p "$OUT"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 
 echo "== teach on $CATEGORY/train -> $OUT/taught.lsfa"
-# The extractor settings (preset, seed) are stored in the taught bundle, so the inspect line below
-# only names the bundle.
+# The extractor settings (preset, seed) and the category are stored in the taught bundle, so the
+# inspect line below only names the bundle. Every third frame or so (teach-holdout=0.3) calibrates
+# the bundle instead of feeding its memory banks; at least 3 such frames are needed.
 gst-launch-1.0 \
   lsfasrc location="$DATA" category="$CATEGORY" split=train \
   ! lsfafeatures preset=small \
-  ! lsfascore mode=teach teach-output="$OUT/taught.lsfa" \
+  ! lsfascore mode=teach teach-output="$OUT/taught.lsfa" teach-holdout=0.3 category="$CATEGORY" \
   ! fakesink
 
 echo "== inspect $CATEGORY/test with the taught bundle"

@@ -127,31 +127,21 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  std::string model = p->settings.model;
-  lsfa::ExtractorConfig config;
-  config.preset = p->settings.preset;
-  config.rgb_weights = p->settings.rgb_weights;
-  config.point_weights = p->settings.point_weights;
-  config.seed = p->settings.seed;
-  config.device = p->settings.device;
-  config.point_batch_stats = p->settings.point_batch_stats;
-  std::string modalities = p->settings.modalities;
-  int threads = p->settings.threads;
+  const lsfa_gst::FeaturesSettings settings = p->settings;
   p->settings.dropped_rgb = p->settings.dropped_depth = p->settings.dropped_late = 0;
   p->earliest_time = GST_CLOCK_TIME_NONE;
-  GstClockTime tol = p->settings.pair_tolerance;
   GST_OBJECT_UNLOCK(self);
 
   try {
-    lsfa::set_threads(threads);
-    if (!model.empty()) {
+    lsfa::set_threads(settings.threads);
+    if (!settings.model.empty()) {
       // Backbone sizes, preprocessing and modalities come from the bundle so the features match
       // its memory banks; checkpoint paths and device stay properties.
-      p->extractor = lsfa::extractor_for_bundle(model, config.rgb_weights, config.point_weights,
-                                                config.device);
+      p->extractor = lsfa::extractor_for_bundle(settings.model, settings.rgb_weights,
+                                                settings.point_weights, settings.device);
     } else {
-      config.modalities = lsfa::modalities_from_string(modalities);
-      p->extractor = std::make_unique<lsfa::FeatureExtractor>(config);
+      p->extractor =
+          std::make_unique<lsfa::FeatureExtractor>(lsfa_gst::features_extractor_config(settings));
     }
     p->identity = p->extractor->identity();
     p->modalities_text = lsfa::to_string(p->extractor->config().modalities);
@@ -162,7 +152,7 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
     return FALSE;
   }
   GST_INFO_OBJECT(self, "feature extractor ready: %s", p->identity.c_str());
-  gst_aggregator_set_latency(agg, tol, tol);
+  gst_aggregator_set_latency(agg, settings.pair_tolerance, settings.pair_tolerance);
   return TRUE;
 }
 

@@ -53,70 +53,22 @@
 #include "lsfa/model/pipeline.h"
 #include "lsfa/training/learn_bundle.h"
 #include "lsfa_anomaly_output.h"
+#include "lsfa_enums.h"
 #include "lsfa_frames.h"
 #include "lsfa_gvalue.h"
 #include "lsfa_hysteresis.h"
+#include "lsfa_score_properties.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_score_debug);
 #define GST_CAT_DEFAULT gst_lsfa_score_debug
 
-enum {
-  PROP_0,
-  PROP_MODEL,
-  PROP_THRESHOLD,
-  PROP_MESSAGE,
-  PROP_ATTACH_MAP,
-  PROP_ATTACH_FRAME,
-  PROP_MIN_ANOMALOUS_FRAMES,
-  PROP_MIN_NORMAL_FRAMES,
-  PROP_MODE,
-  PROP_TEACH_OUTPUT,
-  PROP_TEACH_HOLDOUT,
-  PROP_TEACH_EPOCHS,
-};
-
 enum { SIGNAL_TEACH_FINISH, LAST_SIGNAL };
 static guint gst_lsfa_score_signals[LAST_SIGNAL] = {0};
-
-typedef enum { GST_LSFA_SCORE_MODE_INSPECT = 0, GST_LSFA_SCORE_MODE_TEACH = 1 } GstLsfaScoreMode;
-
-#define GST_TYPE_LSFA_SCORE_MODE (gst_lsfa_score_mode_get_type())
-static GType gst_lsfa_score_mode_get_type(void) {
-  static GType type = 0;
-  static const GEnumValue values[] = {
-      {GST_LSFA_SCORE_MODE_INSPECT, "Score every frame against the model bundle", "inspect"},
-      {GST_LSFA_SCORE_MODE_TEACH, "Learn a model bundle from the stream of normal parts", "teach"},
-      {0, nullptr, nullptr}};
-  if (g_once_init_enter(&type)) {
-    GType t = g_enum_register_static("GstLsfaScoreMode", values);
-    g_once_init_leave(&type, t);
-  }
-  return type;
-}
-
-#define DEFAULT_THRESHOLD -1.0f
-#define DEFAULT_MESSAGE TRUE
-#define DEFAULT_ATTACH_MAP FALSE
-#define DEFAULT_ATTACH_FRAME FALSE
-#define DEFAULT_MIN_ANOMALOUS_FRAMES 1
-#define DEFAULT_MIN_NORMAL_FRAMES 1
-#define DEFAULT_MODE GST_LSFA_SCORE_MODE_INSPECT
-#define DEFAULT_TEACH_HOLDOUT 0.2
-#define DEFAULT_TEACH_EPOCHS 0
 
 namespace {
 
 struct Impl {
-  // Properties (object lock).
-  std::string model;
-  gfloat threshold = DEFAULT_THRESHOLD;
-  bool message = DEFAULT_MESSAGE, attach_map = DEFAULT_ATTACH_MAP,
-       attach_frame = DEFAULT_ATTACH_FRAME;
-  guint min_anomalous = DEFAULT_MIN_ANOMALOUS_FRAMES, min_normal = DEFAULT_MIN_NORMAL_FRAMES;
-  GstLsfaScoreMode mode = DEFAULT_MODE;
-  std::string teach_output;
-  gdouble teach_holdout = DEFAULT_TEACH_HOLDOUT;
-  guint teach_epochs = DEFAULT_TEACH_EPOCHS;
+  lsfa_gst::ScoreSettings settings;  // properties (object lock)
 
   // Teach mode state (streaming thread, except the request flag).
   bool teaching = false;
@@ -152,102 +104,28 @@ static void gst_lsfa_score_set_property(GObject *object, guint prop_id, const GV
   GstLsfaScore *self = GST_LSFA_SCORE(object);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      p->model = lsfa_gst::string_from_value(value);
-      break;
-    case PROP_THRESHOLD:
-      p->threshold = g_value_get_float(value);
-      break;
-    case PROP_MESSAGE:
-      p->message = g_value_get_boolean(value);
-      break;
-    case PROP_ATTACH_MAP:
-      p->attach_map = g_value_get_boolean(value);
-      break;
-    case PROP_ATTACH_FRAME:
-      p->attach_frame = g_value_get_boolean(value);
-      break;
-    case PROP_MIN_ANOMALOUS_FRAMES:
-      p->min_anomalous = g_value_get_uint(value);
-      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
-      break;
-    case PROP_MIN_NORMAL_FRAMES:
-      p->min_normal = g_value_get_uint(value);
-      p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
-      break;
-    case PROP_MODE:
-      p->mode = static_cast<GstLsfaScoreMode>(g_value_get_enum(value));
-      break;
-    case PROP_TEACH_OUTPUT:
-      p->teach_output = lsfa_gst::string_from_value(value);
-      break;
-    case PROP_TEACH_EPOCHS:
-      p->teach_epochs = g_value_get_uint(value);
-      break;
-    case PROP_TEACH_HOLDOUT:
-      p->teach_holdout = g_value_get_double(value);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  const bool known = lsfa_gst::score_set_property(p->settings, prop_id, value);
+  if (prop_id == lsfa_gst::PROP_MIN_ANOMALOUS_FRAMES || prop_id == lsfa_gst::PROP_MIN_NORMAL_FRAMES)
+    p->hysteresis = lsfa_gst::Hysteresis(p->settings.min_anomalous, p->settings.min_normal);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
 
 static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *value,
                                         GParamSpec *pspec) {
   GstLsfaScore *self = GST_LSFA_SCORE(object);
-  Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  switch (prop_id) {
-    case PROP_MODEL:
-      lsfa_gst::set_value_string(value, p->model);
-      break;
-    case PROP_THRESHOLD:
-      g_value_set_float(value, p->threshold);
-      break;
-    case PROP_MESSAGE:
-      g_value_set_boolean(value, p->message);
-      break;
-    case PROP_ATTACH_MAP:
-      g_value_set_boolean(value, p->attach_map);
-      break;
-    case PROP_ATTACH_FRAME:
-      g_value_set_boolean(value, p->attach_frame);
-      break;
-    case PROP_MIN_ANOMALOUS_FRAMES:
-      g_value_set_uint(value, p->min_anomalous);
-      break;
-    case PROP_MIN_NORMAL_FRAMES:
-      g_value_set_uint(value, p->min_normal);
-      break;
-    case PROP_MODE:
-      g_value_set_enum(value, p->mode);
-      break;
-    case PROP_TEACH_OUTPUT:
-      lsfa_gst::set_value_string(value, p->teach_output);
-      break;
-    case PROP_TEACH_EPOCHS:
-      g_value_set_uint(value, p->teach_epochs);
-      break;
-    case PROP_TEACH_HOLDOUT:
-      g_value_set_double(value, p->teach_holdout);
-      break;
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
-      break;
-  }
+  const bool known = lsfa_gst::score_get_property(self->impl->settings, prop_id, value);
   GST_OBJECT_UNLOCK(self);
+  if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
-
 static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  std::string model = p->model, teach_output = p->teach_output;
-  const bool teach = p->mode == GST_LSFA_SCORE_MODE_TEACH;
-  p->hysteresis = lsfa_gst::Hysteresis(p->min_anomalous, p->min_normal);
+  std::string model = p->settings.model, teach_output = p->settings.teach_output;
+  const bool teach = p->settings.mode == GST_LSFA_SCORE_MODE_TEACH;
+  p->hysteresis = lsfa_gst::Hysteresis(p->settings.min_anomalous, p->settings.min_normal);
   GST_OBJECT_UNLOCK(self);
   p->checked_identity.clear();
   p->state_start = GST_CLOCK_TIME_NONE;
@@ -293,9 +171,10 @@ static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
 static bool finish_teach(GstLsfaScore *self) {
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  const std::string out = p->teach_output;
-  const double holdout = p->teach_holdout;
-  const guint epochs = p->teach_epochs;
+  const std::string out = p->settings.teach_output;
+  const double holdout = p->settings.teach_holdout;
+  const guint epochs = p->settings.teach_epochs;
+  const std::string category = p->settings.category;
   GST_OBJECT_UNLOCK(self);
   p->teaching = false;
   p->finish_requested = false;
@@ -309,7 +188,7 @@ static bool finish_teach(GstLsfaScore *self) {
     options.train.epochs = epochs;
     options.train.seed = config.seed;
     options.build.training_json =
-        lsfa::teach_training_json({epochs, train.size(), held.size(), {}});
+        lsfa::teach_training_json({epochs, train.size(), held.size(), category});
     lsfa::ModelBundle bundle =
         lsfa::learn_bundle(config, p->teach_identity, train, held, options).bundle;
     lsfa::save_bundle(out, bundle);
@@ -348,8 +227,10 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  const float threshold_override = p->threshold;
-  const bool post_message = p->message, attach_map = p->attach_map, attach_frame = p->attach_frame;
+  const float threshold_override = p->settings.threshold;
+  const bool use_model_threshold = p->settings.use_model_threshold;
+  const bool post_message = p->settings.message, attach_map = p->settings.attach_map,
+             attach_frame = p->settings.attach_frame;
   GST_OBJECT_UNLOCK(self);
 
   GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
@@ -401,7 +282,7 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
-  const float threshold = threshold_override >= 0 ? threshold_override : r.threshold;
+  const float threshold = use_model_threshold ? r.threshold : threshold_override;
   GstBuffer *map = nullptr;
   GstLsfaAnomalyMeta *ameta = lsfa_gst::attach_anomaly_meta(
       buffer, r, threshold, p->scorer->map_low(), p->scorer->map_high(), fmeta, &map);
@@ -494,72 +375,7 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
   gobject_class->get_property = gst_lsfa_score_get_property;
   gobject_class->finalize = gst_lsfa_score_finalize;
 
-  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
-  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                GST_PARAM_MUTABLE_PLAYING);
-  g_object_class_install_property(
-      gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model bundle",
-                          "Model bundle written by `lsfa fit` or `lsfa train` (required in inspect "
-                          "mode)",
-                          nullptr, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_THRESHOLD,
-      g_param_spec_float("threshold", "Threshold",
-                         "Image score threshold of the verdict (< 0 = the bundle's calibrated "
-                         "threshold)",
-                         -1.0f, G_MAXFLOAT, DEFAULT_THRESHOLD, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_MESSAGE,
-      g_param_spec_boolean("message", "Message", "Post an lsfa-anomaly element message per frame",
-                           DEFAULT_MESSAGE, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_ATTACH_MAP,
-      g_param_spec_boolean("attach-map", "Attach map",
-                           "Add the anomaly map as a GstSample field \"map\" to lsfa-anomaly "
-                           "messages",
-                           DEFAULT_ATTACH_MAP, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_ATTACH_FRAME,
-      g_param_spec_boolean("attach-frame", "Attach frame",
-                           "Add the frame as a GstSample field \"frame\" to lsfa-anomaly messages",
-                           DEFAULT_ATTACH_FRAME, playing));
-  g_object_class_install_property(
-      gobject_class, PROP_MIN_ANOMALOUS_FRAMES,
-      g_param_spec_uint("min-anomalous-frames", "Min anomalous frames",
-                        "Consecutive anomalous frames that start an alarm (lsfa-anomaly-state "
-                        "state=start)",
-                        1, G_MAXUINT, DEFAULT_MIN_ANOMALOUS_FRAMES, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_MIN_NORMAL_FRAMES,
-      g_param_spec_uint("min-normal-frames", "Min normal frames",
-                        "Consecutive normal frames that end an alarm (lsfa-anomaly-state "
-                        "state=stop)",
-                        1, G_MAXUINT, DEFAULT_MIN_NORMAL_FRAMES, ready));
-
-  g_object_class_install_property(
-      gobject_class, PROP_MODE,
-      g_param_spec_enum("mode", "Mode",
-                        "inspect: score frames against model; teach: learn a bundle from the "
-                        "stream (written to teach-output at EOS or on teach-finish)",
-                        GST_TYPE_LSFA_SCORE_MODE, DEFAULT_MODE, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_TEACH_OUTPUT,
-      g_param_spec_string("teach-output", "Teach output",
-                          "Model bundle file written by teach mode (atomically)", nullptr, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_TEACH_HOLDOUT,
-      g_param_spec_double("teach-holdout", "Teach hold-out",
-                          "Fraction of the taught frames held out of the memory banks to "
-                          "calibrate normalisation and thresholds",
-                          0.05, 0.9, DEFAULT_TEACH_HOLDOUT, ready));
-  g_object_class_install_property(
-      gobject_class, PROP_TEACH_EPOCHS,
-      g_param_spec_uint("teach-epochs", "Teach epochs",
-                        "Epochs of LSFA adaptation (the trainer of `lsfa train`) before the memory "
-                        "banks are built; 0 = no adaptation (as `lsfa fit`)",
-                        0, 1000, DEFAULT_TEACH_EPOCHS, ready));
+  lsfa_gst::score_install_properties(gobject_class);
 
   /**
    * GstLsfaScore::teach-finish:

@@ -4,6 +4,22 @@
 
 namespace lsfa_gst {
 
+lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s) {
+  static_assert(static_cast<int>(lsfa::PointBatchNorm::kBatch) == GST_LSFA_POINT_BN_BATCH &&
+                    static_cast<int>(lsfa::PointBatchNorm::kRunning) == GST_LSFA_POINT_BN_RUNNING,
+                "the point-bn enum follows lsfa::PointBatchNorm");
+  lsfa::ExtractorConfig config;
+  config.preset = s.preset;
+  config.rgb_weights = s.rgb_weights;
+  config.point_weights = s.point_weights;
+  config.seed = s.seed;
+  config.device = s.device;
+  config.modalities = lsfa::modalities_from_string(s.modalities);
+  config.point_batch_stats = lsfa::uses_batch_statistics(
+      static_cast<lsfa::PointBatchNorm>(s.point_bn), !s.point_weights.empty());
+  return config;
+}
+
 bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
   switch (id) {
     case PROP_MODEL:
@@ -65,8 +81,8 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
     case PROP_QOS:
       s.qos = g_value_get_boolean(value);
       return true;
-    case PROP_POINT_BATCH_STATS:
-      s.point_batch_stats = g_value_get_boolean(value);
+    case PROP_POINT_BN:
+      s.point_bn = static_cast<GstLsfaPointBatchNorm>(g_value_get_enum(value));
       return true;
     default:
       return false;
@@ -123,8 +139,8 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
     case PROP_QOS:
       g_value_set_boolean(value, s.qos);
       return true;
-    case PROP_POINT_BATCH_STATS:
-      g_value_set_boolean(value, s.point_batch_stats);
+    case PROP_POINT_BN:
+      g_value_set_enum(value, s.point_bn);
       return true;
     case PROP_DROPPED_LATE:
       g_value_set_uint64(value, s.dropped_late);
@@ -148,7 +164,7 @@ void features_install_properties(GObjectClass *klass) {
       g_param_spec_string(
           "model", "Model bundle",
           "Optional model bundle: backbone preset, preprocessing and modalities are "
-          "taken from it (overriding preset, modalities, seed, point-batch-stats) so the features "
+          "taken from it (overriding preset, modalities, seed, point-bn) so the features "
           "match its memory bank; the checkpoint identities are checked",
           nullptr, ready));
   g_object_class_install_property(
@@ -227,11 +243,11 @@ void features_install_properties(GObjectClass *klass) {
                           "Depth frames dropped because no rgb frame matched them", 0, G_MAXUINT64,
                           0, readonly));
   g_object_class_install_property(
-      klass, PROP_POINT_BATCH_STATS,
-      g_param_spec_boolean("point-batch-stats", "Point batch statistics",
-                           "Point-MAE BatchNorm with per-sample batch statistics, as the reference "
-                           "code does (ignored when model is set)",
-                           FALSE, ready));
+      klass, PROP_POINT_BN,
+      g_param_spec_enum("point-bn", "Point BatchNorm",
+                        "Statistics of the Point-MAE BatchNorm layers, as lsfa --point-bn (ignored "
+                        "when model is set)",
+                        GST_TYPE_LSFA_POINT_BATCH_NORM, defaults.point_bn, ready));
   g_object_class_install_property(
       klass, PROP_QOS,
       g_param_spec_boolean("qos", "QoS",

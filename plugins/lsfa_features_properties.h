@@ -6,6 +6,9 @@
 #include <gst/gst.h>
 #include <gst/lsfa/lsfa.h>
 
+#include "lsfa/backbones/feature_extractor.h"
+#include "lsfa_enums.h"
+
 #include <string>
 
 namespace lsfa_gst {
@@ -28,7 +31,7 @@ enum FeaturesProperty {
   PROP_DROPPED_DEPTH,
   PROP_QOS,
   PROP_DROPPED_LATE,
-  PROP_POINT_BATCH_STATS,
+  PROP_POINT_BN,
 };
 
 constexpr GstClockTime kDefaultPairTolerance = 10 * GST_MSECOND;
@@ -44,12 +47,15 @@ struct FeaturesSettings {
   gint intrinsics_width = 0, intrinsics_height = 0;  // 0 = the depth size
   GstClockTime pair_tolerance = kDefaultPairTolerance;
   bool qos = true;
-  bool point_batch_stats = false;
+  GstLsfaPointBatchNorm point_bn = GST_LSFA_POINT_BN_AUTO;
   // Read-only counters.
   guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
 };
 
 void features_install_properties(GObjectClass *klass);
+
+// The extractor the properties ask for (without a model bundle). Throws lsfa::Error on bad values.
+lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s);
 
 // Call with the object lock held. Return false for an id that is not a property of lsfafeatures.
 // A malformed array value is ignored with a warning (GObject set_property cannot fail).

@@ -15,15 +15,16 @@
 #include <filesystem>
 #include <string>
 #include <vector>
-#include "lsfa/model/bundle.h"
-#include "lsfa/data/depth_camera.h"
-#include "lsfa/io/image_io.h"
-#include "lsfa/data/mvtec_dataset.h"
-#include "lsfa/model/pipeline.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/data/depth_camera.h"
+#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
+#include "lsfa/model/bundle.h"
+#include "lsfa/model/pipeline.h"
 #include "lsfa_frames.h"
 #include "lsfa_hysteresis.h"
+#include "plugins/gst_test.h"
 #include "test_util.h"
 
 namespace lsfa_gst_test {
@@ -31,13 +32,7 @@ namespace lsfa_gst_test {
 inline constexpr int kW = 64, kH = 48;
 inline constexpr double kFx = 60, kFy = 60, kCx = 31.5, kCy = 23.5, kScale = 0.001;
 
-class PipelineTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gst_init(nullptr, nullptr);
-    gst_lsfa_caps_init();
-  }
-};
+using PipelineTest = GstTest;
 
 // A scene: a textured box (z = 0.47 m) on a plane (z = 0.5 m); `shift` moves the texture.
 struct Scene {

@@ -11,6 +11,7 @@
 #include "lsfa/core/threads.h"
 #include "lsfa/eval/eval_report.h"
 #include "lsfa/io/atomic_file.h"
+#include "lsfa/io/output_path.h"
 #include "lsfa/io/tiff_io.h"
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/frame_map.h"
@@ -28,6 +29,7 @@ struct EvalArgs {
   int threads = 0;
   bool write_maps = false;
   int grid = 4;
+  bool allow_other_category = false;
 };
 
 std::string category_from_bundle(const ModelBundle &b) {
@@ -41,13 +43,18 @@ std::string category_from_bundle(const ModelBundle &b) {
 
 int run_eval(const EvalArgs &a) {
   set_threads(a.threads);
+  if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
   // The backbones first: a mismatch is found before the memory banks are read.
   std::unique_ptr<FeatureExtractor> extractor =
       extractor_for_bundle(a.model, a.rgb_weights, a.point_weights, a.device);
   Scorer scorer(a.model);
   const ModelBundle &bundle = scorer.bundle();
-  std::string category = a.category.empty() ? category_from_bundle(bundle) : a.category;
+  const std::string built_for = category_from_bundle(bundle);
+  const std::string category = a.category.empty() ? built_for : a.category;
   require(!category.empty(), "the bundle does not name its category: pass --category");
+  require(built_for.empty() || built_for == category || a.allow_other_category,
+          "the model was built for category '" + built_for + "', not '" + category +
+              "' (pass --allow-other-category to evaluate it on another category anyway)");
 
   std::vector<DatasetEntry> entries = index_split(a.data, category, "test");
   require(!entries.empty(), "no test samples in " + a.data + "/" + category + "/test");
@@ -114,6 +121,8 @@ void register_eval(CLI::App &app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--data", a->data, "Data set root (MVTec 3D-AD layout)")->required();
   cmd->add_option("--category", a->category, "Category (default: the bundle's)");
+  cmd->add_flag("--allow-other-category", a->allow_other_category,
+                "Evaluate on another category than the one the bundle was built for");
   cmd->add_option("--out", a->out,
                   "Output directory: report.{json,md,scores.csv,*_roc.png,pro.png,grid_*.png}");
   cmd->add_flag("--write-maps", a->write_maps,

@@ -5,6 +5,7 @@
 
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/model/hold_out.h"
 #include "progress.h"
 
 namespace lsfa::cli {
@@ -48,7 +49,8 @@ ExtractorConfig ModelOptions::extractor_config() const {
   c.groups = groups;
   c.group_size = group_size;
   c.modalities = modalities_from_string(modalities);
-  c.point_batch_stats = point_bn == "batch" || (point_bn == "auto" && point_weights.empty());
+  c.point_batch_stats =
+      uses_batch_statistics(point_batch_norm_from_string(point_bn), !point_weights.empty());
   c.preprocess = no_preprocess ? PreprocessOptions::resize_only() : PreprocessOptions{};
   c.device = device;
   return c;
@@ -83,16 +85,17 @@ void split_train_holdout(const std::string &data, const std::string &category,
   held_out->clear();
   if (fs::is_directory(fs::path(data) / category / "validation"))
     *held_out = index_split(data, category, "validation");
-  if (held_out->empty()) {
-    require(holdout_fraction > 0 && holdout_fraction < 1,
-            "--holdout-fraction must be in (0,1) when the category has no validation split");
-    require(train->size() >= 2, "need at least 2 training samples to hold one out");
-    size_t n = std::max<size_t>(1, static_cast<size_t>(holdout_fraction * train->size()));
-    held_out->assign(train->end() - static_cast<long>(n), train->end());
-    train->resize(train->size() - n);
-    std::cerr << "no validation split: holding out the last " << n
-              << " training samples for calibration\n";
+  if (!held_out->empty()) {
+    require_calibration_samples(held_out->size(), "the validation split of " + category);
+    return;
   }
+  // No validation split: the library's hold-out rule over train (the one teach mode uses).
+  const std::vector<bool> hold = hold_out_mask(train->size(), holdout_fraction);
+  std::vector<DatasetEntry> bank;
+  for (size_t i = 0; i < train->size(); ++i) ((hold[i] ? *held_out : bank)).push_back((*train)[i]);
+  *train = std::move(bank);
+  std::cerr << "no validation split: holding out " << held_out->size() << " of "
+            << train->size() + held_out->size() << " training samples for calibration\n";
 }
 
 }  // namespace lsfa::cli

@@ -32,8 +32,9 @@ std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
                                             const std::vector<DatasetEntry> &entries,
                                             const std::string &label);
 
-// Train entries, and held-out normal entries: validation/good when the category has it, else the
-// last `holdout_fraction` of train/good (at least one sample).
+// Train entries, and held-out normal entries: validation/good when the category has it, else
+// train/good split by the library's hold-out rule (lsfa/model/hold_out.h). Throws lsfa::Error
+// naming the counts when fewer than lsfa::kMinCalibrationSamples would calibrate the model.
 void split_train_holdout(const std::string &data, const std::string &category,
                          double holdout_fraction, std::vector<DatasetEntry> *train,
                          std::vector<DatasetEntry> *held_out);

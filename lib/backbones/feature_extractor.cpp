@@ -10,6 +10,29 @@
 #include "lsfa/io/sha256.h"
 
 namespace lsfa {
+
+std::string to_string(PointBatchNorm mode) {
+  switch (mode) {
+    case PointBatchNorm::kRunning:
+      return "running";
+    case PointBatchNorm::kBatch:
+      return "batch";
+    case PointBatchNorm::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+PointBatchNorm point_batch_norm_from_string(const std::string &s) {
+  if (s == "auto") return PointBatchNorm::kAuto;
+  if (s == "running") return PointBatchNorm::kRunning;
+  if (s == "batch") return PointBatchNorm::kBatch;
+  throw Error("unknown Point-MAE BatchNorm mode '" + s + "' (expected auto, running or batch)");
+}
+
+bool uses_batch_statistics(PointBatchNorm mode, bool has_point_weights) {
+  return mode == PointBatchNorm::kBatch || (mode == PointBatchNorm::kAuto && !has_point_weights);
+}
 namespace {
 
 std::string weights_identity(const std::string &path, uint64_t seed) {

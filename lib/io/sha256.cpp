@@ -4,17 +4,12 @@
 
 #include <cstdio>
 #include <fstream>
-#include <memory>
 #include <vector>
 
 #include "lsfa/core/error.h"
 
 namespace lsfa {
 namespace {
-
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX *ctx) const { EVP_MD_CTX_free(ctx); }
-};
 
 std::string to_hex(const unsigned char *digest, unsigned len) {
   static const char *hex = "0123456789abcdef";
@@ -29,28 +24,46 @@ std::string to_hex(const unsigned char *digest, unsigned len) {
 
 }  // namespace
 
-std::string sha256_file(const std::string &path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open " + path + " to compute its sha256");
-  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) throw Error("cannot read " + path);
+void Sha256::CtxDeleter::operator()(evp_md_ctx_st *ctx) const {
+  EVP_MD_CTX_free(ctx);
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  require(ctx_ != nullptr && EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) == 1,
+          "sha256: cannot initialise the digest");
+}
+
+Sha256 &Sha256::update(const void *data, size_t size) {
+  if (size > 0) EVP_DigestUpdate(ctx_.get(), data, size);
+  return *this;
+}
+
+Sha256 &Sha256::update(const std::string &bytes) {
+  return update(bytes.data(), bytes.size());
+}
+
+std::string Sha256::hex() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  EVP_DigestFinal_ex(ctx_.get(), digest, &len);
   return to_hex(digest, len);
 }
 
+std::string sha256_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open " + path + " to compute its sha256");
+  Sha256 digest;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) digest.update(buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) throw Error("cannot read " + path);
+  return digest.hex();
+}
+
 std::string sha256_bytes(const std::string &bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr);
-  return to_hex(digest, len);
+  return Sha256().update(bytes).hex();
 }
 
 }  // namespace lsfa

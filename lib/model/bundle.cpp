@@ -3,12 +3,14 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "lsfa/core/error.h"
 #include "lsfa/io/json_fields.h"
 #include "lsfa/io/safetensors.h"
+#include "lsfa/io/sha256.h"
 
 namespace lsfa {
 namespace {
@@ -30,6 +32,35 @@ AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
   require(c.dim > 0 && c.heads > 0 && c.mlp_ratio > 0 && c.dim % c.heads == 0,
           "invalid adaptor sizes in " + where);
   return c;
+}
+
+// Digest of the tensors as written: names, dtypes, shapes and bytes, in name order. Stored in the
+// file's metadata, so a flipped bit anywhere in the data is found on load.
+std::string tensors_digest(const StateDict &tensors) {
+  Sha256 digest;
+  for (const auto &[name, t] : tensors) {
+    const at::Tensor c = t.contiguous();
+    digest.update(name + "|" + c10::toString(c.scalar_type()) + "|" + c10::str(c.sizes()) + "|");
+    digest.update(c.data_ptr(), c.numel() * c.element_size());
+  }
+  return digest.hex();
+}
+
+// Checks the digests a bundle records (files written before digests were recorded have none).
+void check_digests(const SafetensorsContents &file, const std::string &where) {
+  auto meta = file.metadata.find("lsfa_sha256");
+  auto text = file.metadata.find("lsfa");
+  if (meta != file.metadata.end() && text != file.metadata.end())
+    require(meta->second == sha256_bytes(text->second),
+            where +
+                " is corrupted: its metadata does not match the digest recorded when it was "
+                "written");
+  auto payload = file.metadata.find("payload_sha256");
+  if (payload != file.metadata.end())
+    require(payload->second == tensors_digest(file.tensors),
+            where +
+                " is corrupted: its tensor data does not match the digest recorded when it "
+                "was written");
 }
 
 const char *modality_key(bool rgb) {
@@ -76,6 +107,12 @@ BundleExtractor extractor_from_metadata(const json &meta, const std::string &whe
   }
   c.point_batch_stats = json_field<bool>(ex, "point_batch_stats", exwhere);
   out.identity = json_field<std::string>(ex, "identity", exwhere);
+  // Where the checkpoints were when the bundle was built (bundles of older builds lack it).
+  if (ex.contains("checkpoints")) {
+    const json &ck = json_member(ex, "checkpoints", exwhere);
+    c.rgb_weights = json_field<std::string>(ck, "rgb", exwhere + " checkpoints");
+    c.point_weights = json_field<std::string>(ck, "points", exwhere + " checkpoints");
+  }
   return out;
 }
 
@@ -94,7 +131,9 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
                        {"modalities", to_string(b.extractor.modalities)},
                        {"point_batch_stats", b.extractor.point_batch_stats},
                        {"preprocess", b.extractor.preprocess.to_string()},
-                       {"identity", b.extractor_identity}};
+                       {"identity", b.extractor_identity},
+                       {"checkpoints",
+                        {{"rgb", b.extractor.rgb_weights}, {"points", b.extractor.point_weights}}}};
   meta["calibration"] = to_json(b.calibration);
   meta["map_low"] = b.map_low;
   meta["map_high"] = b.map_high;
@@ -117,10 +156,13 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
     at::Tensor bank = m->bank.detach().to(at::kCPU).contiguous();
     tensors["bank." + key] = b.bank_fp16 ? bank.to(at::kHalf) : bank.to(at::kFloat);
   }
+  const std::string meta_text = meta.dump();
   std::map<std::string, std::string> metadata = {
       {"format", kFormatName},
       {"format_version", std::to_string(b.format_version)},
-      {"lsfa", meta.dump()}};
+      {"lsfa", meta_text},
+      {"lsfa_sha256", sha256_bytes(meta_text)},
+      {"payload_sha256", tensors_digest(tensors)}};
   write_safetensors(path, tensors, metadata);
 }
 
@@ -132,6 +174,7 @@ ModelBundle load_bundle(const std::string &path) {
   } catch (const Error &e) {
     throw Error(where + ": not a readable bundle: " + e.what());
   }
+  check_digests(file, where);
   const json meta = bundle_metadata(file.metadata, where);
 
   ModelBundle b;
@@ -198,20 +241,49 @@ BundleExtractor read_bundle_extractor(const std::string &path) {
   return extractor_from_metadata(bundle_metadata(metadata, where), where);
 }
 
+namespace {
+
+// The sha256 the identity records for a checkpoint ("rgb=sha256:<hex>"), or "" for random weights.
+std::string recorded_digest(const std::string &identity, const std::string &key) {
+  const std::string tag = key + "=sha256:";
+  const size_t at = identity.find(tag);
+  if (at == std::string::npos) return "";
+  return identity.substr(at + tag.size(), identity.find(';', at) - at - tag.size());
+}
+
+// The checkpoint to use: the one given, else the one the bundle recorded, which must still exist.
+std::string checkpoint_for(const std::string &given, const std::string &recorded,
+                           const std::string &what, const std::string &digest,
+                           const std::string &bundle_path) {
+  if (!given.empty() || recorded.empty()) return given;
+  require(std::filesystem::exists(recorded),
+          "the model bundle " + bundle_path + " was built with the " + what + " checkpoint " +
+              recorded + " (sha256 " + digest + "), which is missing: pass its new location");
+  return recorded;
+}
+
+}  // namespace
+
 std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
                                                        const std::string &rgb_weights,
                                                        const std::string &point_weights,
                                                        const std::string &device) {
   BundleExtractor expected = read_bundle_extractor(bundle_path);
   ExtractorConfig config = expected.config;
-  config.rgb_weights = rgb_weights;
-  config.point_weights = point_weights;
+  config.rgb_weights = checkpoint_for(rgb_weights, expected.config.rgb_weights, "RGB",
+                                      recorded_digest(expected.identity, "rgb"), bundle_path);
+  config.point_weights = checkpoint_for(point_weights, expected.config.point_weights, "Point-MAE",
+                                        recorded_digest(expected.identity, "points"), bundle_path);
   config.device = device;
   auto extractor = std::make_unique<FeatureExtractor>(config);
   require(extractor->identity() == expected.identity,
           "the backbones do not match the model bundle '" + bundle_path +
               "': it was built with backbones '" + expected.identity + "', these are '" +
-              extractor->identity() + "' (use the same rgb / point checkpoints)");
+              extractor->identity() + "' (use the same rgb / point checkpoints" +
+              (rgb_weights.empty() && point_weights.empty() &&
+                       !(expected.config.rgb_weights + expected.config.point_weights).empty()
+                   ? "; the recorded checkpoint files changed since the bundle was built)"
+                   : ")"));
   return extractor;
 }
 
@@ -242,8 +314,10 @@ std::string describe_bundle(const ModelBundle &b) {
        << "  adaptor          " << (m->adaptor.is_identity() ? "identity (not adapted)" : "trained")
        << ", heads " << m->adaptor.config().heads << ", mlp ratio " << m->adaptor.config().mlp_ratio
        << "\n"
-       << "  image norm       mean " << stats.image.mean << ", std " << stats.image.std << "\n"
-       << "  pixel norm       mean " << stats.pixel.mean << ", std " << stats.pixel.std << "\n";
+       << "  image norm       mean " << stats.image.mean << ", std " << stats.image.std << " ("
+       << stats.image.count << " held-out samples)\n"
+       << "  pixel norm       mean " << stats.pixel.mean << ", std " << stats.pixel.std << " ("
+       << stats.pixel.count << " held-out map values)\n";
   }
   os << "training           " << b.training_json << "\n";
   return os.str();

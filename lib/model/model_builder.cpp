@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <ctime>
 #include <limits>
@@ -32,8 +33,13 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
   at::NoGradGuard no_grad;
   ModelBundle b;
   b.extractor = config;
-  b.extractor.rgb_weights.clear();
-  b.extractor.point_weights.clear();
+  // Where the checkpoints are, so the bundle alone sets up its extractor later (their sha256 is in
+  // the identity); only those of the modalities used.
+  auto where = [](const std::string &path) {
+    return path.empty() ? path : std::filesystem::absolute(path).lexically_normal().string();
+  };
+  b.extractor.rgb_weights = uses_rgb(config.modalities) ? where(config.rgb_weights) : "";
+  b.extractor.point_weights = uses_points(config.modalities) ? where(config.point_weights) : "";
   b.extractor_identity = identity;
   b.method = options.method;
   b.training_json = options.training_json;

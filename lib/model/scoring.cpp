@@ -120,6 +120,11 @@ ScoreStats StatsAccumulator::stats() const {
   return {shift_ + mean, std::sqrt(var), count_};
 }
 
+ScoreStats floored(ScoreStats stats) {
+  stats.std = std::max({stats.std, kStdFloorRelative * std::abs(stats.mean), kStdFloorAbsolute});
+  return stats;
+}
+
 double normalize_score(double value, const ScoreStats &stats) {
   return (value - stats.mean) / std::max(stats.std, kMinStd);
 }
@@ -197,7 +202,7 @@ ScoringCalibration calibrate(const HeldOutScores &held_out, Modalities mode,
     StatsAccumulator ia, pa;
     for (double v : image) ia.add(v);
     pa.add(maps);
-    return ModalityStats{ia.stats(), pa.stats()};
+    return ModalityStats{floored(ia.stats()), floored(pa.stats())};
   };
   if (use_rgb) c.rgb = modality(held_out.rgb_image, held_out.rgb_maps, "RGB");
   if (use_points) c.points = modality(held_out.points_image, held_out.points_maps, "3D");
@@ -231,7 +236,7 @@ nlohmann::json rule_json(const ThresholdRule &r) {
 ScoreStats stats_from(const nlohmann::json &j, const std::string &where) {
   ScoreStats s{json_finite(j, "mean", where), json_finite(j, "std", where),
                static_cast<int64_t>(json_finite(j, "count", where))};
-  require(s.std >= 0.0, "field 'std' in " + where + " is negative");
+  require(s.std > 0.0, "field 'std' in " + where + " is not positive (a degenerate calibration)");
   return s;
 }
 ThresholdRule rule_from(const nlohmann::json &j, const std::string &where) {

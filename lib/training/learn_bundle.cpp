@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lsfa/core/error.h"
+#include "lsfa/model/hold_out.h"
 
 namespace lsfa {
 
@@ -48,24 +49,11 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &ident
 
 void split_held_out(std::vector<SampleFeatures> samples, double fraction,
                     std::vector<SampleFeatures> *train, std::vector<SampleFeatures> *held_out) {
-  require(samples.size() >= 2,
-          "learning needs at least 2 normal samples, got " + std::to_string(samples.size()));
-  require(fraction > 0 && fraction < 1,
-          "held-out fraction must lie in (0, 1), got " + std::to_string(fraction));
+  const std::vector<bool> hold = hold_out_mask(samples.size(), fraction);
   train->clear();
   held_out->clear();
-  for (size_t i = 0; i < samples.size(); ++i) {
-    const bool hold = std::floor((i + 1) * fraction) > std::floor(i * fraction);
-    (hold ? held_out : train)->push_back(std::move(samples[i]));
-  }
-  if (held_out->empty()) {
-    held_out->push_back(std::move(train->back()));
-    train->pop_back();
-  }
-  if (train->empty()) {
-    train->push_back(std::move(held_out->back()));
-    held_out->pop_back();
-  }
+  for (size_t i = 0; i < samples.size(); ++i)
+    (hold[i] ? held_out : train)->push_back(std::move(samples[i]));
 }
 
 std::string teach_training_json(const TeachRecord &record) {

@@ -15,7 +15,7 @@ fail() {
 # A tiny data set ($WORK/data, category ring: 8 test frames, 4 stream frames) and a fitted bundle
 # ($WORK/ring.lsfa).
 make_data_and_model() {
-  "$LSFA_TOOL" synth --out "$WORK/data" --category ring --seed 3 --train 6 --validation 2 \
+  "$LSFA_TOOL" synth --out "$WORK/data" --category ring --seed 3 --train 6 --validation 3 \
     --test-good 2 --test-defect 1 --stream 4 --size 96x72 > /dev/null
   "$LSFA_TOOL" fit --data "$WORK/data" --category ring --out "$WORK/ring.lsfa" --preset small \
     --threads 2 > /dev/null

@@ -3,13 +3,15 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <fstream>
 
-#include "lsfa/model/adaptor.h"
-#include "lsfa/io/atomic_file.h"
-#include "lsfa/model/bundle.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 #include "lsfa/io/safetensors.h"
+#include "lsfa/model/adaptor.h"
+#include "lsfa/model/bundle.h"
 #include "test_util.h"
 
 namespace {
@@ -192,6 +194,10 @@ TEST(Bundle, CorruptOrForeignFilesGiveClearErrors) {
   auto contents = lsfa::read_safetensors(dir.file("m.lsfa"));
   auto rewrite = [&](const std::string &name, std::map<std::string, at::Tensor> t,
                      std::map<std::string, std::string> m, const std::string &needle) {
+    // Without its digests (as a bundle written before they were recorded), so that the field
+    // checks below are reached.
+    m.erase("lsfa_sha256");
+    m.erase("payload_sha256");
     lsfa::write_safetensors(dir.file(name), t, m);
     try {
       lsfa::load_bundle(dir.file(name));
@@ -240,4 +246,37 @@ TEST(Bundle, SavingIsAtomic) {
   bad.rgb->bank = at::Tensor();  // invalid: the save must fail and leave the old file intact
   EXPECT_THROW(lsfa::save_bundle(dir.file("m.lsfa"), bad), lsfa::Error);
   EXPECT_EQ(lsfa::read_file(dir.file("m.lsfa")), before);
+}
+
+TEST(Bundle, EveryBitFlipInTheDataIsFoundAsCorruption) {
+  lsfa::test::TempDir dir;
+  lsfa::save_bundle(dir.file("m.lsfa"), sample_bundle());
+  const std::string bytes = lsfa::read_file(dir.file("m.lsfa"));
+  uint64_t header = 0;
+  for (int i = 7; i >= 0; --i) header = (header << 8) | static_cast<unsigned char>(bytes[i]);
+  const size_t data_start = 8 + header;
+  ASSERT_LT(data_start, bytes.size());
+  std::mt19937_64 rng(11);
+  for (int trial = 0; trial < 60; ++trial) {
+    std::string flipped = bytes;
+    const size_t at = data_start + rng() % (bytes.size() - data_start);
+    flipped[at] = static_cast<char>(flipped[at] ^ (1 << (rng() % 8)));
+    lsfa::write_file_atomic(dir.file("flipped.lsfa"), flipped);
+    try {
+      lsfa::load_bundle(dir.file("flipped.lsfa"));
+      ADD_FAILURE() << "a flip at byte " << at << " loaded without complaint";
+    } catch (const lsfa::Error &e) {
+      EXPECT_NE(std::string(e.what()).find("is corrupted: its tensor data"), std::string::npos)
+          << e.what();
+    }
+  }
+  // A flip inside the metadata JSON is refused too (a digest, JSON or field error).
+  const size_t meta_at = bytes.find("\"map_high\"");
+  ASSERT_NE(meta_at, std::string::npos);
+  std::string flipped = bytes;
+  flipped[meta_at + 12] = static_cast<char>(flipped[meta_at + 12] ^ 1);
+  lsfa::write_file_atomic(dir.file("meta.lsfa"), flipped);
+  EXPECT_THROW(lsfa::load_bundle(dir.file("meta.lsfa")), lsfa::Error);
+  // The intact file still loads.
+  EXPECT_NO_THROW(lsfa::load_bundle(dir.file("m.lsfa")));
 }

@@ -11,8 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/model/coreset.h"
 #include "lsfa/core/error.h"
+#include "lsfa/model/coreset.h"
+#include "lsfa/model/hold_out.h"
 #include "lsfa/model/memory_bank.h"
 #include "lsfa/model/projection.h"
 #include "lsfa/model/scoring.h"
@@ -519,12 +520,61 @@ TEST(Scoring, CalibrationKnownAnswerAndJsonRoundTrip) {
     lsfa::scoring_calibration_from_json(broken);
     FAIL() << "expected an error";
   } catch (const lsfa::Error &e) {
-    EXPECT_NE(std::string(e.what()).find("'std' in scoring calibration 3d.pixel"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("'std' in scoring calibration 3d.pixel"),
+              std::string::npos)
         << e.what();
   }
   broken = j;
   broken["image_threshold"] = "high";
   EXPECT_THROW(lsfa::scoring_calibration_from_json(broken), lsfa::Error);
+}
+
+}  // namespace
+
+namespace {
+
+// ---------------------------------------------------------------- calibration you can trust
+
+TEST(HoldOut, SpreadsTheHeldOutSamplesAndNeedsEnoughOfThem) {
+  const std::vector<bool> ten = lsfa::hold_out_mask(10, 0.3);
+  EXPECT_EQ(ten,
+            (std::vector<bool>{false, false, false, true, false, false, true, false, false, true}));
+  EXPECT_EQ(lsfa::hold_out_mask(4, 0.9), (std::vector<bool>{false, true, true, true}));
+  try {
+    lsfa::hold_out_mask(6, 0.2);  // holds out 1
+    FAIL() << "expected an error";
+  } catch (const lsfa::Error &e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("at least 3 held-out normal samples"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("6 normal samples"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("gives 1"), std::string::npos) << msg;
+  }
+  EXPECT_THROW(lsfa::hold_out_mask(3, 0.99), lsfa::Error);  // all but one held out: 2 < 3
+  EXPECT_THROW(lsfa::hold_out_mask(10, 0.0), lsfa::Error);
+  EXPECT_THROW(lsfa::require_calibration_samples(2, "the validation split"), lsfa::Error);
+  EXPECT_NO_THROW(lsfa::require_calibration_samples(3, "the validation split"));
+}
+
+TEST(Calibration, StandardDeviationsHaveAFloorAndLoadingRefusesZero) {
+  // Three held-out samples with identical scores (the same part filmed again): the std is floored
+  // at 0.1 % of the mean instead of 0, so a slightly different normal part scores moderately.
+  lsfa::HeldOutScores h;
+  h.rgb_image = {2.0, 2.0, 2.0};
+  h.rgb_maps = at::full({3, 4, 4}, 5.0f);
+  lsfa::ScoringCalibration c = lsfa::calibrate(h, lsfa::Modalities::kRgb);
+  EXPECT_DOUBLE_EQ(c.rgb.image.std, 2e-3);
+  EXPECT_DOUBLE_EQ(c.rgb.pixel.std, 5e-3);
+  EXPECT_NEAR(lsfa::normalize_score(2.002, c.rgb.image), 1.0, 1e-9);
+  EXPECT_DOUBLE_EQ(lsfa::floored({0.0, 0.0, 3}).std, lsfa::kStdFloorAbsolute);
+
+  nlohmann::json j = lsfa::to_json(c);
+  j["rgb"]["image"]["std"] = 0.0;
+  try {
+    lsfa::scoring_calibration_from_json(j);
+    FAIL() << "expected an error";
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("not positive"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

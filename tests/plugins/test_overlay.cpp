@@ -21,6 +21,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "gst_test.h"
 #include "lsfa/render/colorbar.h"
 #include "lsfa/render/colormap.h"
 #include "lsfa/render/map_sampling.h"
@@ -29,13 +30,7 @@
 
 namespace {
 
-class ElementsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gst_init(nullptr, nullptr);
-    gst_lsfa_caps_init();
-  }
-};
+using ElementsTest = lsfa_gst_test::GstTest;
 
 // ----------------------------------------------------------------------------- overlay
 

@@ -1,40 +1,17 @@
 // Pure helpers of the elements: the pairing rule of lsfafeatures and the alarm hysteresis of
 // lsfascore.
-#include <gst/check/gstharness.h>
 #include <gst/gst.h>
-#include <gst/lsfa/lsfa.h>
-#include <gst/video/video.h>
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cmath>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <string>
-#include <vector>
-
-#include "lsfa/io/image_io.h"
-#include "lsfa/io/tiff_io.h"
 #include "lsfa_hysteresis.h"
 #include "lsfa_pairing.h"
 #include "lsfa_qos.h"
-#include "test_util.h"
 
 namespace {
 
 using lsfa_gst::Hysteresis;
 using lsfa_gst::PadHead;
 using lsfa_gst::PairAction;
-
-class ElementsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gst_init(nullptr, nullptr);
-    gst_lsfa_caps_init();
-  }
-};
 
 // ----------------------------------------------------------------------------- pairing rule
 

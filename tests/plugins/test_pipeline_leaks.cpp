@@ -14,7 +14,7 @@ TEST(PipelineLeaks, InspectPipelineLeaksNothing) {
   lsfa::test::TempDir dir;
   std::string log;
   ASSERT_EQ(run_lsfa("synth --out " + dir.file("data") +
-                         " --category tile --seed 2 --train 4 --validation 2 --test-good 2 "
+                         " --category tile --seed 2 --train 4 --validation 3 --test-good 2 "
                          "--test-defect 1 --stream 0 --size 96x72",
                      &log),
             0)

@@ -15,23 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "gst_test.h"
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 #include "lsfa_hysteresis.h"
 #include "lsfa_pairing.h"
 #include "test_util.h"
 
-
 namespace {
 
-class ElementsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gst_init(nullptr, nullptr);
-    gst_lsfa_caps_init();
-  }
-};
-
+using ElementsTest = lsfa_gst_test::GstTest;
 
 // ----------------------------------------------------------------------------- factories
 
@@ -59,14 +52,32 @@ TEST_F(ElementsTest, AllElementsExistWithDocumentedDefaults) {
   GstPad *again = gst_element_request_pad_simple(f, "depth");
   EXPECT_NE(again, nullptr);
   gst_object_unref(again);
+  // point-bn: the choices and the default of `lsfa --point-bn` (auto | running | batch).
+  GParamSpec *bn = g_object_class_find_property(G_OBJECT_GET_CLASS(f), "point-bn");
+  ASSERT_NE(bn, nullptr);
+  ASSERT_TRUE(G_IS_PARAM_SPEC_ENUM(bn));
+  GEnumClass *bn_class = G_PARAM_SPEC_ENUM(bn)->enum_class;
+  std::vector<std::string> nicks;
+  for (guint i = 0; i < bn_class->n_values; ++i) nicks.push_back(bn_class->values[i].value_nick);
+  EXPECT_EQ(nicks, (std::vector<std::string>{"auto", "running", "batch"}));
+  EXPECT_STREQ(g_enum_get_value(bn_class, G_PARAM_SPEC_ENUM(bn)->default_value)->value_nick,
+               "auto");
+
   gst_object_unref(f);
 
   GstElement *s = gst_element_factory_make("lsfascore", nullptr);
-  gfloat thr = 0;
-  gboolean message = FALSE;
-  g_object_get(s, "threshold", &thr, "message", &message, nullptr);
-  EXPECT_FLOAT_EQ(thr, -1.0f);
+  gfloat thr = 1;
+  gboolean message = FALSE, use_model = FALSE;
+  g_object_get(s, "threshold", &thr, "message", &message, "use-model-threshold", &use_model,
+               nullptr);
+  EXPECT_FLOAT_EQ(thr, 0.0f);
+  EXPECT_TRUE(use_model);
   EXPECT_TRUE(message);
+  // Setting a threshold (negative ones too) switches from the model's to it.
+  g_object_set(s, "threshold", -2.5f, nullptr);
+  g_object_get(s, "threshold", &thr, "use-model-threshold", &use_model, nullptr);
+  EXPECT_FLOAT_EQ(thr, -2.5f);
+  EXPECT_FALSE(use_model);
   gst_object_unref(s);
 }
 

@@ -1,5 +1,7 @@
 // Tests of full lsfa pipelines with a model bundle (lsfa synth + lsfa fit): scores against the
 // library, messages, hysteresis, errors, teach mode, two-stream PNG input, QoS, state cycles.
+#include <nlohmann/json.hpp>
+
 #include "element_test_util.h"
 
 namespace {
@@ -20,7 +22,7 @@ class ModelTest : public PipelineTest {
     bundle_ = dir_->file("ring.lsfa");
     std::string out;
     ASSERT_EQ(lsfa::test::run_lsfa("synth --out " + data_ +
-                                       " --category ring --seed 5 --train 6 --validation 2 "
+                                       " --category ring --seed 5 --train 6 --validation 3 "
                                        "--test-good 2 --test-defect 1 --stream 4 --size 96x72",
                                    &out),
               0)
@@ -166,6 +168,31 @@ TEST_F(ModelTest, PipelineScoresMatchTheLibrary) {
   }
 }
 
+TEST_F(ModelTest, ThresholdTakesAnyValueAndTheModelsIsItsOwnState) {
+  const std::string head = "lsfasrc location=" + data_ + " category=ring split=test " +
+                           "num-buffers=3 ! lsfafeatures threads=2 model=" + bundle_ +
+                           " ! lsfascore model=" + bundle_;
+  // A negative threshold (normal parts may score below 0 in normalised units): every frame whose
+  // score exceeds it is anomalous, and the messages carry it.
+  RunResult negative;
+  run_line(head + " threshold=-1000 ! fakesink", &negative);
+  ASSERT_EQ(negative.error, "");
+  ASSERT_EQ(negative.named("lsfa-anomaly").size(), 3u);
+  for (const GstStructure *m : negative.named("lsfa-anomaly")) {
+    EXPECT_FLOAT_EQ(float_field(m, "threshold"), -1000.0f);
+    gboolean a = FALSE;
+    gst_structure_get_boolean(m, "is-anomalous", &a);
+    EXPECT_TRUE(a);
+  }
+  // use-model-threshold=true after the threshold brings back the bundle's calibrated one.
+  RunResult model;
+  run_line(head + " threshold=-1000 use-model-threshold=true ! fakesink", &model);
+  ASSERT_EQ(model.error, "");
+  lsfa::Scorer scorer(bundle_);
+  for (const GstStructure *m : model.named("lsfa-anomaly"))
+    EXPECT_NEAR(float_field(m, "threshold"), scorer.image_threshold(), 1e-6);
+}
+
 TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
   // Verdicts of the test frames with a threshold between their scores, then the state messages the
   // element posts with min-anomalous-frames=2 and min-normal-frames=2, against Hysteresis.
@@ -181,7 +208,7 @@ TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
   ASSERT_EQ(scores.size(), 8u);
   std::vector<float> sorted = scores;
   std::sort(sorted.begin(), sorted.end());
-  const float threshold = std::max(0.0f, (sorted[3] + sorted[4]) / 2);
+  const float threshold = (sorted[3] + sorted[4]) / 2;  // any value, negative included
 
   RunResult r;
   run_line(head + " threshold=" + std::to_string(threshold) +
@@ -233,8 +260,8 @@ TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
   const std::string taught = dir_->file("taught.lsfa");
   RunResult t;
   run_line("lsfasrc location=" + data_ + " category=ring split=train ! lsfafeatures threads=2 " +
-               "model=" + bundle_ + " ! lsfascore mode=teach teach-output=" + taught +
-               " ! fakesink",
+               "model=" + bundle_ + " ! lsfascore mode=teach teach-holdout=0.5 category=ring " +
+               "teach-output=" + taught + " ! fakesink",
            &t);
   ASSERT_EQ(t.error, "");
   auto done = t.named("lsfa-teach-done");
@@ -242,10 +269,12 @@ TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
   guint train = 0, held = 0;
   gst_structure_get_uint(done[0], "train-frames", &train);
   gst_structure_get_uint(done[0], "held-out-frames", &held);
-  EXPECT_EQ(train + held, 6u);
-  EXPECT_GE(held, 1u);
+  EXPECT_EQ(train, 3u);  // frames 1, 3, 5 (0-based) are held out at 0.5
+  EXPECT_EQ(held, 3u);
   EXPECT_TRUE(t.named("lsfa-anomaly").empty());  // teaching scores nothing
   lsfa::ModelBundle b = lsfa::load_bundle(taught);
+  EXPECT_EQ(nlohmann::json::parse(b.training_json)["category"], "ring");
+  EXPECT_EQ(b.calibration.rgb.image.count, 3);
   lsfa::Scorer fitted(bundle_);
   EXPECT_EQ(b.extractor_identity, fitted.extractor_identity());
 
@@ -258,13 +287,26 @@ TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
   EXPECT_EQ(r.named("lsfa-anomaly").size(), 3u);
 }
 
+TEST_F(ModelTest, TeachWithTooFewHeldOutFramesIsAnErrorNamingTheCounts) {
+  // 6 frames at the default teach-holdout 0.2 hold out 1: no degenerate bundle is written.
+  const std::string taught = dir_->file("too-few.lsfa");
+  RunResult t;
+  run_line("lsfasrc location=" + data_ + " category=ring split=train ! lsfafeatures threads=2 " +
+               "model=" + bundle_ + " ! lsfascore mode=teach teach-output=" + taught +
+               " ! fakesink",
+           &t);
+  EXPECT_NE(t.error.find("at least 3 held-out normal samples"), std::string::npos) << t.error;
+  EXPECT_NE(t.error.find("6 normal samples"), std::string::npos) << t.error;
+  EXPECT_FALSE(std::filesystem::exists(taught));
+}
+
 TEST_F(ModelTest, TeachFinishSignalSwitchesToInspect) {
   const std::string taught = dir_->file("signal.lsfa");
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(
       ("lsfasrc location=" + data_ + " category=ring split=train loop=true num-buffers=10 ! " +
        "lsfafeatures threads=2 model=" + bundle_ + " ! identity name=tap ! lsfascore name=score " +
-       "mode=teach teach-output=" + taught + " ! fakesink")
+       "mode=teach teach-holdout=0.5 teach-output=" + taught + " ! fakesink")
           .c_str(),
       &err);
   ASSERT_NE(pipe, nullptr);

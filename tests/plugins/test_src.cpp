@@ -14,23 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "gst_test.h"
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 #include "lsfa_hysteresis.h"
 #include "lsfa_pairing.h"
 #include "test_util.h"
 
-
 namespace {
 
-class ElementsTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    gst_init(nullptr, nullptr);
-    gst_lsfa_caps_init();
-  }
-};
-
+using ElementsTest = lsfa_gst_test::GstTest;
 
 // ----------------------------------------------------------------------------- lsfasrc
 

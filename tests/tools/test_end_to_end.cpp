@@ -56,6 +56,7 @@ TEST_F(EndToEnd, FitEvalDetectsDefectsAndMapsReproduceTheNumbers) {
   ASSERT_EQ(run_lsfa("info " + file("ring.lsfa"), &log), 0) << log;
   EXPECT_NE(log.find("no-adaptation"), std::string::npos) << log;
   EXPECT_NE(log.find("identity (not adapted)"), std::string::npos) << log;
+  EXPECT_NE(log.find("(4 held-out samples)"), std::string::npos) << log;  // the validation split
 
   ASSERT_EQ(run_lsfa("eval --model " + file("ring.lsfa") + " --data " + data() + " --out " +
                          file("eval") + " --write-maps --threads 2",
@@ -104,6 +105,39 @@ TEST_F(EndToEnd, EvalRefusesOtherBackbones) {
   EXPECT_NE(log.find("was built with backbones"), std::string::npos) << log;
 }
 
+TEST_F(EndToEnd, ABundleRecordsItsCheckpointsAndNeedsNoWeightOptions) {
+  std::string log;
+  lsfa::test::TempDir tmp;
+  ASSERT_EQ(lsfa::test::run_python("make_small_point_mae.py", tmp.file("pm.pth"), &log), 0) << log;
+  ASSERT_EQ(run_lsfa("fit --data " + data() + " --category ring --out " + file("ck.lsfa") +
+                         " --preset small --seed 1 --modalities 3d --threads 2 --point-weights " +
+                         tmp.file("pm.pth"),
+                     &log),
+            0)
+      << log;
+  // No --point-weights: the recorded checkpoint is used.
+  ASSERT_EQ(run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2 " +
+                         "--grid 0",
+                     &log),
+            0)
+      << log;
+  // Moved away: the error names the recorded path and its sha256.
+  fs::rename(tmp.file("pm.pth"), tmp.file("moved.pth"));
+  EXPECT_NE(run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2",
+                     &log),
+            0);
+  EXPECT_NE(log.find(tmp.file("pm.pth")), std::string::npos) << log;
+  EXPECT_NE(log.find("which is missing"), std::string::npos) << log;
+  EXPECT_NE(log.find("sha256 "), std::string::npos) << log;
+  // Replaced by other weights at the same path: the identities differ.
+  ASSERT_EQ(lsfa::test::run_python("make_small_point_mae.py", tmp.file("pm.pth") + " 99", &log), 0)
+      << log;
+  EXPECT_NE(run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2",
+                     &log),
+            0);
+  EXPECT_NE(log.find("changed since the bundle was built"), std::string::npos) << log;
+}
+
 TEST_F(EndToEnd, FitErrorsNameTheProblem) {
   std::string log;
   EXPECT_NE(run_lsfa("fit --data " + data() + " --category nosuch --out " + file("x.lsfa"), &log),
@@ -117,6 +151,22 @@ TEST_F(EndToEnd, FitErrorsNameTheProblem) {
   EXPECT_NE(log.find("nosuchpreset"), std::string::npos) << log;
   EXPECT_NE(run_lsfa("info " + file("missing.lsfa"), &log), 0);
   EXPECT_NE(log.find("missing.lsfa"), std::string::npos) << log;
+  // Evaluating the ring model on another category is an error unless asked for.
+  EXPECT_NE(run_lsfa("eval --model " + file("ring.lsfa") + " --data " + data() +
+                         " --category tile --threads 2",
+                     &log),
+            0);
+  EXPECT_NE(log.find("built for category 'ring', not 'tile'"), std::string::npos) << log;
+  EXPECT_NE(log.find("--allow-other-category"), std::string::npos) << log;
+  // An output folder that cannot be written fails before any work.
+  const std::string blocker = file("not-a-folder");
+  lsfa::write_file_atomic(blocker, "x");
+  EXPECT_NE(run_lsfa("eval --model " + file("ring.lsfa") + " --data " + data() + " --out " +
+                         blocker + "/report --threads 2",
+                     &log),
+            0);
+  EXPECT_NE(log.find("not-a-folder"), std::string::npos) << log;
+  EXPECT_EQ(log.find("eval ring"), std::string::npos) << log;  // no progress: nothing was scored
 }
 
 TEST_F(EndToEnd, FeaturesCommandWritesTheDocumentedTensors) {

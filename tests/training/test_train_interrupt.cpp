@@ -16,7 +16,7 @@ TEST(TrainInterrupt, SigintLeavesNoHalfWrittenBundle) {
   lsfa::test::TempDir dir;
   std::string log;
   ASSERT_EQ(run_lsfa("synth --out " + dir.file("data") +
-                         " --category tile --seed 4 --train 8 --validation 2 --test-good 1 "
+                         " --category tile --seed 4 --train 8 --validation 3 --test-good 1 "
                          "--test-defect 1 --stream 0 --size 96x72",
                      &log),
             0)

@@ -15,6 +15,16 @@
 
 namespace lsfa {
 
+// Which statistics the Point-MAE BatchNorm layers use: the checkpoint's running statistics, the
+// statistics of each sample (what the reference code does, since it never calls eval()), or auto:
+// running with a checkpoint, batch for random weights (whose running statistics describe no data).
+// The command line (--point-bn) and lsfafeatures (point-bn) share this choice and its default.
+enum class PointBatchNorm { kAuto, kRunning, kBatch };
+std::string to_string(PointBatchNorm mode);                         // "auto", "running", "batch"
+PointBatchNorm point_batch_norm_from_string(const std::string &s);  // throws lsfa::Error
+// True when the BatchNorm layers use per-sample statistics.
+bool uses_batch_statistics(PointBatchNorm mode, bool has_point_weights);
+
 struct ExtractorConfig {
   std::string preset = "small";  // backbone sizes, see lsfa/presets.h
   std::string rgb_weights;       // DINO ViT checkpoint (.pth or .safetensors); empty = random init

@@ -50,14 +50,15 @@ ModelBundle load_bundle(const std::string &path);
 // BatchNorm mode) and the identity of its backbones, read from the metadata alone: the memory
 // banks are not loaded. Throws lsfa::Error like load_bundle.
 struct BundleExtractor {
-  ExtractorConfig config;  // checkpoint paths empty, device "cpu"
+  ExtractorConfig config;  // checkpoint paths as recorded at build time (empty: random init)
   std::string identity;    // FeatureExtractor::identity() at training time
 };
 BundleExtractor read_bundle_extractor(const std::string &path);
 
-// A feature extractor set up as the bundle's, with the given checkpoints and device. Throws
-// lsfa::Error naming both identities when the backbones differ from the ones the bundle was built
-// with (other checkpoints, other random seed).
+// A feature extractor set up as the bundle's, with the given checkpoints and device; an empty
+// checkpoint path means the one the bundle recorded (an error naming its path and sha256 when that
+// file is gone). Throws lsfa::Error naming both identities when the backbones differ from the ones
+// the bundle was built with (other or changed checkpoints, other random seed).
 std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
                                                        const std::string &rgb_weights,
                                                        const std::string &point_weights,

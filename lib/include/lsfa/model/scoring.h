@@ -66,6 +66,12 @@ class StatsAccumulator {
 };
 // Smallest std used for normalising: a constant modality would otherwise divide by zero.
 constexpr double kMinStd = 1e-12;
+// Floor on the standard deviations a calibration stores: held-out scores that barely vary (e.g.
+// the same part filmed again and again) would otherwise turn the next normal part's small
+// difference into a huge normalised score. The floor is 0.1 % of the mean, at least 1e-6.
+constexpr double kStdFloorRelative = 1e-3;
+constexpr double kStdFloorAbsolute = 1e-6;
+ScoreStats floored(ScoreStats stats);
 double normalize_score(double value, const ScoreStats &stats);  // (v - mean) / std
 at::Tensor normalize_map(const at::Tensor &map, const ScoreStats &stats);
 

@@ -52,9 +52,8 @@ struct TeachRecord {
 std::string teach_training_json(const TeachRecord &record);
 
 // Splits a sequence of normal samples (e.g. the frames of a teach run) into bank samples and
-// held-out samples: sample i is held out when floor((i + 1) * fraction) > floor(i * fraction), and
-// at least one of each is kept. Throws lsfa::Error for fewer than 2 samples or a fraction outside
-// (0, 1).
+// held-out samples with the rule of lsfa/model/hold_out.h. Throws lsfa::Error naming the counts
+// when fewer than kMinCalibrationSamples would be held out or none would be left for the banks.
 void split_held_out(std::vector<SampleFeatures> samples, double fraction,
                     std::vector<SampleFeatures> *train, std::vector<SampleFeatures> *held_out);
 
