@@ -1,6 +1,7 @@
 // Loading anomaly maps from a directory that mirrors a data set's test tree.
 #include "lsfa/eval/eval_maps.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -8,10 +9,11 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
-#include "lsfa/io/image_io.h"
 #include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_header.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 
 namespace lsfa {
@@ -145,9 +147,11 @@ std::vector<SampleResult> load_map_results(const MapEvalOptions &options,
       cv::minMaxLoc(map, nullptr, &mx);
       s.score = float(mx);
     }
+    const cv::Mat gt = entry.gt_path.empty() ? cv::Mat() : read_mask_png(entry.gt_path);
+    check_map_proportions(map, frame_size(entry, gt), map_path, entry.rgb_path);
     s.map = resize_map_bilinear(map, options.size);
-    if (!entry.gt_path.empty())
-      s.gt = resize_mask_nearest(read_mask_png(entry.gt_path), options.size);
+    if (!gt.empty())
+      s.gt = resize_mask_nearest(gt, options.size);
     else
       s.gt = cv::Mat::zeros(options.size, options.size, CV_8UC1);
     out.push_back(std::move(s));

@@ -122,6 +122,9 @@ Adaptor Adaptor::load(const StateDict &in, const std::string &prefix, const Adap
             "adaptor: tensor '" + prefix + names[i] + "' has shape " +
                 c10::str(it->second.sizes()) + ", expected " +
                 c10::str(at::IntArrayRef(shapes[i])));
+    require(at::isFloatingType(it->second.scalar_type()),
+            "adaptor: tensor '" + prefix + names[i] + "' has dtype " +
+                c10::toString(it->second.scalar_type()) + ", expected a floating-point tensor");
     *slots[i] = it->second.to(at::kFloat).contiguous().clone();
   }
   return a;

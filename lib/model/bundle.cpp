@@ -3,8 +3,11 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
 #include "lsfa/core/error.h"
 #include "lsfa/io/safetensors.h"
@@ -20,15 +23,31 @@ json adaptor_to_json(const AdaptorConfig &c) {
   return {{"dim", c.dim}, {"heads", c.heads}, {"mlp_ratio", c.mlp_ratio}, {"ln_eps", c.ln_eps}};
 }
 
-// Reads a required field of a given JSON type, naming it in the error.
+// Reads a required field of a given JSON type, naming it in the error. Strict: nlohmann would turn
+// true into 1, 2.7 into 2 and 2^40 into a truncated int; a bundle holds none of these.
 template <typename T>
 T field(const json &j, const std::string &key, const std::string &where) {
   auto it = j.find(key);
   require(it != j.end(), "missing field '" + key + "' in " + where);
+  const std::string wrong = "field '" + key + "' in " + where + " has the wrong type";
+  if constexpr (std::is_same_v<T, bool>) {
+    require(it->is_boolean(), wrong + " (expected true or false, found " + it->dump() + ")");
+  } else if constexpr (std::is_integral_v<T>) {
+    require(it->is_number_integer(), wrong + " (expected an integer, found " + it->dump() + ")");
+    const bool fits =
+        it->is_number_unsigned()
+            ? it->get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max())
+            : it->get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<T>::min());
+    require(fits, "field '" + key + "' in " + where + " is out of range: " + it->dump());
+  } else if constexpr (std::is_floating_point_v<T>) {
+    require(it->is_number(), wrong + " (expected a number, found " + it->dump() + ")");
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    require(it->is_string(), wrong + " (expected a string, found " + it->dump() + ")");
+  }
   try {
     return it->get<T>();
   } catch (const json::exception &) {
-    throw Error("field '" + key + "' in " + where + " has the wrong type");
+    throw Error(wrong);
   }
 }
 
@@ -44,6 +63,8 @@ AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
   c.heads = field<int64_t>(j, "heads", where);
   c.mlp_ratio = field<int64_t>(j, "mlp_ratio", where);
   c.ln_eps = finite_field(j, "ln_eps", where);
+  require(c.ln_eps > 0, "LayerNorm epsilon ln_eps in " + where + " must be positive, found " +
+                            std::to_string(c.ln_eps));
   require(c.dim > 0 && c.heads > 0 && c.mlp_ratio > 0 && c.dim % c.heads == 0,
           "invalid adaptor sizes in " + where);
   return c;
@@ -110,6 +131,14 @@ ModelBundle load_bundle(const std::string &path) {
   require(fmt != file.metadata.end() && fmt->second == kFormatName,
           where + ": not an lsfa model bundle (metadata 'format' is missing or not '" +
               kFormatName + "')");
+  // The header's version string is what other tools read first; it must agree with the JSON one.
+  auto version_it = file.metadata.find("format_version");
+  require(version_it != file.metadata.end() &&
+              version_it->second == std::to_string(kBundleFormatVersion),
+          where + ": metadata 'format_version' is " +
+              (version_it == file.metadata.end() ? std::string("missing")
+                                                 : "\"" + version_it->second + "\"") +
+              ", this build reads version " + std::to_string(kBundleFormatVersion));
   auto meta_it = file.metadata.find("lsfa");
   require(meta_it != file.metadata.end(), where + ": metadata 'lsfa' is missing");
   json meta;
@@ -154,7 +183,10 @@ ModelBundle load_bundle(const std::string &path) {
   b.map_low = finite_field(meta, "map_low", where);
   b.map_high = finite_field(meta, "map_high", where);
   require(b.map_high > b.map_low, where + ": map_high must exceed map_low");
-  b.bank_fp16 = field<std::string>(meta, "bank_dtype", where) == "float16";
+  const std::string bank_dtype = field<std::string>(meta, "bank_dtype", where);
+  require(bank_dtype == "float16" || bank_dtype == "float32",
+          where + ": bank_dtype \"" + bank_dtype + "\" is neither float16 nor float32");
+  b.bank_fp16 = bank_dtype == "float16";
   b.training_json = field<json>(meta, "training", where).dump();
 
   const json mods = field<json>(meta, "modalities", where);
@@ -180,13 +212,19 @@ ModelBundle load_bundle(const std::string &path) {
     require(bank.dim() == 2 && bank.size(0) > 0 && bank.size(1) == ac.dim,
             mwhere + ": memory bank has shape " + c10::str(bank.sizes()) + ", expected [M," +
                 std::to_string(ac.dim) + "] with M > 0");
-    require(bank.scalar_type() == at::kFloat || bank.scalar_type() == at::kHalf,
-            mwhere + ": memory bank must be float32 or float16");
+    const at::ScalarType declared = b.bank_fp16 ? at::kHalf : at::kFloat;
+    require(bank.scalar_type() == declared, mwhere + ": memory bank tensor is " +
+                                                c10::toString(bank.scalar_type()) +
+                                                " but bank_dtype says " + bank_dtype);
     m.bank = bank.to(at::kFloat).contiguous();
     require(at::isfinite(m.bank).all().item<bool>(), mwhere + ": memory bank holds NaN or Inf");
     require(field<int64_t>(mj, "bank_size", mwhere) == m.bank.size(0),
             mwhere + ": bank_size does not match the bank tensor");
     m.bank_source_size = field<int64_t>(mj, "bank_source_size", mwhere);
+    const bool identity = field<bool>(mj, "adaptor_identity", mwhere);
+    require(identity == m.adaptor.is_identity(),
+            mwhere + ": adaptor_identity is " + (identity ? "true" : "false") +
+                " but the adaptor weights are " + (identity ? "trained" : "the identity"));
     (rgb ? b.rgb : b.points) = std::move(m);
   }
   return b;

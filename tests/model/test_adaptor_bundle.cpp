@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "lsfa/model/adaptor.h"
 #include "lsfa/io/atomic_file.h"
@@ -240,4 +243,65 @@ TEST(Bundle, SavingIsAtomic) {
   bad.rgb->bank = at::Tensor();  // invalid: the save must fail and leave the old file intact
   EXPECT_THROW(lsfa::save_bundle(dir.file("m.lsfa"), bad), lsfa::Error);
   EXPECT_EQ(lsfa::read_file(dir.file("m.lsfa")), before);
+}
+
+TEST(Bundle, ContradictoryOrMistypedMetadataIsRefused) {
+  // Each of these used to load: a header version other than 1, a bank_dtype that contradicts the
+  // bank tensor, a negative LayerNorm epsilon, a wrong-typed or false adaptor_identity, and JSON
+  // numbers or booleans where another type belongs.
+  lsfa::test::TempDir dir;
+  lsfa::save_bundle(dir.file("m.lsfa"), sample_bundle());
+  const auto contents = lsfa::read_safetensors(dir.file("m.lsfa"));
+  const nlohmann::json meta = nlohmann::json::parse(contents.metadata.at("lsfa"));
+  int n = 0;
+  auto expect_refused = [&](std::map<std::string, at::Tensor> t,
+                            std::map<std::string, std::string> m, const std::string &needle) {
+    const std::string path = dir.file("bad" + std::to_string(n++) + ".lsfa");
+    lsfa::write_safetensors(path, t, m);
+    try {
+      lsfa::load_bundle(path);
+      ADD_FAILURE() << "expected an error containing: " << needle;
+    } catch (const lsfa::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto with_json = [&](const std::function<void(nlohmann::json &)> &edit,
+                       const std::string &needle) {
+    nlohmann::json j = meta;
+    edit(j);
+    auto m = contents.metadata;
+    m["lsfa"] = j.dump();
+    expect_refused(contents.tensors, m, needle);
+  };
+  for (const std::string v : {"2", "x", ""}) {
+    auto m = contents.metadata;
+    m["format_version"] = v;
+    expect_refused(contents.tensors, m, "metadata 'format_version' is \"" + v + "\"");
+  }
+  with_json([](auto &j) { j["format_version"] = "x"; }, "'format_version'");
+  with_json([](auto &j) { j["format_version"] = 2; }, "version 2 is not supported");
+  with_json([](auto &j) { j["format_version"] = true; }, "expected an integer");
+  with_json([](auto &j) { j["format_version"] = 1.7; }, "expected an integer");
+  with_json([](auto &j) { j["extractor"]["groups"] = int64_t{1} << 40; }, "out of range");
+  with_json([](auto &j) { j["bank_dtype"] = "float16"; }, "but bank_dtype says float16");
+  with_json([](auto &j) { j["bank_dtype"] = "int8"; }, "neither float16 nor float32");
+  with_json([](auto &j) { j["modalities"]["rgb"]["adaptor"]["ln_eps"] = -1e-6; },
+            "must be positive");
+  with_json([](auto &j) { j["modalities"]["points"]["adaptor_identity"] = "yes"; },
+            "field 'adaptor_identity'");
+  with_json([](auto &j) { j["modalities"]["points"]["adaptor_identity"] = 1; },
+            "expected true or false");
+  with_json([](auto &j) { j["modalities"]["rgb"]["adaptor_identity"] = true; },
+            "adaptor_identity is true but the adaptor weights are trained");
+  with_json([](auto &j) { j["modalities"]["points"].erase("adaptor_identity"); },
+            "missing field 'adaptor_identity'");
+  {
+    // A float32 bank beside bank_dtype float16 was covered above; the reverse, and an I32 weight.
+    auto t = contents.tensors;
+    t["bank.rgb"] = t["bank.rgb"].to(at::kHalf);
+    expect_refused(t, contents.metadata, "memory bank tensor is Half but bank_dtype says float32");
+    t = contents.tensors;
+    t["adaptor.rgb.attn.qkv.weight"] = t["adaptor.rgb.attn.qkv.weight"].to(at::kInt);
+    expect_refused(t, contents.metadata, "adaptor.rgb.attn.qkv.weight' has dtype Int");
+  }
 }
