@@ -34,6 +34,7 @@ ninja -C "$BUILD" -j"$JOBS" tests/fuzz/fuzz_make_seeds "${TARGETS[@]/#/tests/fuz
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$ROOT/tests/fuzz/lsan.supp:print_suppressions=0}
 export TMPDIR="$BUILD/fuzz-tmp"
 export OMP_NUM_THREADS=1
 SEEDS="$BUILD/fuzz-seeds"
@@ -51,7 +52,10 @@ for t in "${TARGETS[@]}"; do
   log="$BUILD/fuzz-logs/$t.log"
   mkdir -p "$corpus" "$SEEDS/$t"
   rc=0
-  "$BUILD/tests/fuzz/fuzz_$t" "$corpus" "$SEEDS/$t" -max_total_time="$SECONDS_PER_TARGET" \
+  # GLib and GStreamer have no frame pointers: the suppressions need the slow unwinder to see them.
+  asan="$ASAN_OPTIONS"
+  case "$t" in caps | metas) asan="$asan:fast_unwind_on_malloc=0" ;; esac
+  ASAN_OPTIONS="$asan" "$BUILD/tests/fuzz/fuzz_$t" "$corpus" "$SEEDS/$t" -max_total_time="$SECONDS_PER_TARGET" \
     -timeout=25 -rss_limit_mb=2560 -max_len=262144 -print_final_stats=1 \
     -artifact_prefix="$BUILD/fuzz-artifacts/$t-" >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -59,6 +59,28 @@ std::string normalise_relative(const std::string &p) {
   return fs::path(p).lexically_normal().generic_string();
 }
 
+// The frame a map must cover: the ground-truth mask, else the RGB image (its header suffices).
+cv::Size frame_size(const DatasetEntry &entry, const cv::Mat &gt) {
+  if (!gt.empty()) return gt.size();
+  const ImageHeader h = probe_image_header(read_file(entry.rgb_path), entry.rgb_path);
+  if (h.format != ImageHeader::Format::Unknown)
+    return cv::Size(static_cast<int>(h.width), static_cast<int>(h.height));
+  return read_rgb_png(entry.rgb_path).size();
+}
+
+// A map may have any size (it is resized to the evaluation size) but must show the frame's
+// proportions: a map of another aspect ratio belongs to another view, or is not a map of this
+// sample at all. One pixel of rounding in the map's size is tolerated.
+void check_map_proportions(const cv::Mat &map, cv::Size frame, const std::string &map_path,
+                           const std::string &sample) {
+  const int64_t cross = int64_t(map.cols) * frame.height - int64_t(map.rows) * frame.width;
+  if (std::llabs(cross) <= std::max<int64_t>(frame.width, frame.height)) return;
+  throw Error("anomaly map " + map_path + " is " + std::to_string(map.cols) + " x " +
+              std::to_string(map.rows) + " but test sample " + sample + " is " +
+              std::to_string(frame.width) + " x " + std::to_string(frame.height) +
+              " (width x height): a map must have the proportions of its frame (any scale)");
+}
+
 }  // namespace
 
 ScoreTable read_scores_csv(const std::string &path) {

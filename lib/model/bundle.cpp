@@ -18,6 +18,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char *kFormatName = "lsfa-bundle";
+constexpr int kMaxMetadataDepth = 64;  // the writer nests 4 levels; training settings a few more
 
 json adaptor_to_json(const AdaptorConfig &c) {
   return {{"dim", c.dim}, {"heads", c.heads}, {"mlp_ratio", c.mlp_ratio}, {"ln_eps", c.ln_eps}};
@@ -143,7 +144,15 @@ ModelBundle load_bundle(const std::string &path) {
   require(meta_it != file.metadata.end(), where + ": metadata 'lsfa' is missing");
   json meta;
   try {
-    meta = json::parse(meta_it->second);
+    // Copying and dumping a json value recurse once per nesting level: a file nesting arrays a
+    // hundred thousand deep would overflow the stack, so such metadata is refused at parse time.
+    bool too_deep = false;
+    meta = json::parse(meta_it->second, [&](int depth, json::parse_event_t, json &) {
+      if (depth > kMaxMetadataDepth) too_deep = true;
+      return !too_deep;
+    });
+    require(!too_deep, where + ": metadata 'lsfa' is nested deeper than " +
+                           std::to_string(kMaxMetadataDepth) + " levels");
   } catch (const json::exception &e) {
     throw Error(where + ": metadata 'lsfa' is not valid JSON: " + e.what());
   }

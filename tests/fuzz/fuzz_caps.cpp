@@ -2,6 +2,7 @@
 // string: parse, and when accepted, write back and parse again to the same values.
 #include <gst/gst.h>
 #include <gst/lsfa/lsfa.h>
+#include <sanitizer/lsan_interface.h>
 
 #include <cmath>
 #include <cstddef>
@@ -28,7 +29,11 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const std::string text(reinterpret_cast<const char *>(data), size);
+  // GStreamer 1.22's caps parser leaks GValues when it gives up on a malformed string (e.g. a
+  // caps feature or a list nested in another): third-party leaks, kept out of the leak check.
+  __lsan_disable();
   GstCaps *caps = gst_caps_from_string(text.c_str());
+  __lsan_enable();
   if (!caps) return 0;
   (void)gst_lsfa_caps_has_rgbd_feature(caps);
   GstLsfaDepthCalibration cal{};

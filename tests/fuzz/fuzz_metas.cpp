@@ -67,8 +67,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   gst_buffer_unref(copy);
   gst_buffer_unref(map);
 
-  // RGB-D: any format, size and stride against a depth buffer of any size.
-  const auto format = static_cast<GstLsfaDepthFormat>(in.take<uint8_t>() % 3);
+  // RGB-D: either format, any size and stride against a depth buffer of any size.
+  const auto format =
+      in.take<uint8_t>() % 2 ? GST_LSFA_DEPTH_FORMAT_XYZ_F32 : GST_LSFA_DEPTH_FORMAT_GRAY16;
   const guint dw = in.take<uint32_t>(), dh = in.take<uint32_t>();
   const gsize stride = in.take<uint64_t>();
   const size_t depth_bytes = in.take<uint16_t>();

@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
                           {{"w", at::arange(6, at::kFloat).reshape({2, 3})},
                            {"h", at::ones({2}, at::kHalf)},
                            {"i", at::arange(3, at::kLong)},
-                           {"b", at::tensor({true, false})},
+                           {"b", at::arange(2, at::kLong).eq(1)},
                            {"s", at::scalar_tensor(1.5, at::kDouble)}},
                           {{"format", "pt"}, {"note", "seed"}});
   lsfa::write_safetensors(d + "empty_tensor.safetensors", {{"e", at::zeros({0, 4})}});

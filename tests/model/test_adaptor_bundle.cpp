@@ -296,6 +296,18 @@ TEST(Bundle, ContradictoryOrMistypedMetadataIsRefused) {
   with_json([](auto &j) { j["modalities"]["points"].erase("adaptor_identity"); },
             "missing field 'adaptor_identity'");
   {
+    // A field nested 200000 arrays deep: copying or dumping the metadata recursed once per level
+    // and overflowed the stack.
+    std::string text = meta.dump();
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    const auto pos = text.find("\"training\":");
+    ASSERT_NE(pos, std::string::npos);
+    text.insert(pos, "\"deep\":" + deep + ",");
+    auto m = contents.metadata;
+    m["lsfa"] = text;
+    expect_refused(contents.tensors, m, "nested deeper than 64 levels");
+  }
+  {
     // A float32 bank beside bank_dtype float16 was covered above; the reverse, and an I32 weight.
     auto t = contents.tensors;
     t["bank.rgb"] = t["bank.rgb"].to(at::kHalf);
