@@ -99,7 +99,9 @@ GstLsfaRgbdMeta *gst_buffer_add_lsfa_rgbd_meta(GstBuffer *buffer, GstLsfaDepthFo
       format == GST_LSFA_DEPTH_FORMAT_GRAY16 || format == GST_LSFA_DEPTH_FORMAT_XYZ_F32, NULL);
   if (stride == 0) stride = row;
   g_return_val_if_fail(stride >= row, NULL);
-  g_return_val_if_fail(height == 0 || gst_buffer_get_size(depth) >= stride * (height - 1) + row,
+  /* stride * (height - 1) + row must not wrap around before it is compared with the size. */
+  g_return_val_if_fail(height == 0 || (stride <= (G_MAXSIZE - row) / height &&
+                                       gst_buffer_get_size(depth) >= stride * (height - 1) + row),
                        NULL);
 
   m = (GstLsfaRgbdMeta *)gst_buffer_add_meta(buffer, GST_LSFA_RGBD_META_INFO, NULL);
@@ -337,7 +339,11 @@ GstLsfaAnomalyMeta *gst_buffer_add_lsfa_anomaly_meta(GstBuffer *buffer) {
 gboolean gst_lsfa_anomaly_meta_set_map(GstLsfaAnomalyMeta *meta, GstBuffer *map, guint width,
                                        guint height) {
   g_return_val_if_fail(meta != NULL, FALSE);
-  if (map != NULL && gst_buffer_get_size(map) < (gsize)width * height * sizeof(gfloat))
+  /* Sizes beyond G_MAXINT would turn negative in the (gint) indexing of the sampler, and
+   * width * height * 4 must not wrap around before the size comparison. */
+  if (map != NULL && (width > G_MAXINT || height > G_MAXINT ||
+                      (width != 0 && height > G_MAXSIZE / sizeof(gfloat) / width) ||
+                      gst_buffer_get_size(map) < (gsize)width * height * sizeof(gfloat)))
     return FALSE;
   replace_buffer(&meta->map, map);
   meta->map_width = map ? width : 0;
@@ -352,12 +358,16 @@ gboolean gst_lsfa_anomaly_meta_sample(const GstLsfaAnomalyMeta *meta, const gflo
 
   if (meta->map == NULL || data == NULL || meta->map_width == 0 || meta->map_height == 0)
     return FALSE;
-  if (x < meta->map_rect.x || y < meta->map_rect.y ||
-      x >= meta->map_rect.x + meta->map_rect.width || y >= meta->map_rect.y + meta->map_rect.height)
+  /* Written so that NaN anywhere (position or rectangle) answers "outside". */
+  if (!(x >= meta->map_rect.x && y >= meta->map_rect.y &&
+        x < meta->map_rect.x + meta->map_rect.width &&
+        y < meta->map_rect.y + meta->map_rect.height))
     return FALSE;
   w = meta->map_width;
   h = meta->map_height;
   gst_lsfa_rect_frame_to_grid(&meta->map_rect, w, h, x, y, &gx, &gy);
+  /* An infinite rectangle or position gives no grid position; (gint)floor(NaN) is undefined. */
+  if (!isfinite(gx) || !isfinite(gy)) return FALSE;
   /* Clamp to the outer cell centres (edge replication, as align_corners=false resizing does). */
   gx = CLAMP(gx, 0.0, (gdouble)(w - 1));
   gy = CLAMP(gy, 0.0, (gdouble)(h - 1));

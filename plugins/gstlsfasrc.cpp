@@ -305,9 +305,10 @@ static void gst_lsfa_src_class_init(GstLsfaSrcClass *klass) {
                           ready));
   g_object_class_install_property(
       gobject_class, PROP_FRAMERATE,
+      // At least 1/G_MAXINT: 0/1 would leave every frame after the first without a timestamp.
       gst_param_spec_fraction("framerate", "Frame rate",
-                              "Frame rate of the output (0/1 = no timestamps after the first)", 0,
-                              1, G_MAXINT, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, ready));
+                              "Frame rate of the output (> 0; timestamps n / framerate)", 1,
+                              G_MAXINT, G_MAXINT, 1, DEFAULT_FPS_N, DEFAULT_FPS_D, ready));
   g_object_class_install_property(
       gobject_class, PROP_LOOP,
       g_param_spec_boolean("loop", "Loop", "Start again after the last sample instead of EOS",

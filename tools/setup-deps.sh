@@ -11,6 +11,8 @@ PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0
   gir1.2-gst-plugins-base-1.0 jq
   bc
+  # clang: libFuzzer and its sanitizer runtimes for tools/fuzz.sh (tests/fuzz)
+  clang
   python3-torch python3-numpy python3-scipy python3-sklearn python3-tifffile python3-yaml python3-pil
 )
 

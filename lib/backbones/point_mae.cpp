@@ -20,7 +20,7 @@ void add_batch_norm_keys(const std::string &p, int64_t c, std::vector<ExpectedTe
   keys->push_back({p + "bias", {c}});
   keys->push_back({p + "running_mean", {c}});
   keys->push_back({p + "running_var", {c}});
-  keys->push_back({p + "num_batches_tracked", {}});
+  keys->push_back({p + "num_batches_tracked", {}, false, /*floating=*/false});  // an int64 count
 }
 
 BatchNormWeights batch_norm_from(const StateDict &sd, const std::string &p, at::Device device) {

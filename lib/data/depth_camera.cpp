@@ -19,6 +19,8 @@ Intrinsics Intrinsics::scaled(int from_w, int from_h, int to_w, int to_h) const 
 
 namespace {
 
+constexpr double kMaxSide = 1 << 20;  // frame side in pixels, far beyond any depth camera
+
 void check_intrinsics(const Intrinsics &k) {
   require(std::isfinite(k.fx) && std::isfinite(k.fy) && k.fx > 0 && k.fy > 0,
           "intrinsics: focal lengths must be positive (fx=" + std::to_string(k.fx) +
@@ -114,8 +116,11 @@ DepthCamera read_camera_json(const std::string &path) {
   DepthCamera cam;
   cam.intrinsics = {number("fx"), number("fy"), number("cx"), number("cy")};
   const double w = number("width"), h = number("height");
-  require(w >= 1 && h >= 1 && w == std::floor(w) && h == std::floor(h),
-          "intrinsics file " + path + ": width and height must be positive integers");
+  // Bounded before the cast to int: 1e20 would not fit (undefined behaviour, a negative size).
+  require(w >= 1 && h >= 1 && w <= kMaxSide && h <= kMaxSide && w == std::floor(w) &&
+              h == std::floor(h),
+          "intrinsics file " + path + ": width and height must be integers from 1 to " +
+              std::to_string(static_cast<int>(kMaxSide)));
   cam.width = static_cast<int>(w);
   cam.height = static_cast<int>(h);
   cam.depth_scale = number("depth_scale");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "lsfa/core/error.h"
+#include "lsfa/data/measured_points.h"
 #include "lsfa/io/atomic_file.h"
 #include "lsfa/io/image_io.h"
 
@@ -137,6 +138,8 @@ EyecandiesSample load_eyecandies(const EyecandiesEntry &entry, const EyecandiesO
             "pose file " + entry.file("pose.txt") + " is not invertible");
     s.xyz = transform_cloud(s.xyz, inv);
   }
+  require(has_measured_point(s.xyz), "Eyecandies sample " + entry.file("depth.png") +
+                                         ": no measured point (every depth is 0 or invalid)");
   std::error_code ec;
   if (fs::is_regular_file(entry.file("mask.png"), ec)) {
     s.gt = read_mask_png(entry.file("mask.png"));

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "lsfa/core/error.h"
+#include "lsfa/data/measured_points.h"
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 
@@ -79,6 +80,9 @@ Sample load_sample(const DatasetEntry &entry) {
           "sample " + entry.rgb_path + ": RGB is " + std::to_string(s.rgb.cols) + "x" +
               std::to_string(s.rgb.rows) + " but the point cloud " + entry.xyz_path + " is " +
               std::to_string(s.xyz.cols) + "x" + std::to_string(s.xyz.rows));
+  require(has_measured_point(s.xyz),
+          "sample " + entry.rgb_path + ": point cloud " + entry.xyz_path +
+              " has no measured point (every point is NaN, infinite or (0,0,0))");
   if (!entry.gt_path.empty()) {
     s.gt = read_mask_png(entry.gt_path);
     require(

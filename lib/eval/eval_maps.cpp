@@ -1,6 +1,7 @@
 // Loading anomaly maps from a directory that mirrors a data set's test tree.
 #include "lsfa/eval/eval_maps.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include "lsfa/core/error.h"
 #include "lsfa/data/mvtec_dataset.h"
 #include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_header.h"
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 
@@ -55,6 +57,28 @@ std::string trim(const std::string &s) {
 // "./bagel//test/x.tiff" and "bagel/test/x.tiff" name the same sample.
 std::string normalise_relative(const std::string &p) {
   return fs::path(p).lexically_normal().generic_string();
+}
+
+// The frame a map must cover: the ground-truth mask, else the RGB image (its header suffices).
+cv::Size frame_size(const DatasetEntry &entry, const cv::Mat &gt) {
+  if (!gt.empty()) return gt.size();
+  const ImageHeader h = probe_image_header(read_file(entry.rgb_path), entry.rgb_path);
+  if (h.format != ImageHeader::Format::Unknown)
+    return cv::Size(static_cast<int>(h.width), static_cast<int>(h.height));
+  return read_rgb_png(entry.rgb_path).size();
+}
+
+// A map may have any size (it is resized to the evaluation size) but must show the frame's
+// proportions: a map of another aspect ratio belongs to another view, or is not a map of this
+// sample at all. One pixel of rounding in the map's size is tolerated.
+void check_map_proportions(const cv::Mat &map, cv::Size frame, const std::string &map_path,
+                           const std::string &sample) {
+  const int64_t cross = int64_t(map.cols) * frame.height - int64_t(map.rows) * frame.width;
+  if (std::llabs(cross) <= std::max<int64_t>(frame.width, frame.height)) return;
+  throw Error("anomaly map " + map_path + " is " + std::to_string(map.cols) + " x " +
+              std::to_string(map.rows) + " but test sample " + sample + " is " +
+              std::to_string(frame.width) + " x " + std::to_string(frame.height) +
+              " (width x height): a map must have the proportions of its frame (any scale)");
 }
 
 }  // namespace
@@ -140,9 +164,11 @@ std::vector<SampleResult> load_map_results(const MapEvalOptions &options,
       cv::minMaxLoc(map, nullptr, &mx);
       s.score = float(mx);
     }
+    const cv::Mat gt = entry.gt_path.empty() ? cv::Mat() : read_mask_png(entry.gt_path);
+    check_map_proportions(map, frame_size(entry, gt), map_path, entry.rgb_path);
     s.map = resize_map_bilinear(map, options.size);
-    if (!entry.gt_path.empty())
-      s.gt = resize_mask_nearest(read_mask_png(entry.gt_path), options.size);
+    if (!gt.empty())
+      s.gt = resize_mask_nearest(gt, options.size);
     else
       s.gt = cv::Mat::zeros(options.size, options.size, CV_8UC1);
     out.push_back(std::move(s));

@@ -1,11 +1,14 @@
 #include "lsfa/io/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,8 +17,34 @@
 namespace lsfa {
 namespace {
 
+const char kTempInfix[] = ".tmp.";
+
 std::string temp_path_for(const std::string &path) {
-  return path + ".tmp." + std::to_string(::getpid());
+  return path + kTempInfix + std::to_string(::getpid());
+}
+
+// A writer killed between creating its temporary file and the rename (kill -9, power loss) leaves
+// `<target>.tmp.<pid>` behind. Before writing the same target, remove those whose process is gone.
+// A live pid (another writer now, or a reused pid) keeps its file: never delete a file in use.
+void remove_stale_temporaries(const std::string &path) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const std::string prefix = target.filename().string() + kTempInfix;
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return;  // best effort: the write itself reports an unusable directory
+  for (const fs::directory_entry &e : it) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge (EPERM)
+    std::error_code rm;
+    fs::remove(e.path(), rm);
+  }
 }
 
 void fsync_path(const std::string &path) {
@@ -39,6 +68,7 @@ void fsync_parent_dir(const std::string &path) {
 
 void write_file_atomic_with(const std::string &path,
                             const std::function<void(const std::string &)> &writer) {
+  remove_stale_temporaries(path);
   const std::string tmp = temp_path_for(path);
   try {
     writer(tmp);

@@ -3,8 +3,11 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <climits>
+
 #include "lsfa/core/error.h"
 #include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_header.h"
 
 namespace lsfa {
 
@@ -16,17 +19,23 @@ std::string describe(const cv::Mat &m) {
 
 }  // namespace
 
-cv::Mat read_image_file(const std::string &path, int flags) {
-  const std::string bytes = read_file(path);  // throws naming the path when missing
+cv::Mat decode_image(const std::string &bytes, int flags, const std::string &what) {
+  check_image_header(bytes, what);
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    throw Error("cannot decode image " + what + ": file larger than 2 GiB");
   cv::Mat buf(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char *>(bytes.data()));
   cv::Mat img;
   try {
     img = cv::imdecode(buf, flags);
   } catch (const cv::Exception &e) {
-    throw Error("cannot decode image " + path + ": " + e.what());
+    throw Error("cannot decode image " + what + ": " + e.what());
   }
-  if (img.empty()) throw Error("cannot decode image " + path + " (not an image or unsupported)");
+  if (img.empty()) throw Error("cannot decode image " + what + " (not an image or unsupported)");
   return img;
+}
+
+cv::Mat read_image_file(const std::string &path, int flags) {
+  return decode_image(read_file(path), flags, path);  // read_file names the path when missing
 }
 
 void write_image_atomic(const std::string &path, const std::string &ext, const cv::Mat &image,

@@ -3,6 +3,7 @@
 #include <c10/core/ScalarType.h>
 
 #include <cstdio>
+#include <vector>
 
 namespace lsfa {
 namespace {
@@ -152,6 +153,28 @@ class Describer {
 };
 
 }  // namespace
+
+PickleValue::~PickleValue() {
+  std::vector<ValuePtr> pending;
+  auto adopt_children = [&pending](PickleValue &v) {
+    for (auto &c : v.items) pending.push_back(std::move(c));
+    for (auto &[k, val] : v.entries) {
+      pending.push_back(std::move(k));
+      pending.push_back(std::move(val));
+    }
+    if (v.state) pending.push_back(std::move(v.state));
+    v.items.clear();
+    v.entries.clear();
+  };
+  adopt_children(*this);
+  while (!pending.empty()) {
+    ValuePtr v = std::move(pending.back());
+    pending.pop_back();
+    // Only the last owner empties a node, so shared subtrees stay intact for their other owners;
+    // `v` then dies with no children and its destructor does not recurse.
+    if (v && v.use_count() == 1) adopt_children(*v);
+  }
+}
 
 ValuePtr PickleValue::make(Kind kind) {
   auto v = std::make_shared<PickleValue>();

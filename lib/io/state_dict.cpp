@@ -1,5 +1,7 @@
 #include "lsfa/io/state_dict.h"
 
+#include <c10/core/ScalarType.h>
+
 #include <cstdio>
 
 #include "lsfa/core/error.h"
@@ -170,7 +172,7 @@ StateDict load_state_dict(const std::string &path) {
 
 void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &expected,
                       const std::string &what, const std::vector<std::string> &ignored_prefixes) {
-  std::vector<std::string> missing, misshaped, unexpected;
+  std::vector<std::string> missing, misshaped, mistyped, unexpected;
   std::map<std::string, bool> wanted;
   for (const auto &e : expected) {
     wanted[e.key] = true;
@@ -182,6 +184,9 @@ void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &ex
     if (!e.any_shape && it->second.sizes() != at::IntArrayRef(e.shape))
       misshaped.push_back(e.key + " (expected " + shape_string(e.shape) + ", found " +
                           shape_string(it->second.sizes()) + ")");
+    if (e.floating && !at::isFloatingType(it->second.scalar_type()))
+      mistyped.push_back(e.key + " (expected a floating-point tensor, found " +
+                         c10::toString(it->second.scalar_type()) + ")");
   }
   for (const auto &[key, t] : sd) {
     if (wanted.count(key)) continue;
@@ -190,7 +195,7 @@ void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &ex
       if (key.compare(0, p.size(), p) == 0) ignored = true;
     if (!ignored) unexpected.push_back(key);
   }
-  if (missing.empty() && misshaped.empty() && unexpected.empty()) return;
+  if (missing.empty() && misshaped.empty() && mistyped.empty() && unexpected.empty()) return;
   std::string msg = what + " does not match the expected layout:";
   auto list = [&](const char *title, const std::vector<std::string> &keys) {
     if (keys.empty()) return;
@@ -199,6 +204,7 @@ void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &ex
   };
   list("missing keys", missing);
   list("keys with the wrong shape", misshaped);
+  list("keys with the wrong dtype", mistyped);
   list("unexpected keys", unexpected);
   throw Error(msg);
 }

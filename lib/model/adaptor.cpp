@@ -93,6 +93,9 @@ Adaptor Adaptor::load(const StateDict &in, const std::string &prefix, const Adap
     require(it->second.sizes().vec() == e.shape, "adaptor: tensor '" + e.key + "' has shape " +
                                                      c10::str(it->second.sizes()) + ", expected " +
                                                      c10::str(at::IntArrayRef(e.shape)));
+    require(at::isFloatingType(it->second.scalar_type()),
+            "adaptor: tensor '" + e.key + "' has dtype " + c10::toString(it->second.scalar_type()) +
+                ", expected a floating-point tensor");
   }
   a.w_ = transformer_block_from_state_dict(in, prefix, /*qkv_bias=*/true, at::kCPU);
   // Own copies: the tensors of a loaded file must not alias the caller's state dict.

@@ -3,9 +3,12 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <type_traits>
 
 #include "lsfa/core/error.h"
 #include "lsfa/io/json_fields.h"
@@ -18,6 +21,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char *kFormatName = "lsfa-bundle";
+constexpr int kMaxMetadataDepth = 64;  // the writer nests 4 levels; training settings a few more
 
 json adaptor_to_json(const AdaptorConfig &c) {
   return {{"dim", c.dim}, {"heads", c.heads}, {"mlp_ratio", c.mlp_ratio}, {"ln_eps", c.ln_eps}};
@@ -29,6 +33,8 @@ AdaptorConfig adaptor_from_json(const json &j, const std::string &where) {
   c.heads = json_field<int64_t>(j, "heads", where);
   c.mlp_ratio = json_field<int64_t>(j, "mlp_ratio", where);
   c.ln_eps = json_finite(j, "ln_eps", where);
+  require(c.ln_eps > 0, "LayerNorm epsilon ln_eps in " + where + " must be positive, found " +
+                            std::to_string(c.ln_eps));
   require(c.dim > 0 && c.heads > 0 && c.mlp_ratio > 0 && c.dim % c.heads == 0,
           "invalid adaptor sizes in " + where);
   return c;
@@ -73,11 +79,27 @@ json bundle_metadata(const std::map<std::string, std::string> &metadata, const s
   require(fmt != metadata.end() && fmt->second == kFormatName,
           where + ": not an lsfa model bundle (metadata 'format' is missing or not '" +
               kFormatName + "')");
+  // The header's version string is what other tools read first; it must agree with the JSON one.
+  auto version_it = metadata.find("format_version");
+  require(
+      version_it != metadata.end() && version_it->second == std::to_string(kBundleFormatVersion),
+      where + ": metadata 'format_version' is " +
+          (version_it == metadata.end() ? std::string("missing")
+                                        : "\"" + version_it->second + "\"") +
+          ", this build reads version " + std::to_string(kBundleFormatVersion));
   auto meta_it = metadata.find("lsfa");
   require(meta_it != metadata.end(), where + ": metadata 'lsfa' is missing");
   json meta;
   try {
-    meta = json::parse(meta_it->second);
+    // Copying and dumping a json value recurse once per nesting level: a file nesting arrays a
+    // hundred thousand deep would overflow the stack, so such metadata is refused at parse time.
+    bool too_deep = false;
+    meta = json::parse(meta_it->second, [&](int depth, json::parse_event_t, json &) {
+      if (depth > kMaxMetadataDepth) too_deep = true;
+      return !too_deep;
+    });
+    require(!too_deep, where + ": metadata 'lsfa' is nested deeper than " +
+                           std::to_string(kMaxMetadataDepth) + " levels");
   } catch (const json::exception &e) {
     throw Error(where + ": metadata 'lsfa' is not valid JSON: " + e.what());
   }
@@ -124,16 +146,16 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
   meta["format_version"] = b.format_version;
   meta["method"] = b.method;
   meta["created"] = b.created;
-  meta["extractor"] = {{"preset", b.extractor.preset},
-                       {"seed", b.extractor.seed},
-                       {"groups", b.extractor.groups},
-                       {"group_size", b.extractor.group_size},
-                       {"modalities", to_string(b.extractor.modalities)},
-                       {"point_batch_stats", b.extractor.point_batch_stats},
-                       {"preprocess", b.extractor.preprocess.to_string()},
-                       {"identity", b.extractor_identity},
-                       {"checkpoints",
-                        {{"rgb", b.extractor.rgb_weights}, {"points", b.extractor.point_weights}}}};
+  meta["extractor"] = {
+      {"preset", b.extractor.preset},
+      {"seed", b.extractor.seed},
+      {"groups", b.extractor.groups},
+      {"group_size", b.extractor.group_size},
+      {"modalities", to_string(b.extractor.modalities)},
+      {"point_batch_stats", b.extractor.point_batch_stats},
+      {"preprocess", b.extractor.preprocess.to_string()},
+      {"identity", b.extractor_identity},
+      {"checkpoints", {{"rgb", b.extractor.rgb_weights}, {"points", b.extractor.point_weights}}}};
   meta["calibration"] = to_json(b.calibration);
   meta["map_low"] = b.map_low;
   meta["map_high"] = b.map_high;
@@ -192,7 +214,10 @@ ModelBundle load_bundle(const std::string &path) {
   b.map_low = json_finite(meta, "map_low", where);
   b.map_high = json_finite(meta, "map_high", where);
   require(b.map_high > b.map_low, where + ": map_high must exceed map_low");
-  b.bank_fp16 = json_field<std::string>(meta, "bank_dtype", where) == "float16";
+  const std::string bank_dtype = json_field<std::string>(meta, "bank_dtype", where);
+  require(bank_dtype == "float16" || bank_dtype == "float32",
+          where + ": bank_dtype \"" + bank_dtype + "\" is neither float16 nor float32");
+  b.bank_fp16 = bank_dtype == "float16";
   b.training_json = json_field<json>(meta, "training", where).dump();
 
   const json mods = json_field<json>(meta, "modalities", where);
@@ -218,13 +243,19 @@ ModelBundle load_bundle(const std::string &path) {
     require(bank.dim() == 2 && bank.size(0) > 0 && bank.size(1) == ac.dim,
             mwhere + ": memory bank has shape " + c10::str(bank.sizes()) + ", expected [M," +
                 std::to_string(ac.dim) + "] with M > 0");
-    require(bank.scalar_type() == at::kFloat || bank.scalar_type() == at::kHalf,
-            mwhere + ": memory bank must be float32 or float16");
+    const at::ScalarType declared = b.bank_fp16 ? at::kHalf : at::kFloat;
+    require(bank.scalar_type() == declared, mwhere + ": memory bank tensor is " +
+                                                c10::toString(bank.scalar_type()) +
+                                                " but bank_dtype says " + bank_dtype);
     m.bank = bank.to(at::kFloat).contiguous();
     require(at::isfinite(m.bank).all().item<bool>(), mwhere + ": memory bank holds NaN or Inf");
     require(json_field<int64_t>(mj, "bank_size", mwhere) == m.bank.size(0),
             mwhere + ": bank_size does not match the bank tensor");
     m.bank_source_size = json_field<int64_t>(mj, "bank_source_size", mwhere);
+    const bool identity = json_field<bool>(mj, "adaptor_identity", mwhere);
+    require(identity == m.adaptor.is_identity(),
+            mwhere + ": adaptor_identity is " + (identity ? "true" : "false") +
+                " but the adaptor weights are " + (identity ? "trained" : "the identity"));
     (rgb ? b.rgb : b.points) = std::move(m);
   }
   return b;

@@ -205,6 +205,21 @@ TEST_F(CapsTest, RgbdMetaRefusesShortDepthBuffer) {
   gst_buffer_unref(depth);
 }
 
+TEST_F(CapsTest, RgbdMetaRefusesAStrideThatWrapsAround) {
+  // stride * (height - 1) + row used to wrap around to a small number (2^63 * 2 + 2 = 2), so a
+  // 10-byte buffer was accepted for 3 rows of 2^63 bytes.
+  GstBuffer *frame = gst_buffer_new();
+  GstBuffer *depth = gst_buffer_new_allocate(nullptr, 10, nullptr);
+  g_test_expect_message("GstLsfaCaps", G_LOG_LEVEL_CRITICAL, "*");
+  EXPECT_EQ(gst_buffer_add_lsfa_rgbd_meta(frame, GST_LSFA_DEPTH_FORMAT_GRAY16, depth, 1, 3,
+                                          gsize{1} << 63, 0.001, nullptr),
+            nullptr);
+  g_test_assert_expected_messages();
+  EXPECT_EQ(gst_buffer_get_lsfa_rgbd_meta(frame), nullptr);
+  gst_buffer_unref(frame);
+  gst_buffer_unref(depth);
+}
+
 int g_freed = 0;
 void count_free(gpointer data) {
   EXPECT_EQ(GPOINTER_TO_INT(data), 42);
@@ -324,6 +339,34 @@ TEST_F(CapsTest, AnomalyMetaBilinearSample) {
   EXPECT_FLOAT_EQ(v, 15);
   ASSERT_TRUE(gst_lsfa_anomaly_meta_sample(m, d, 2.1, 2.1, &v));  // edge: clamped to cell (0,0)
   EXPECT_FLOAT_EQ(v, 0);
+  gst_buffer_unmap(map, &info);
+  gst_buffer_unref(map);
+  gst_buffer_unref(frame);
+}
+
+TEST_F(CapsTest, AnomalyMetaRefusesWrappingMapSizesAndNaNGeometry) {
+  GstBuffer *frame = gst_buffer_new();
+  GstLsfaAnomalyMeta *m = gst_buffer_add_lsfa_anomaly_meta(frame);
+  GstBuffer *map = float_buffer({0, 10, 20, 30});
+  // 2^31 x 2^31 floats = 2^64 bytes used to wrap around to 0 and fit in any buffer.
+  EXPECT_FALSE(gst_lsfa_anomaly_meta_set_map(m, map, 1u << 31, 1u << 31));
+  EXPECT_FALSE(gst_lsfa_anomaly_meta_set_map(m, map, 1u << 31, 0));  // beyond G_MAXINT
+  ASSERT_TRUE(gst_lsfa_anomaly_meta_set_map(m, map, 2, 2));
+  GstMapInfo info;
+  ASSERT_TRUE(gst_buffer_map(map, &info, GST_MAP_READ));
+  const float *d = reinterpret_cast<const float *>(info.data);
+  float v = -1;
+  // A NaN rectangle or position used to pass the bounds test and index with (gint)floor(NaN).
+  const double nan = std::nan(""), inf = INFINITY;
+  for (GstLsfaRect r :
+       {GstLsfaRect{nan, 0, 4, 4}, GstLsfaRect{0, 0, nan, 4}, GstLsfaRect{-inf, 0, inf, 4}}) {
+    m->map_rect = r;
+    EXPECT_FALSE(gst_lsfa_anomaly_meta_sample(m, d, 1.0, 1.0, &v));
+  }
+  m->map_rect = {0, 0, 4, 4};
+  EXPECT_FALSE(gst_lsfa_anomaly_meta_sample(m, d, nan, 1.0, &v));
+  EXPECT_FALSE(gst_lsfa_anomaly_meta_sample(m, d, 1.0, nan, &v));
+  EXPECT_TRUE(gst_lsfa_anomaly_meta_sample(m, d, 1.0, 1.0, &v));
   gst_buffer_unmap(map, &info);
   gst_buffer_unref(map);
   gst_buffer_unref(frame);

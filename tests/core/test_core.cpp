@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
 
 #include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
@@ -32,6 +37,36 @@ TEST(AtomicFile, FailingWriterKeepsOldContents) {
                                             }),
                lsfa::Error);
   EXPECT_EQ(lsfa::read_file(path), "old");
+}
+
+TEST(AtomicFile, TemporariesOfKilledWritersAreRemovedOnTheNextWrite) {
+  // kill -9 between creating the temporary file and the rename used to leave `x.tmp.<pid>` behind
+  // for good; the next write of the same target removes it once that process is gone.
+  lsfa::test::TempDir dir;
+  const std::string path = dir.file("m.lsfa");
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    lsfa::write_file_atomic_with(path, [](const std::string &tmp) {
+      std::ofstream(tmp) << "half a bundle";
+      ::raise(SIGKILL);
+    });
+    ::_exit(0);  // not reached
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  const std::string stale = path + ".tmp." + std::to_string(child);
+  ASSERT_TRUE(fs::exists(stale));
+  // Kept: a temporary of a live process (this one, pid 1), of another target, and a non-pid tail.
+  const std::vector<std::string> kept = {
+      path + ".tmp." + std::to_string(::getppid()), path + ".tmp.1",
+      dir.file("other.lsfa.tmp.") + std::to_string(child), path + ".tmp.12x"};
+  for (const auto &k : kept) std::ofstream(k) << "x";
+  lsfa::write_file_atomic(path, "whole");
+  EXPECT_FALSE(fs::exists(stale));
+  for (const auto &k : kept) EXPECT_TRUE(fs::exists(k)) << k;
+  EXPECT_EQ(lsfa::read_file(path), "whole");
 }
 
 TEST(AtomicFile, MissingDirectoryIsAClearError) {

@@ -95,6 +95,29 @@ TEST(TiffIo, TifffileWrittenCloudReadsInXyzOrder) {
   EXPECT_FLOAT_EQ(p[2], static_cast<float>(((2 * 9 + 3) * 3 + 2) * 0.001 - 1.5));
 }
 
+TEST(TiffIo, PlanarCloudIsRefusedClearly) {
+  // PlanarConfiguration 2 (x, y and z as separate planes) used to decode into scrambled points
+  // without an error.
+  TempDir dir;
+  const std::string path = dir.file("planar.tiff");
+  std::string out;
+  ASSERT_EQ(run_python("data_fixtures.py", "write_xyz_planar " + py_args(path, 6, 9), &out), 0)
+      << out;
+  expect_error_mentions([&] { lsfa::read_xyz_tiff(path); }, "planar TIFF (PlanarConfiguration 2");
+  expect_error_mentions([&] { lsfa::read_xyz_tiff(path); }, "planar.tiff");
+}
+
+TEST(ImageIo, HeadersClaimingHugeImagesAreRefusedBeforeDecoding) {
+  TempDir dir;
+  lsfa::write_depth_png(dir.file("d.png"), cv::Mat(3, 4, CV_16UC1, cv::Scalar(7)));
+  std::string png = lsfa::read_file(dir.file("d.png"));
+  png.replace(16, 8, std::string("\x00\x10\x00\x00\x00\x10\x00\x00", 8));  // 2^20 x 2^20
+  lsfa::write_file_atomic(dir.file("huge.png"), png);
+  expect_error_mentions([&] { lsfa::read_depth_png(dir.file("huge.png")); }, "exceeds the limit");
+  lsfa::write_file_atomic(dir.file("short.tiff"), std::string("II*\x00\xff\xff\x00\x00", 8));
+  expect_error_mentions([&] { lsfa::read_xyz_tiff(dir.file("short.tiff")); }, "truncated");
+}
+
 TEST(TiffIo, CloudRoundTripInCpp) {
   TempDir dir;
   cv::Mat a = cloud_pattern(4, 11);
@@ -238,6 +261,14 @@ TEST(DepthCamera, IntrinsicsJsonRoundTripAndErrors) {
   expect_error_mentions([&] { lsfa::read_camera_json(dir.file("bad.json")); }, "\"cy\"");
   lsfa::write_file_atomic(dir.file("bad2.json"), "{");
   expect_error_mentions([&] { lsfa::read_camera_json(dir.file("bad2.json")); }, "bad2.json");
+  // A width of 1e20 used to be cast to int (undefined behaviour, a negative width) and accepted.
+  for (const char *w : {"1e20", "-3", "2.5"}) {
+    lsfa::write_file_atomic(dir.file("big.json"), std::string(R"({"fx": 1, "fy": 1, "cx": 0,
+        "cy": 0, "height": 2, "depth_scale": 0.001, "width": )") +
+                                                      w + "}");
+    expect_error_mentions([&] { lsfa::read_camera_json(dir.file("big.json")); },
+                          "width and height must be integers from 1 to");
+  }
 }
 
 namespace {
@@ -291,6 +322,36 @@ TEST(MvtecDataset, IndexesAndLoads) {
   EXPECT_EQ(good.gt.size(), cv::Size(5, 4));
   EXPECT_EQ(cv::countNonZero(good.gt), 0);
   EXPECT_TRUE(lsfa::load_sample(train[0]).gt.empty());
+}
+
+TEST(MvtecDataset, CloudWithoutAnyMeasuredPointIsRefused) {
+  // All-NaN and all-zero clouds used to load, give empty 3D features and let `lsfa features`
+  // write an empty result with exit status 0 and no word.
+  TempDir dir;
+  lsfa::DatasetEntry e;
+  e.rgb_path = dir.file("000.png");
+  lsfa::write_rgb_png(e.rgb_path, cv::Mat(6, 8, CV_8UC3, cv::Scalar(50, 60, 70)));
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (const auto &[name, fill] : {std::pair{"nan.tiff", nan}, std::pair{"zero.tiff", 0.f}}) {
+    e.xyz_path = dir.file(name);
+    lsfa::write_xyz_tiff(e.xyz_path, cv::Mat(6, 8, CV_32FC3, cv::Scalar::all(fill)));
+    expect_error_mentions([&] { lsfa::load_sample(e); },
+                          std::string(name) + " has no measured point");
+    std::string out;
+    EXPECT_NE(lsfa::test::run_lsfa("features --rgb " + shell_quote(e.rgb_path) + " --xyz " +
+                                       shell_quote(e.xyz_path) + " --out " +
+                                       shell_quote(dir.file("f.safetensors")),
+                                   &out),
+              0)
+        << out;
+    EXPECT_NE(out.find("000.png"), std::string::npos) << out;  // names the sample
+  }
+  // One measured point is enough.
+  cv::Mat one(6, 8, CV_32FC3, cv::Scalar::all(nan));
+  one.at<cv::Vec3f>(2, 3) = cv::Vec3f(0.01f, 0.02f, 0.4f);
+  e.xyz_path = dir.file("one.tiff");
+  lsfa::write_xyz_tiff(e.xyz_path, one);
+  EXPECT_NO_THROW(lsfa::load_sample(e));
 }
 
 TEST(MvtecDataset, ErrorsNameTheProblem) {

@@ -10,11 +10,13 @@
 #include <opencv2/imgcodecs.hpp>
 #include <random>
 
-#include "lsfa/io/atomic_file.h"
 #include "lsfa/core/error.h"
 #include "lsfa/eval/eval_maps.h"
 #include "lsfa/eval/eval_report.h"
 #include "lsfa/eval/metrics.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
+#include "lsfa/io/tiff_io.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -465,6 +467,37 @@ TEST(EvalMaps, EndToEndMatchesPython) {
       lsfa::test::run_lsfa(base + " --scores " + shell_quote(dir.file("scores_all.csv")), &out), 0);
   EXPECT_NE(out.find("missing anomaly map"), std::string::npos) << out;
   EXPECT_NE(out.find("alpha/test/hole/001.tiff"), std::string::npos) << out;
+}
+
+TEST(EvalMaps, MapOfOtherProportionsThanItsFrameIsRefused) {
+  // A 10 x 10 map against a 96 x 72 ground truth used to be resized and evaluated silently.
+  lsfa::test::TempDir dir;
+  const std::string base = dir.file("data/cat/test/crack/");
+  for (const char *sub : {"rgb", "xyz", "gt"}) std::filesystem::create_directories(base + sub);
+  lsfa::write_rgb_png(base + "rgb/000.png", cv::Mat(72, 96, CV_8UC3, cv::Scalar(9, 9, 9)));
+  lsfa::write_xyz_tiff(base + "xyz/000.tiff", cv::Mat(72, 96, CV_32FC3, cv::Scalar(1, 1, 1)));
+  cv::Mat gt = cv::Mat::zeros(72, 96, CV_8UC1);
+  gt(cv::Rect(10, 10, 20, 20)) = 255;
+  lsfa::write_mask_png(base + "gt/000.png", gt);
+  std::filesystem::create_directories(dir.file("maps/cat/test/crack"));
+  const std::string map_path = dir.file("maps/cat/test/crack/000.tiff");
+  lsfa::MapEvalOptions o;
+  o.dataset = dir.file("data");
+  o.maps = dir.file("maps");
+  lsfa::write_float_tiff(map_path, cv::Mat(10, 10, CV_32FC1, cv::Scalar(0.5)));
+  try {
+    lsfa::load_map_results(o, "cat");
+    ADD_FAILURE() << "a 10 x 10 map of a 96 x 72 frame was accepted";
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("is 10 x 10 but test sample"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("is 96 x 72"), std::string::npos) << e.what();
+  }
+  // The same proportions at any scale are fine (48 x 36, and 49 x 36 within a pixel of rounding).
+  for (cv::Size size : {cv::Size(48, 36), cv::Size(49, 36), cv::Size(96, 72)}) {
+    lsfa::write_float_tiff(map_path, cv::Mat(size, CV_32FC1, cv::Scalar(0.5)));
+    EXPECT_EQ(lsfa::load_map_results(o, "cat").size(), 1u) << size;
+  }
 }
 
 TEST(EvalMaps, ScoresCsvAndResizeHelpers) {

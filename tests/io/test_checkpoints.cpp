@@ -318,6 +318,29 @@ TEST_F(Checkpoints, DinoOrderedDictStateDict) {
   EXPECT_NO_THROW(lsfa::check_state_dict(sd, want, "dino.pth"));
 }
 
+TEST_F(Checkpoints, IntegerWeightWhereFloatIsExpectedIsRefused) {
+  // A safetensors state dict whose qkv weight says I32 instead of F32 used to load silently
+  // (converted to float); the check names the tensor and both dtypes.
+  lsfa::StateDict sd = lsfa::load_state_dict(file("dino.pth"));
+  std::vector<lsfa::ExpectedTensor> want;
+  for (const auto &[k, t] : sd) want.push_back({k, t.sizes().vec()});
+  auto bad = sd;
+  bad["blocks.1.attn.qkv.weight"] = sd.at("blocks.1.attn.qkv.weight").to(at::kInt);
+  lsfa::test::TempDir dir;
+  lsfa::write_safetensors(dir.file("int.safetensors"), bad);
+  const lsfa::StateDict loaded = lsfa::load_state_dict(dir.file("int.safetensors"));
+  const std::string msg =
+      error_of([&] { lsfa::check_state_dict(loaded, want, "int.safetensors"); });
+  EXPECT_NE(msg.find("1 keys with the wrong dtype:\n    blocks.1.attn.qkv.weight (expected a "
+                     "floating-point tensor, found Int)"),
+            std::string::npos)
+      << msg;
+  // Half and double weights are floating point and still accepted (converted on use).
+  auto half = sd;
+  half["blocks.1.attn.qkv.weight"] = sd.at("blocks.1.attn.qkv.weight").to(at::kHalf);
+  EXPECT_NO_THROW(lsfa::check_state_dict(half, want, "half.safetensors"));
+}
+
 TEST_F(Checkpoints, PointMaeCheckpointDict) {
   ValuePtr tree = lsfa::read_torch_checkpoint(file("pointmae.pth"));
   expect_tree_matches(tree, file("pointmae.expected.safetensors"));
@@ -347,7 +370,8 @@ TEST_F(Checkpoints, PointMaeCheckpointDict) {
 
   std::vector<lsfa::ExpectedTensor> want;
   for (const auto &[k, t] : sd)
-    if (k.rfind("MAE_decoder.", 0) != 0 && k != "mask_token") want.push_back({k, t.sizes().vec()});
+    if (k.rfind("MAE_decoder.", 0) != 0 && k != "mask_token")
+      want.push_back({k, t.sizes().vec(), false, t.is_floating_point()});
   EXPECT_NO_THROW(lsfa::check_state_dict(sd, want, "pretrain.pth", {"MAE_decoder.", "mask_token"}));
   EXPECT_ERROR_HAS(lsfa::check_state_dict(sd, want, "pretrain.pth", {"MAE_decoder."}),
                    "1 unexpected keys:\n    mask_token");
@@ -579,6 +603,43 @@ TEST(Unpickler, DeepNestingAndCyclesAreSafe) {
   for (int i = 0; i < 60; ++i) dag += "2\x86";
   dag += ".";
   EXPECT_LE(lsfa::describe(unpickle(dag), 1000).size(), 1100u);
+}
+
+TEST(Unpickler, DeepTuplesDictsAndObjectsFailCleanly) {
+  // Every container kind nested 300000 deep: a clear error, never a recursive destructor that
+  // overflows the stack (tuples used to crash the process; lists and dicts did not).
+  const int n = 300000;
+  std::string tuples = "\x80\x02)";
+  for (int i = 0; i < n; ++i) tuples += "\x85";
+  EXPECT_ERROR_HAS(unpickle(tuples + "."), "nested deeper than 512");
+  EXPECT_ERROR_HAS(unpickle(tuples), "without a STOP");  // left on the stack, freed on the error
+  // Each level wraps the previous value, kept in memo 0: BINPUT 0, POP, then the level's opcodes.
+  auto nest = [&](const std::string &level) {
+    std::string p = "\x80\x02N";
+    for (int i = 0; i < n; ++i) p += "q\x00"s + "0" + level;
+    return p + ".";
+  };
+  const std::string get0 = "h\x00"s;
+  for (const std::string &level : {"(" + get0 + "t",                     // tuple
+                                   "(" + get0 + "l",                     // list
+                                   "(K\x00"s + get0 + "d",               // dict
+                                   "cmod\nCls\n)\x81"s + get0 + "b"}) {  // object state
+    EXPECT_ERROR_HAS(unpickle(nest(level)), "nested deeper than 512");
+  }
+}
+
+TEST(PickleValue, DeepTreesAreFreedWithoutRecursion) {
+  ValuePtr v = PickleValue::none();
+  for (int i = 0; i < 1000000; ++i) {
+    ValuePtr t = PickleValue::make(K::Tuple);
+    t->items.push_back(std::move(v));
+    v = std::move(t);
+  }
+  ValuePtr shared = v->items[0]->items[0];  // a subtree with another owner stays whole
+  v.reset();
+  int depth = 0;
+  for (ValuePtr p = shared; p && !p->items.empty(); p = p->items[0]) ++depth;
+  EXPECT_EQ(depth, 1000000 - 2);
 }
 
 TEST(Unpickler, ForeignCallsBecomeOpaque) {

@@ -6,6 +6,9 @@
 #include <random>
 
 #include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "lsfa/core/error.h"
 #include "lsfa/io/atomic_file.h"
@@ -279,4 +282,79 @@ TEST(Bundle, EveryBitFlipInTheDataIsFoundAsCorruption) {
   EXPECT_THROW(lsfa::load_bundle(dir.file("meta.lsfa")), lsfa::Error);
   // The intact file still loads.
   EXPECT_NO_THROW(lsfa::load_bundle(dir.file("m.lsfa")));
+}
+
+TEST(Bundle, ContradictoryOrMistypedMetadataIsRefused) {
+  // Each of these used to load: a header version other than 1, a bank_dtype that contradicts the
+  // bank tensor, a negative LayerNorm epsilon, a wrong-typed or false adaptor_identity, and JSON
+  // numbers or booleans where another type belongs.
+  lsfa::test::TempDir dir;
+  lsfa::save_bundle(dir.file("m.lsfa"), sample_bundle());
+  const auto contents = lsfa::read_safetensors(dir.file("m.lsfa"));
+  const nlohmann::json meta = nlohmann::json::parse(contents.metadata.at("lsfa"));
+  int n = 0;
+  auto expect_refused = [&](std::map<std::string, at::Tensor> t,
+                            std::map<std::string, std::string> m, const std::string &needle) {
+    const std::string path = dir.file("bad" + std::to_string(n++) + ".lsfa");
+    m.erase("lsfa_sha256");  // no digests: the field checks are reached
+    m.erase("payload_sha256");
+    lsfa::write_safetensors(path, t, m);
+    try {
+      lsfa::load_bundle(path);
+      ADD_FAILURE() << "expected an error containing: " << needle;
+    } catch (const lsfa::Error &e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  auto with_json = [&](const std::function<void(nlohmann::json &)> &edit,
+                       const std::string &needle) {
+    nlohmann::json j = meta;
+    edit(j);
+    auto m = contents.metadata;
+    m["lsfa"] = j.dump();
+    expect_refused(contents.tensors, m, needle);
+  };
+  for (const std::string v : {"2", "x", ""}) {
+    auto m = contents.metadata;
+    m["format_version"] = v;
+    expect_refused(contents.tensors, m, "metadata 'format_version' is \"" + v + "\"");
+  }
+  with_json([](auto &j) { j["format_version"] = "x"; }, "'format_version'");
+  with_json([](auto &j) { j["format_version"] = 2; }, "version 2 is not supported");
+  with_json([](auto &j) { j["format_version"] = true; }, "expected an integer");
+  with_json([](auto &j) { j["format_version"] = 1.7; }, "expected an integer");
+  with_json([](auto &j) { j["extractor"]["groups"] = int64_t{1} << 40; }, "out of range");
+  with_json([](auto &j) { j["bank_dtype"] = "float16"; }, "but bank_dtype says float16");
+  with_json([](auto &j) { j["bank_dtype"] = "int8"; }, "neither float16 nor float32");
+  with_json([](auto &j) { j["modalities"]["rgb"]["adaptor"]["ln_eps"] = -1e-6; },
+            "must be positive");
+  with_json([](auto &j) { j["modalities"]["points"]["adaptor_identity"] = "yes"; },
+            "field 'adaptor_identity'");
+  with_json([](auto &j) { j["modalities"]["points"]["adaptor_identity"] = 1; },
+            "expected true or false");
+  with_json([](auto &j) { j["modalities"]["rgb"]["adaptor_identity"] = true; },
+            "adaptor_identity is true but the adaptor weights are trained");
+  with_json([](auto &j) { j["modalities"]["points"].erase("adaptor_identity"); },
+            "missing field 'adaptor_identity'");
+  {
+    // A field nested 200000 arrays deep: copying or dumping the metadata recursed once per level
+    // and overflowed the stack.
+    std::string text = meta.dump();
+    const std::string deep = std::string(200000, '[') + std::string(200000, ']');
+    const auto pos = text.find("\"training\":");
+    ASSERT_NE(pos, std::string::npos);
+    text.insert(pos, "\"deep\":" + deep + ",");
+    auto m = contents.metadata;
+    m["lsfa"] = text;
+    expect_refused(contents.tensors, m, "nested deeper than 64 levels");
+  }
+  {
+    // A float32 bank beside bank_dtype float16 was covered above; the reverse, and an I32 weight.
+    auto t = contents.tensors;
+    t["bank.rgb"] = t["bank.rgb"].to(at::kHalf);
+    expect_refused(t, contents.metadata, "memory bank tensor is Half but bank_dtype says float32");
+    t = contents.tensors;
+    t["adaptor.rgb.attn.qkv.weight"] = t["adaptor.rgb.attn.qkv.weight"].to(at::kInt);
+    expect_refused(t, contents.metadata, "adaptor.rgb.attn.qkv.weight' has dtype Int");
+  }
 }

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gst_test.h"
@@ -162,6 +163,24 @@ std::string run_to_end(const std::string &line) {
   gst_object_unref(bus);
   gst_object_unref(pipe);
   return result;
+}
+
+TEST_F(ElementsTest, SrcRefusesAZeroOrNegativeFramerate) {
+  // framerate=0/1 used to be accepted and left every frame after the first without a timestamp;
+  // the property's range now starts above zero, so GLib refuses the value before the element.
+  GstElement *src = gst_element_factory_make("lsfasrc", nullptr);
+  ASSERT_NE(src, nullptr);
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(src), "framerate");
+  ASSERT_NE(spec, nullptr);
+  for (auto [n, d, ok] : {std::tuple{0, 1, false}, std::tuple{-5, 1, false},
+                          std::tuple{1, 3600, true}, std::tuple{30000, 1001, true}}) {
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, GST_TYPE_FRACTION);
+    gst_value_set_fraction(&v, n, d);
+    EXPECT_EQ(g_param_value_validate(spec, &v) == FALSE, ok) << n << "/" << d;
+    g_value_unset(&v);
+  }
+  gst_object_unref(src);
 }
 
 TEST_F(ElementsTest, SrcErrorsNameTheProblem) {

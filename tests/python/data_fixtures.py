@@ -2,6 +2,7 @@
 PIL, numpy, yaml-free text) so the C++ readers and writers are compared against them.
 
 usage: data_fixtures.py write_xyz OUT H W      tifffile writes the known cloud pattern
+       data_fixtures.py write_xyz_planar OUT H W   the same cloud as separate x, y, z planes
        data_fixtures.py check_xyz IN H W       tifffile reads IN, compares with the pattern
        data_fixtures.py write_map OUT H W D3   tifffile writes the known map (D3=1: H x W x 1)
        data_fixtures.py check_map IN H W       tifffile reads IN, compares with the map pattern
@@ -81,7 +82,11 @@ def eyecandies(root):
 
 def main():
     cmd = sys.argv[1]
-    if cmd == "write_xyz":
+    if cmd == "write_xyz_planar":
+        a = cloud_pattern(int(sys.argv[3]), int(sys.argv[4]))
+        tifffile.imwrite(sys.argv[2], np.ascontiguousarray(a.transpose(2, 0, 1)),
+                         planarconfig="separate", photometric="rgb")
+    elif cmd == "write_xyz":
         tifffile.imwrite(sys.argv[2], cloud_pattern(int(sys.argv[3]), int(sys.argv[4])))
     elif cmd == "check_xyz":
         got = tifffile.imread(sys.argv[2])

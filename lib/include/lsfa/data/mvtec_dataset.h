@@ -29,7 +29,8 @@ std::vector<DatasetEntry> index_split(const std::string &root, const std::string
                                       const std::string &split);
 
 // Reads the RGB, xyz and (if any) gt of an entry. Test samples of defect "good" without a gt file
-// get an all-zero mask of the image size.
+// get an all-zero mask of the image size. Throws lsfa::Error naming the sample when its cloud has
+// no measured point (all NaN or all zero).
 Sample load_sample(const DatasetEntry &entry);
 
 }  // namespace lsfa

@@ -39,7 +39,8 @@ struct MapEvalOptions {
 // The test samples of one category with their maps and masks at size x size. The image score is
 // scores->at(relative path) when `scores` is given, else the maximum of the map as stored (before
 // resizing). Throws lsfa::Error naming the file for a missing or unreadable map, a map with a
-// non-finite value, or a sample missing from `scores`.
+// non-finite value, a map whose proportions are not those of its frame (gt mask, else RGB image;
+// any scale), or a sample missing from `scores`.
 std::vector<SampleResult> load_map_results(const MapEvalOptions &options,
                                            const std::string &category,
                                            const ScoreTable *scores = nullptr);

@@ -11,7 +11,8 @@ namespace lsfa {
 void write_file_atomic(const std::string &path, const std::string &bytes);
 
 // Calls `writer(tmp_path)` to produce the file, then fsyncs and renames tmp_path to `path`.
-// The temporary file is removed if the writer throws.
+// The temporary file is removed if the writer throws. Temporaries of the same target left by
+// processes that no longer exist (`<path>.tmp.<pid>`, e.g. after kill -9) are removed first.
 void write_file_atomic_with(const std::string &path,
                             const std::function<void(const std::string &tmp_path)> &writer);
 

@@ -34,6 +34,13 @@ struct PickleValue {
     Opaque,   // an object of an unknown class, or the result of a call that was not made
   };
 
+  PickleValue() = default;
+  PickleValue(const PickleValue &) = default;
+  PickleValue &operator=(const PickleValue &) = default;
+  // Frees the children with a work list instead of recursion: a file may nest values far deeper
+  // than the C++ stack allows (the reader refuses such trees, but still has to free them).
+  ~PickleValue();
+
   Kind kind = Kind::None;
   bool boolean = false;
   int64_t integer = 0;

@@ -38,16 +38,20 @@ at::Tensor state_dict_float(const StateDict &sd, const std::string &key, at::Dev
                             const std::string &what = "state dict");
 
 // One expected entry: key and shape (an empty shape with `any_shape` true accepts any shape).
+// `floating`: the weight must hold floating-point values (F32, F16, BF16, F64); an integer or bool
+// tensor there is a corrupt or foreign file, not something to convert silently.
 struct ExpectedTensor {
   std::string key;
   std::vector<int64_t> shape;
   bool any_shape = false;
+  bool floating = true;
 };
 
-// Checks that every expected key exists with the expected shape. Throws lsfa::Error listing all
-// missing keys, all mis-shaped keys (expected vs found) and all unexpected keys that no entry of
-// `ignored_prefixes` covers. `what` names the checkpoint in the message, e.g. "DINO ViT checkpoint
-// x.pth".
+// Checks that every expected key exists with the expected shape and kind of dtype. Throws
+// lsfa::Error listing all missing keys, all mis-shaped keys (expected vs found), all keys with an
+// integer or bool dtype where a floating-point weight is expected and all unexpected keys that no
+// entry of `ignored_prefixes` covers. `what` names the checkpoint in the message, e.g. "DINO ViT
+// checkpoint x.pth".
 void check_state_dict(const StateDict &sd, const std::vector<ExpectedTensor> &expected,
                       const std::string &what,
                       const std::vector<std::string> &ignored_prefixes = {});
