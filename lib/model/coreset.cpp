@@ -129,11 +129,9 @@ at::Tensor coreset_indices(const at::Tensor &features, const CoresetOptions &opt
                            const CoresetCallbacks &callbacks) {
   require(features.dim() == 2, "coreset: features must be [N,D]");
   require(options.projection_dim >= 0, "coreset: projection dimension must not be negative");
-  if (exact_cpu_path(features)) {
-    auto rows = [&](int64_t b, int64_t e) { return features.narrow(0, b, e - b); };
-    return coreset_indices(features.size(0), features.size(1), rows, options, callbacks);
-  }
   const int64_t count = coreset_size(features.size(0), options);
+  // One matrix product over the whole bank, not chunks: OpenBLAS splits a large product
+  // differently, and chunked values can differ in the last bit, and with them the indices.
   at::Tensor z = features.scalar_type() == at::kDouble ? features : features.to(at::kFloat);
   if (options.projection_dim > 0 && options.projection_dim < features.size(1)) {
     at::Tensor proj =

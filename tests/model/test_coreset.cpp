@@ -105,22 +105,37 @@ TEST(CoresetExact, HalfInputSearchesInFloat) {
   expect_same_as_plain(z, 300, "float16 points");
 }
 
-TEST(CoresetExact, ChunkedProjectionMatchesOneMatrixProduct) {
-  // More rows than one projection chunk (16384): the projection is computed per chunk.
-  at::Tensor f = at::randn({40000, 96}, gen(12));
+TEST(CoresetExact, ProjectionIsOneMatrixProduct) {
+  // Wide features and more rows than a chunk of the row-source overload: OpenBLAS rounds chunked
+  // products differently here, so the tensor overload must project in one product, as before.
+  at::Tensor f = at::randn({20000, 1152}, gen(12));
+  lsfa::CoresetOptions o;
+  o.target_count = 300;
+  o.projection_dim = 32;
+  o.seed = 3;
+  at::Tensor z = at::mm(f, lsfa::random_projection_matrix(1152, 32, 3));
+  EXPECT_EQ(to_vector(lsfa::coreset_indices(f, o)), plain_greedy(z, 300));
+  at::Tensor fh = f.to(at::kHalf);
+  at::Tensor zh = at::mm(fh.to(at::kFloat), lsfa::random_projection_matrix(1152, 32, 3));
+  EXPECT_EQ(to_vector(lsfa::coreset_indices(fh, o)), plain_greedy(zh, 300));
+}
+
+TEST(CoresetExact, RowSourceProjectsChunkByChunk) {
+  // Narrow features (no blocking differences in the product): same indices as the tensor overload,
+  // over more rows than one chunk (16 384), from float16 rows too.
+  at::Tensor f = at::randn({40000, 96}, gen(14));
   lsfa::CoresetOptions o;
   o.target_count = 400;
   o.projection_dim = 32;
-  o.seed = 3;
-  at::Tensor z = at::mm(f, lsfa::random_projection_matrix(96, 32, 3));
+  at::Tensor z = at::mm(f, lsfa::random_projection_matrix(96, 32, 0));
   const std::vector<int64_t> ref = plain_greedy(z, 400);
-  EXPECT_EQ(to_vector(lsfa::coreset_indices(f, o)), ref);
-  // Through the row-source overload, with float16 rows converted chunk by chunk.
   auto rows = [&](int64_t b, int64_t e) { return f.narrow(0, b, e - b); };
   EXPECT_EQ(to_vector(lsfa::coreset_indices(f.size(0), f.size(1), rows, o)), ref);
   at::Tensor fh = f.to(at::kHalf);
-  at::Tensor zh = at::mm(fh.to(at::kFloat), lsfa::random_projection_matrix(96, 32, 3));
-  EXPECT_EQ(to_vector(lsfa::coreset_indices(fh, o)), plain_greedy(zh, 400));
+  at::Tensor zh = at::mm(fh.to(at::kFloat), lsfa::random_projection_matrix(96, 32, 0));
+  auto half_rows = [&](int64_t b, int64_t e) { return fh.narrow(0, b, e - b); };
+  EXPECT_EQ(to_vector(lsfa::coreset_indices(f.size(0), f.size(1), half_rows, o)),
+            plain_greedy(zh, 400));
 }
 
 TEST(CoresetCallbacks, ReportsProgressAndStops) {

@@ -27,7 +27,7 @@ struct CoresetCallbacks {
 };
 
 // Rows [begin, end) of a feature matrix as an [end - begin, D] CPU tensor (float32, float16 or
-// float64): lets the projection run chunk by chunk without a float32 copy of the whole matrix.
+// float64): lets the projection run chunk by chunk without the whole matrix in memory.
 using FeatureRows = std::function<at::Tensor(int64_t begin, int64_t end)>;
 
 // Number of points the options keep out of n: target_count, else max(1, round(ratio * n)), capped
@@ -45,13 +45,17 @@ at::Tensor random_projection_matrix(int64_t in_dim, int64_t out_dim, uint64_t se
 at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count,
                           const CoresetCallbacks &callbacks = {});
 
-// features [N,D] -> indices of the kept points (int64, in selection order).
+// features [N,D] -> indices of the kept points (int64, in selection order). The projection is one
+// matrix product; working memory besides the features: twice N x d x 4 bytes while the projected
+// points are rearranged, then as below.
 at::Tensor coreset_indices(const at::Tensor &features, const CoresetOptions &options = {},
                            const CoresetCallbacks &callbacks = {});
 
-// The same for N rows of dimension D read chunk by chunk through `rows` (CPU only). Working memory
-// besides one chunk: N x d x 4 bytes of projected points, count x d x 4 of picks and N x 4 of
-// distances (d = projection dimension, or D without projection).
+// The same for N rows of dimension D read chunk by chunk through `rows` (CPU only), projected one
+// chunk at a time (OpenBLAS may round a chunk's product differently from one product over all
+// rows, so the indices can differ from the overload above for large D). Working memory besides
+// one chunk: N x d x 4 bytes of projected points, count x d x 4 of picks and N x 4 of distances
+// (d = projection dimension, or D without projection).
 at::Tensor coreset_indices(int64_t n, int64_t dim, const FeatureRows &rows,
                            const CoresetOptions &options, const CoresetCallbacks &callbacks = {});
 
