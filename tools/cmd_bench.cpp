@@ -1,6 +1,7 @@
 // lsfa bench: per-stage timings of one frame with FLOP counts and throughput as a ratio to an sgemm
 // measured in the same run (these machines are noisy: ratios from one run are what to compare).
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -10,21 +11,23 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "bench/sgemm_reference.h"
 #include "cli_common.h"
 #include "commands.h"
-#include "lsfa/model/adaptor.h"
-#include "lsfa/io/atomic_file.h"
+#include "lsfa/backbones/point_groups.h"
+#include "lsfa/backbones/presets.h"
 #include "lsfa/core/error.h"
+#include "lsfa/core/threads.h"
+#include "lsfa/data/synth.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/model/adaptor.h"
+#include "lsfa/model/coreset.h"
 #include "lsfa/model/memory_bank.h"
 #include "lsfa/model/model_builder.h"
-#include "lsfa/backbones/point_groups.h"
-#include "lsfa/preprocess/preprocess.h"
-#include "lsfa/backbones/presets.h"
 #include "lsfa/model/projection.h"
 #include "lsfa/model/scoring.h"
-#include "bench/sgemm_reference.h"
-#include "lsfa/data/synth.h"
-#include "lsfa/core/threads.h"
+#include "lsfa/preprocess/preprocess.h"
+#include "progress.h"
 
 namespace lsfa::cli {
 namespace {
@@ -37,6 +40,7 @@ struct BenchArgs {
   std::string banks = "5000,20000";
   std::string json_out;
   uint64_t seed = 0;
+  std::string coreset;  // "N:M[:D]": time only the coreset of N random patches down to M
 };
 
 struct StageResult {
@@ -84,15 +88,95 @@ std::vector<int64_t> parse_sizes(const std::string &s) {
   return out;
 }
 
+// CPU seconds of the process so far, all threads (user + system): on a shared machine a better
+// measure of the work than wall time.
+double cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 double peak_rss_mb() {
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   return static_cast<double>(ru.ru_maxrss) / 1024.0;
 }
 
+struct CoresetBenchSize {
+  int64_t n = 0, m = 0, d = 1152;
+};
+
+CoresetBenchSize parse_coreset_size(const std::string &s) {
+  CoresetBenchSize c;
+  std::vector<int64_t> parts;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ':')) {
+    try {
+      size_t used = 0;
+      parts.push_back(std::stoll(item, &used));
+      require(used == item.size(), "");
+    } catch (const std::exception &) {
+      throw Error("--coreset: '" + item + "' is not a number");
+    }
+  }
+  require(parts.size() == 2 || parts.size() == 3, "--coreset: expected N:M or N:M:D");
+  c.n = parts[0];
+  c.m = parts[1];
+  if (parts.size() == 3) c.d = parts[2];
+  require(c.n >= 1 && c.m >= 1 && c.m <= c.n && c.d >= 1, "--coreset: need 1 <= M <= N and D >= 1");
+  return c;
+}
+
+// The coreset of N standard-normal patches of dimension D down to M, projected to 128 dimensions
+// as `lsfa fit` does. The patches are generated chunk by chunk inside the projection (generation
+// time is subtracted), so the N x D matrix never exists and the peak resident memory of the process
+// (getrusage ru_maxrss; nothing else ran before) is the selection's working memory plus LibTorch.
+int run_coreset_bench(const BenchArgs &a) {
+  const CoresetBenchSize c = parse_coreset_size(a.coreset);
+  at::Generator gen = at::detail::createCPUGenerator(a.seed);
+  double generation_s = 0, generation_cpu = 0;
+  auto rows = [&](int64_t b, int64_t e) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = cpu_seconds();
+    at::Tensor r = at::randn({e - b, c.d}, gen);
+    generation_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    generation_cpu += cpu_seconds() - cpu0;
+    return r;
+  };
+  CoresetOptions o;
+  o.target_count = c.m;
+  Progress bar("coreset", static_cast<size_t>(c.m));
+  CoresetCallbacks cb;
+  cb.progress = [&](int64_t picked, int64_t) { bar.update(static_cast<size_t>(picked)); };
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = cpu_seconds();
+  at::Tensor idx = coreset_indices(c.n, c.d, rows, o, cb);
+  const double cpu_s = cpu_seconds() - cpu0 - generation_cpu;
+  const double total_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  bar.finish();
+  std::cerr << get_threads() << " threads, " << idx.numel() << " picked, patch generation "
+            << generation_s << " s (not counted); coreset CPU time " << cpu_s
+            << " s (all threads)\n";
+  std::printf("coreset %lld -> %lld: %.2f s, %.0f MB\n", static_cast<long long>(c.n),
+              static_cast<long long>(c.m), total_s - generation_s, peak_rss_mb());
+  if (!a.json_out.empty()) {
+    nlohmann::json js = {{"coreset", {{"n", c.n}, {"m", c.m}, {"d", c.d}}},
+                         {"threads", get_threads()},
+                         {"seconds", total_s - generation_s},
+                         {"cpu_seconds", cpu_s},
+                         {"peak_rss_mb", peak_rss_mb()}};
+    write_file_atomic(a.json_out, js.dump(2) + "\n");
+  }
+  return 0;
+}
+
 int run_bench(const BenchArgs &a) {
   set_threads(a.threads);
   at::NoGradGuard no_grad;
+  if (!a.coreset.empty()) return run_coreset_bench(a);
   std::cerr << "measuring sgemm with " << get_threads() << " threads...\n";
   const double sgemm = measure_sgemm_gflops(a.threads);
   const BackbonePreset &preset = backbone_preset(a.preset);
@@ -245,6 +329,8 @@ void register_bench(CLI::App &app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of the random weights and the synthetic frame");
   cmd->add_option("--json", a->json_out, "Also write the results as JSON");
+  cmd->add_option("--coreset", a->coreset,
+                  "N:M[:D]: only time the coreset of N random D-dim patches (D 1152) down to M");
   set_runner(cmd, [a]() { return run_bench(*a); });
 }
 

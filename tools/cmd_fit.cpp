@@ -17,7 +17,7 @@ void register_fit(CLI::App &app) {
   set_runner(cmd, [opts]() {
     LearnOptions learn;
     learn.adapt = false;  // identity adaptors: the M3DM-style no-adaptation baseline
-    return run_learn(*opts, learn, nlohmann::json::object());
+    return run_learn(*opts, learn, nlohmann::json::object(), {}, stop_on_interrupt());
   });
 }
 

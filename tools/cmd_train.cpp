@@ -1,7 +1,5 @@
 // lsfa train: LSFA self-supervised adaptation (IFC + CLC) of the adaptors on a category's normal
 // samples, then memory banks from the adapted features, calibration and the bundle.
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -13,12 +11,6 @@
 
 namespace lsfa::cli {
 namespace {
-
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_interrupt(int) {
-  g_stop.store(true);
-}
 
 struct TrainArgs {
   FitOptions fit;
@@ -54,12 +46,10 @@ int run_train(TrainArgs &a) {
                              {"local_queue", t.loss.local_queue_size},
                              {"global_queue", t.loss.global_queue_size},
                              {"background", a.background}};
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
   LearnOptions learn;
   learn.adapt = true;
   learn.train = t;
-  return run_learn(a.fit, learn, training, a.loss_log, &g_stop);
+  return run_learn(a.fit, learn, training, a.loss_log, stop_on_interrupt());
 }
 
 void register_train(CLI::App &app) {

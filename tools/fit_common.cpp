@@ -2,13 +2,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
-#include "lsfa/model/bundle.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/output_path.h"
+#include "lsfa/model/bundle.h"
 #include "progress.h"
 
 namespace lsfa::cli {
@@ -57,16 +59,35 @@ void FitOptions::add_to(CLI::App *cmd) {
       ->capture_default_str();
 }
 
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int) {
+  g_stop.store(true);
+}
+
+}  // namespace
+
+const std::atomic<bool> *stop_on_interrupt() {
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  return &g_stop;
+}
+
 int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
               const std::string &loss_log, const std::atomic<bool> *stop) {
   const auto start = std::chrono::steady_clock::now();
+  check_file_writable(o.out);  // before minutes of work, not after them
   std::vector<DatasetEntry> train_entries, held_entries;
   split_train_holdout(o.data, o.category, o.holdout_fraction, &train_entries, &held_entries);
   ExtractorConfig config = o.model.extractor_config();
   FeatureExtractor extractor(config);
   std::cerr << "backbones: " << extractor.identity() << "\n";
-  std::vector<SampleFeatures> train = extract_entries(extractor, train_entries, "features train");
-  std::vector<SampleFeatures> held = extract_entries(extractor, held_entries, "features held-out");
+  std::vector<SampleFeatures> train =
+      extract_entries(extractor, train_entries, "features train", stop);
+  std::vector<SampleFeatures> held =
+      extract_entries(extractor, held_entries, "features held-out", stop);
 
   learn.build.coreset.ratio = o.coreset_ratio;
   learn.build.coreset.target_count = o.coreset_size;

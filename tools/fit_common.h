@@ -23,6 +23,10 @@ struct FitOptions {
   void add_to(CLI::App *cmd);
 };
 
+// Makes SIGINT and SIGTERM set the returned flag instead of killing the process, so a long run
+// (training, coreset) stops at its next check and reports it.
+const std::atomic<bool> *stop_on_interrupt();
+
 // Runs the whole flow and writes the bundle atomically; returns the exit code. `training` goes
 // into the bundle's metadata (with the training results added when `learn.adapt`); `loss_log`,
 // when not empty, receives the per-step losses as CSV.

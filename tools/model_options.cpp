@@ -58,7 +58,8 @@ ExtractorConfig ModelOptions::extractor_config() const {
 
 std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
                                             const std::vector<DatasetEntry> &entries,
-                                            const std::string &label) {
+                                            const std::string &label,
+                                            const std::atomic<bool> *stop) {
   std::vector<SampleFeatures> out;
   out.reserve(entries.size());
   Progress progress(label, entries.size());
@@ -69,6 +70,7 @@ std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
       throw Error(entries[i].rgb_path + ": " + e.what());
     }
     progress.update(i + 1);
+    if (stop != nullptr && stop->load()) throw Error("interrupted: no model bundle was built");
   }
   progress.finish();
   return out;

@@ -1,6 +1,8 @@
 // Options shared by the commands that run the backbones (features, fit, train, eval, bench).
 #pragma once
 
+#include <atomic>
+
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
@@ -28,9 +30,11 @@ struct ModelOptions {
 };
 
 // Features of dataset samples, with progress; `label` names the stage in the progress output.
+// Throws lsfa::Error when `stop` becomes true (checked after each sample).
 std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
                                             const std::vector<DatasetEntry> &entries,
-                                            const std::string &label);
+                                            const std::string &label,
+                                            const std::atomic<bool> *stop = nullptr);
 
 // Train entries, and held-out normal entries: validation/good when the category has it, else
 // train/good split by the library's hold-out rule (lsfa/model/hold_out.h). Throws lsfa::Error

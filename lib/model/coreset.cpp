@@ -1,16 +1,14 @@
 #include "lsfa/model/coreset.h"
 
-#include <limits>
-
-#include <ATen/Parallel.h>
-
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "greedy_selection.h"
 #include "lsfa/core/error.h"
 
 namespace lsfa {
@@ -46,79 +44,46 @@ at::Tensor random_projection_matrix(int64_t in_dim, int64_t out_dim, uint64_t se
 
 namespace {
 
-// Float32 CPU selection in one fused pass per step: distance to the new centre, running minimum
-// and the arg-max, over threads. The ATen formulation (a matrix-vector product plus four
-// element-wise kernels and two host syncs per step) was memory-bound and about 10x slower.
-std::vector<int64_t> greedy_coreset_cpu_float(const at::Tensor &z, int64_t count) {
-  const int64_t n = z.size(0), d = z.size(1);
-  const float *data = z.data_ptr<float>();
-  std::vector<float> min_d(static_cast<size_t>(n), std::numeric_limits<float>::infinity());
-  std::vector<int64_t> chosen{0};
-  chosen.reserve(static_cast<size_t>(count));
-  const int64_t grain = 4096;
-  const int64_t blocks = (n + grain - 1) / grain;
-  std::vector<float> block_best(static_cast<size_t>(blocks));
-  std::vector<int64_t> block_arg(static_cast<size_t>(blocks));
-  int64_t current = 0;
-  while (true) {
-    const float *c = data + current * d;
-    at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) {
-        const int64_t lo = b * grain, hi = std::min(n, lo + grain);
-        float best = -1.0f;
-        int64_t arg = lo;
-        for (int64_t i = lo; i < hi; ++i) {
-          const float *p = data + i * d;
-          float acc = 0.0f;
-          for (int64_t k = 0; k < d; ++k) {
-            const float diff = p[k] - c[k];
-            acc += diff * diff;
-          }
-          float m = min_d[static_cast<size_t>(i)];
-          if (acc < m) m = acc;
-          min_d[static_cast<size_t>(i)] = m;
-          if (m > best) {  // strict: the first index wins ties
-            best = m;
-            arg = i;
-          }
-        }
-        block_best[static_cast<size_t>(b)] = best;
-        block_arg[static_cast<size_t>(b)] = arg;
-      }
-    });
-    min_d[static_cast<size_t>(current)] = 0.0f;
-    if (static_cast<int64_t>(chosen.size()) >= count) break;
-    float best = -1.0f;
-    int64_t next = -1;
-    for (int64_t b = 0; b < blocks; ++b) {
-      // A chosen point's own block value may still be stale (it was zeroed after the pass).
-      int64_t arg = block_arg[static_cast<size_t>(b)];
-      float val = min_d[static_cast<size_t>(arg)];
-      if (arg == current) {
-        const int64_t lo = b * grain, hi = std::min(n, lo + grain);
-        val = -1.0f;
-        for (int64_t i = lo; i < hi; ++i)
-          if (min_d[static_cast<size_t>(i)] > val) val = min_d[static_cast<size_t>(i)], arg = i;
-      }
-      if (val > best) best = val, next = arg;
-    }
-    if (next < 0 || best <= 0.0f) break;  // every point is already covered
-    chosen.push_back(next);
-    current = next;
+constexpr int64_t kChunkRows = 16384;  // rows projected per matrix product (~70 MiB at D = 1152)
+
+bool exact_cpu_path(const at::Tensor &t) {
+  return t.device().is_cpu() && t.scalar_type() != at::kDouble;
+}
+
+// Projects (or copies) rows chunk by chunk into the blocked float32 layout of the selection.
+detail::BlockedPoints blocked_points(int64_t n, int64_t dim, const FeatureRows &rows,
+                                     const at::Tensor &projection) {
+  const int64_t d = projection.defined() ? projection.size(1) : dim;
+  detail::BlockedPoints points(n, d);
+  for (int64_t b = 0; b < n; b += kChunkRows) {
+    const int64_t e = std::min(n, b + kChunkRows);
+    at::Tensor chunk = rows(b, e);
+    require(chunk.dim() == 2 && chunk.size(0) == e - b && chunk.size(1) == dim,
+            "coreset: feature rows [" + std::to_string(b) + ", " + std::to_string(e) +
+                ") have the wrong shape");
+    chunk = chunk.to(at::kFloat);
+    if (projection.defined()) chunk = at::mm(chunk, projection);
+    points.set_rows(b, chunk.contiguous());
   }
-  return chosen;
+  return points;
+}
+
+at::Tensor select(const detail::BlockedPoints &points, int64_t count,
+                  const CoresetCallbacks &callbacks) {
+  return at::tensor(detail::greedy_select(points, count, callbacks), at::kLong);
 }
 
 }  // namespace
 
-at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count) {
+at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count,
+                          const CoresetCallbacks &callbacks) {
   require(projected.dim() == 2, "coreset: points must be [N,d]");
   const int64_t n = projected.size(0);
   count = std::min(count, n);
   if (count <= 0) return at::empty({0}, at::kLong);
-  if (projected.device().is_cpu() && projected.scalar_type() != at::kDouble) {
-    at::Tensor z = projected.to(at::kFloat).contiguous();
-    return at::tensor(greedy_coreset_cpu_float(z, count), at::kLong);
+  if (exact_cpu_path(projected)) {
+    auto rows = [&](int64_t b, int64_t e) { return projected.narrow(0, b, e - b); };
+    return select(blocked_points(n, projected.size(1), rows, {}), count, callbacks);
   }
   // Double input stays double (exact comparisons in tests); other devices use ATen ops.
   at::Tensor z = projected.scalar_type() == at::kDouble ? projected.contiguous()
@@ -138,16 +103,35 @@ at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count) {
     const int64_t next = min_d.argmax().item<int64_t>();  // first index of the maximum
     if (min_d[next].item<double>() <= 0.0) break;         // every point is already covered
     chosen.push_back(next);
+    const auto picked = static_cast<int64_t>(chosen.size());
+    if (callbacks.cancelled && callbacks.cancelled()) throw Error("coreset: cancelled");
+    if (callbacks.progress && picked < count) callbacks.progress(picked, count);
     at::minimum_out(min_d, min_d, dist_to(next));
     min_d[next] = 0.0;
   }
+  if (callbacks.progress) callbacks.progress(static_cast<int64_t>(chosen.size()), count);
   return at::tensor(chosen, at::kLong).to(projected.device());
 }
 
-at::Tensor coreset_indices(const at::Tensor &features, const CoresetOptions &options) {
+at::Tensor coreset_indices(int64_t n, int64_t dim, const FeatureRows &rows,
+                           const CoresetOptions &options, const CoresetCallbacks &callbacks) {
+  require(n >= 0 && dim > 0, "coreset: bad feature matrix size");
+  require(options.projection_dim >= 0, "coreset: projection dimension must not be negative");
+  const int64_t count = coreset_size(n, options);
+  if (count <= 0) return at::empty({0}, at::kLong);
+  at::Tensor proj;
+  if (options.projection_dim > 0 && options.projection_dim < dim)
+    proj = random_projection_matrix(dim, options.projection_dim, options.seed);
+  return select(blocked_points(n, dim, rows, proj), count, callbacks);
+}
+
+at::Tensor coreset_indices(const at::Tensor &features, const CoresetOptions &options,
+                           const CoresetCallbacks &callbacks) {
   require(features.dim() == 2, "coreset: features must be [N,D]");
   require(options.projection_dim >= 0, "coreset: projection dimension must not be negative");
   const int64_t count = coreset_size(features.size(0), options);
+  // One matrix product over the whole bank, not chunks: OpenBLAS splits a large product
+  // differently, and chunked values can differ in the last bit, and with them the indices.
   at::Tensor z = features.scalar_type() == at::kDouble ? features : features.to(at::kFloat);
   if (options.projection_dim > 0 && options.projection_dim < features.size(1)) {
     at::Tensor proj =
@@ -155,7 +139,7 @@ at::Tensor coreset_indices(const at::Tensor &features, const CoresetOptions &opt
             .to(z.device(), z.scalar_type());
     z = at::mm(z, proj);
   }
-  return greedy_coreset(z, count);
+  return greedy_coreset(z, count, callbacks);
 }
 
 }  // namespace lsfa

@@ -3,12 +3,13 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
-#include <filesystem>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <limits>
 
 #include "lsfa/core/error.h"
+#include "lsfa/model/hold_out.h"
 #include "lsfa/model/scorer.h"
 
 namespace lsfa {
@@ -26,10 +27,9 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
                          const std::vector<SampleFeatures> &train,
                          const std::vector<SampleFeatures> &held_out, const Adaptor &rgb_adaptor,
                          const Adaptor &point_adaptor, const BuildOptions &options,
-                         const BuildProgress &progress) {
+                         const BuildProgress &progress, const std::atomic<bool> *stop) {
   require(!train.empty(), "no training samples to build the memory banks from");
-  require(!held_out.empty(),
-          "no held-out normal samples to calibrate normalisation and thresholds");
+  require_calibration_samples(held_out.size(), "the held-out set");
   at::NoGradGuard no_grad;
   ModelBundle b;
   b.extractor = config;
@@ -46,6 +46,9 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
   b.created = utc_now_iso8601();
   b.bank_fp16 = options.bank_fp16;
 
+  auto check_stop = [stop] {
+    if (stop != nullptr && stop->load()) throw Error("interrupted: no model bundle was built");
+  };
   std::vector<MemoryBank> banks(2);
   for (bool rgb : {true, false}) {
     if (rgb ? !uses_rgb(config.modalities) : !uses_points(config.modalities)) continue;
@@ -56,16 +59,29 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
     for (size_t i = 0; i < train.size(); ++i) {
       all.push_back(rgb ? rgb_grid_patches(adaptor, train[i])
                         : point_grid_patches(adaptor, train[i]));
-      if (progress) progress(stage, i + 1, train.size() + 1);
+      if (progress) progress(stage, i + 1, train.size());
+      check_stop();
     }
     at::Tensor patches = at::cat(all, 0);
     all.clear();
-    at::Tensor idx = coreset_indices(patches, options.coreset);
+    CoresetCallbacks cb;
+    const std::string coreset_stage = rgb ? "coreset rgb" : "coreset 3d";
+    if (progress)
+      cb.progress = [&](int64_t picked, int64_t total) {
+        progress(coreset_stage, static_cast<size_t>(picked), static_cast<size_t>(total));
+      };
+    if (stop != nullptr) cb.cancelled = [stop] { return stop->load(); };
+    at::Tensor idx;
+    try {
+      idx = coreset_indices(patches, options.coreset, cb);
+    } catch (const Error &) {
+      check_stop();  // report an interruption as such
+      throw;
+    }
     ModalityModel m;
     m.adaptor = adaptor.defined() ? adaptor : Adaptor(default_adaptor_config(patches.size(1)), 0);
     m.bank = patches.index_select(0, idx).contiguous();
     m.bank_source_size = patches.size(0);
-    if (progress) progress(stage, train.size() + 1, train.size() + 1);
     banks[rgb ? 0 : 1] = MemoryBank(m.bank, options.bank_fp16 ? at::kHalf : at::kFloat);
     (rgb ? b.rgb : b.points) = std::move(m);
   }
@@ -86,6 +102,7 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
       point_maps.push_back(s.map);
     }
     if (progress) progress("calibration", i + 1, held_out.size());
+    check_stop();
   }
   if (!rgb_maps.empty()) hs.rgb_maps = at::stack(rgb_maps);
   if (!point_maps.empty()) hs.points_maps = at::stack(point_maps);

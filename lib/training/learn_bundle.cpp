@@ -40,10 +40,12 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &ident
   if (build.method.empty() || build.method == "no-adaptation")
     build.method = options.adapt ? "lsfa" : "no-adaptation";
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  r.bundle = build_bundle(config, identity, train, held_out, rgb, points, build,
-                          [&](const std::string &stage, size_t done, size_t total) {
-                            if (progress) progress(stage, done, total, nan);
-                          });
+  r.bundle = build_bundle(
+      config, identity, train, held_out, rgb, points, build,
+      [&](const std::string &stage, size_t done, size_t total) {
+        if (progress) progress(stage, done, total, nan);
+      },
+      stop);
   return r;
 }
 

@@ -123,18 +123,16 @@ TEST_F(EndToEnd, ABundleRecordsItsCheckpointsAndNeedsNoWeightOptions) {
       << log;
   // Moved away: the error names the recorded path and its sha256.
   fs::rename(tmp.file("pm.pth"), tmp.file("moved.pth"));
-  EXPECT_NE(run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2",
-                     &log),
-            0);
+  EXPECT_NE(
+      run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2", &log), 0);
   EXPECT_NE(log.find(tmp.file("pm.pth")), std::string::npos) << log;
   EXPECT_NE(log.find("which is missing"), std::string::npos) << log;
   EXPECT_NE(log.find("sha256 "), std::string::npos) << log;
   // Replaced by other weights at the same path: the identities differ.
   ASSERT_EQ(lsfa::test::run_python("make_small_point_mae.py", tmp.file("pm.pth") + " 99", &log), 0)
       << log;
-  EXPECT_NE(run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2",
-                     &log),
-            0);
+  EXPECT_NE(
+      run_lsfa("eval --model " + file("ck.lsfa") + " --data " + data() + " --threads 2", &log), 0);
   EXPECT_NE(log.find("changed since the bundle was built"), std::string::npos) << log;
 }
 
@@ -149,6 +147,13 @@ TEST_F(EndToEnd, FitErrorsNameTheProblem) {
                      &log),
             0);
   EXPECT_NE(log.find("nosuchpreset"), std::string::npos) << log;
+  // An output that cannot be written fails before the features are extracted.
+  EXPECT_NE(run_lsfa("fit --data " + data() + " --category ring --out " + file("no-such-dir") +
+                         "/x.lsfa --threads 2",
+                     &log),
+            0);
+  EXPECT_NE(log.find("no-such-dir does not exist"), std::string::npos) << log;
+  EXPECT_EQ(log.find("features"), std::string::npos) << log;
   EXPECT_NE(run_lsfa("info " + file("missing.lsfa"), &log), 0);
   EXPECT_NE(log.find("missing.lsfa"), std::string::npos) << log;
   // Evaluating the ring model on another category is an error unless asked for.

@@ -6,6 +6,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -30,17 +31,20 @@ struct BuildOptions {
   std::string training_json;  // training settings/summary to store
 };
 
-// Progress callback: stage name ("bank rgb", "calibration"), items done, items in total.
+// Progress callback: stage name ("bank rgb", "coreset rgb", "bank 3d", "coreset 3d",
+// "calibration"), items done (samples, or coreset picks), items in total.
 using BuildProgress = std::function<void(const std::string &stage, size_t done, size_t total)>;
 
 // Builds the bundle. `train` feeds the banks; `held_out` (normal samples not in the banks) gives
 // the normalisation statistics and thresholds. Throws lsfa::Error when either set is empty or
-// features lack a modality the configuration uses.
+// features lack a modality the configuration uses, and when `stop` becomes true (checked between
+// samples and during the coreset, so Ctrl-C stops even a long selection promptly).
 ModelBundle build_bundle(const ExtractorConfig &config, const std::string &extractor_identity,
                          const std::vector<SampleFeatures> &train,
                          const std::vector<SampleFeatures> &held_out, const Adaptor &rgb_adaptor,
                          const Adaptor &point_adaptor, const BuildOptions &options,
-                         const BuildProgress &progress = {});
+                         const BuildProgress &progress = {},
+                         const std::atomic<bool> *stop = nullptr);
 
 // The heatmap colour range: from the median of held-out fused map values to twice the distance
 // from there to the pixel threshold, so the threshold sits in the middle of the colour map.
