@@ -194,6 +194,24 @@ static void features_meta_free(GstMeta *meta, GstBuffer *buffer) {
   gst_clear_buffer(&m->valid);
 }
 
+/* The frame size and the rectangle a meta refers to, copied to a transformed buffer; a scale
+ * transform (videoscale) moves the rectangle with the frame. */
+static void copy_frame_geometry(const gint *src_w, const gint *src_h, const GstLsfaRect *src_rect,
+                                gint *dst_w, gint *dst_h, GstLsfaRect *dst_rect, GQuark type,
+                                gpointer data) {
+  *dst_w = *src_w;
+  *dst_h = *src_h;
+  *dst_rect = *src_rect;
+  if (GST_VIDEO_META_TRANSFORM_IS_SCALE(type)) {
+    GstVideoMetaTransform *t = (GstVideoMetaTransform *)data;
+    gint in_w = GST_VIDEO_INFO_WIDTH(t->in_info), in_h = GST_VIDEO_INFO_HEIGHT(t->in_info);
+    gint out_w = GST_VIDEO_INFO_WIDTH(t->out_info), out_h = GST_VIDEO_INFO_HEIGHT(t->out_info);
+    *dst_rect = gst_lsfa_rect_scale(src_rect, in_w, in_h, out_w, out_h);
+    *dst_w = out_w;
+    *dst_h = out_h;
+  }
+}
+
 static gboolean features_meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *buffer,
                                         GQuark type, gpointer data) {
   GstLsfaFeaturesMeta *src = (GstLsfaFeaturesMeta *)meta;
@@ -210,17 +228,8 @@ static gboolean features_meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffe
   dst->point_channels = src->point_channels;
   dst->model_size = src->model_size;
   gst_lsfa_features_meta_set_valid(dst, src->valid);
-  dst->frame_width = src->frame_width;
-  dst->frame_height = src->frame_height;
-  dst->model_rect = src->model_rect;
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE(type)) {
-    GstVideoMetaTransform *t = (GstVideoMetaTransform *)data;
-    gint in_w = GST_VIDEO_INFO_WIDTH(t->in_info), in_h = GST_VIDEO_INFO_HEIGHT(t->in_info);
-    gint out_w = GST_VIDEO_INFO_WIDTH(t->out_info), out_h = GST_VIDEO_INFO_HEIGHT(t->out_info);
-    dst->model_rect = gst_lsfa_rect_scale(&src->model_rect, in_w, in_h, out_w, out_h);
-    dst->frame_width = out_w;
-    dst->frame_height = out_h;
-  }
+  copy_frame_geometry(&src->frame_width, &src->frame_height, &src->model_rect, &dst->frame_width,
+                      &dst->frame_height, &dst->model_rect, type, data);
   return TRUE;
 }
 
@@ -306,17 +315,8 @@ static gboolean anomaly_meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer
   dst->pixel_threshold = src->pixel_threshold;
   dst->map_low = src->map_low;
   dst->map_high = src->map_high;
-  dst->frame_width = src->frame_width;
-  dst->frame_height = src->frame_height;
-  dst->map_rect = src->map_rect;
-  if (GST_VIDEO_META_TRANSFORM_IS_SCALE(type)) {
-    GstVideoMetaTransform *t = (GstVideoMetaTransform *)data;
-    gint in_w = GST_VIDEO_INFO_WIDTH(t->in_info), in_h = GST_VIDEO_INFO_HEIGHT(t->in_info);
-    gint out_w = GST_VIDEO_INFO_WIDTH(t->out_info), out_h = GST_VIDEO_INFO_HEIGHT(t->out_info);
-    dst->map_rect = gst_lsfa_rect_scale(&src->map_rect, in_w, in_h, out_w, out_h);
-    dst->frame_width = out_w;
-    dst->frame_height = out_h;
-  }
+  copy_frame_geometry(&src->frame_width, &src->frame_height, &src->map_rect, &dst->frame_width,
+                      &dst->frame_height, &dst->map_rect, type, data);
   return TRUE;
 }
 

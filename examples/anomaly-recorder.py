@@ -135,8 +135,8 @@ def main():
     parser.add_argument("--out", required=True, help="directory for segment-NNN.webm")
     parser.add_argument("--pre-roll", type=float, default=1.0,
                         help="seconds recorded before each alarm (default 1)")
-    parser.add_argument("--threshold", type=float, default=-1,
-                        help="image threshold (default: the bundle's)")
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="image threshold, any value (default: the bundle's)")
     args = parser.parse_args()
     if args.source is None and (args.data is None or args.category is None):
         parser.error("give --data and --category, or --source")
@@ -145,10 +145,11 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     source = args.source or (f'lsfasrc location="{args.data}" category="{args.category}" '
                              f"split={args.split} framerate=5/1")
+    threshold = "" if args.threshold is None else f"threshold={args.threshold}"
     # The appsink takes RGB frames in a format vp8enc's videoconvert handles directly.
     pipeline = Gst.parse_launch(
         f'{source} ! lsfafeatures model="{args.model}" ! '
-        f'lsfascore model="{args.model}" threshold={args.threshold} ! lsfaoverlay ! '
+        f'lsfascore model="{args.model}" {threshold} ! lsfaoverlay ! '
         "videoconvert ! video/x-raw,format=I420 ! appsink name=frames emit-signals=true sync=false")
 
     recorder = Recorder(args.out, int(args.pre_roll * Gst.SECOND))

@@ -274,10 +274,11 @@ TEST(Bundle, EveryBitFlipInTheDataIsFoundAsCorruption) {
     }
   }
   // A flip inside the metadata JSON is refused too (a digest, JSON or field error).
-  const size_t meta_at = bytes.find("\"map_high\"");
+  // (The bundle's JSON sits escaped inside the safetensors header: map_high\":6.0...)
+  const size_t meta_at = bytes.find("map_high");
   ASSERT_NE(meta_at, std::string::npos);
   std::string flipped = bytes;
-  flipped[meta_at + 12] = static_cast<char>(flipped[meta_at + 12] ^ 1);
+  flipped[meta_at + 11] = static_cast<char>(flipped[meta_at + 11] ^ 1);
   lsfa::write_file_atomic(dir.file("meta.lsfa"), flipped);
   EXPECT_THROW(lsfa::load_bundle(dir.file("meta.lsfa")), lsfa::Error);
   // The intact file still loads.

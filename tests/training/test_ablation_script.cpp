@@ -17,7 +17,7 @@ TEST(AblationScript, TinyRunWritesTheFourRowTable) {
   const std::string out = dir.file("abl");
   const std::string cmd = "LSFA='" + std::string(tool) + "' bash '" + std::string(scripts) +
                           "/../../examples/ablation.sh' -o '" + out +
-                          "' -c ring -e 1 -s 3 -n 6,2,2,1 > '" + dir.file("stdout") + "' 2>&1";
+                          "' -c ring -e 1 -s 3 -n 6,3,2,1 > '" + dir.file("stdout") + "' 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << lsfa::read_file(dir.file("stdout"));
 
   nlohmann::json table = nlohmann::json::parse(lsfa::read_file(out + "/ablation.json"));
