@@ -5,8 +5,8 @@
     examples/inspect.py 'PIPELINE DESCRIPTION'      (any line with an lsfascore)
 
 Output, one line per frame, and one per alarm change:
-    0.000 s  score -24.928  threshold 0.000  normal     (rgb -53.990, 3d 4.135)
-    1.000 s  score 54.046  threshold 0.000  ANOMALOUS  (rgb 109.002, 3d -0.911)
+    0.000 s  score -0.693  threshold 0.618  normal     (rgb -6.205, 3d 4.819)
+    1.000 s  score 4.868  threshold 0.618  ANOMALOUS  (rgb 10.400, 3d -0.664)
     1.000 s  alarm start
 """
 
