@@ -9,6 +9,7 @@
 #include "lsfa/core/error.h"
 #include "lsfa/data/mvtec_dataset.h"
 #include "lsfa/model/projection.h"
+#include "lsfa/io/output_path.h"
 #include "lsfa/io/safetensors.h"
 #include "model_options.h"
 
@@ -25,6 +26,7 @@ int run_features(const FeaturesArgs &a) {
   entry.rgb_path = a.rgb;
   entry.xyz_path = a.xyz;
   Sample sample = load_sample(entry);
+  check_file_writable(a.out);  // before the backbones run
   FeatureExtractor extractor(a.model.extractor_config());
   SampleFeatures f = extractor.extract(sample);
   at::NoGradGuard no_grad;

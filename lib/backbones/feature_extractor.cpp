@@ -70,6 +70,11 @@ FeatureExtractor::FeatureExtractor(const ExtractorConfig &config)
   impl_->backbones = std::make_unique<Backbones>(build_backbones(config.preset, opts));
   impl_->config.groups = static_cast<int>(impl_->backbones->points.config().groups);
   impl_->config.group_size = static_cast<int>(impl_->backbones->points.config().group_size);
+  impl_->config.backbones.clear();
+  if (uses_rgb(config.modalities)) impl_->config.backbones = impl_->backbones->rgb.description();
+  if (uses_points(config.modalities))
+    impl_->config.backbones +=
+        (impl_->config.backbones.empty() ? "" : "; ") + impl_->backbones->points.description();
   // Identity of what produced the features: a bank is only valid with the same backbones.
   std::string id = "preset=" + config.preset;
   if (config.modalities != Modalities::kPoints)

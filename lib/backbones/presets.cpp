@@ -1,5 +1,7 @@
 #include "lsfa/backbones/presets.h"
 
+#include <algorithm>
+
 #include "lsfa/core/error.h"
 
 namespace lsfa {
@@ -63,6 +65,19 @@ const BackbonePreset &backbone_preset(const std::string &name) {
   throw Error("unknown backbone preset '" + name + "' (known: " + names + ")");
 }
 
+std::vector<int64_t> fetch_layers_for(int64_t depth, const std::vector<int64_t> &preset_layers) {
+  require(depth > 0, "a Point-MAE needs at least one block");
+  bool fits = !preset_layers.empty();
+  for (int64_t l : preset_layers) fits = fits && l >= 0 && l < depth;
+  if (fits) return preset_layers;
+  std::vector<int64_t> layers;
+  for (int k = 1; k <= 3; ++k) {
+    const int64_t l = std::max<int64_t>(0, (depth * k + 1) / 3 - 1);  // round(depth * k / 3) - 1
+    if (layers.empty() || l > layers.back()) layers.push_back(l);
+  }
+  return layers;
+}
+
 Backbones build_backbones(const std::string &preset_name, const BackboneOptions &o) {
   const BackbonePreset &preset = backbone_preset(preset_name);
   PointMaeConfig pm = preset.point_mae;
@@ -70,15 +85,23 @@ Backbones build_backbones(const std::string &preset_name, const BackboneOptions 
   require(o.groups >= 0 && o.group_size >= 0, "point groups and group size must not be negative");
   if (o.groups > 0) pm.groups = o.groups;
   if (o.group_size > 0) pm.group_size = o.group_size;
-  auto rgb = o.vit_checkpoint.empty() ? VisionTransformer::random(preset.vit, o.seed, o.device)
-                                      : VisionTransformer::from_state_dict(
-                                            load_state_dict(o.vit_checkpoint), preset.vit,
-                                            "DINO ViT checkpoint " + o.vit_checkpoint, o.device);
-  auto points =
-      o.point_mae_checkpoint.empty()
-          ? PointMae::random(pm, o.seed, o.device)
-          : PointMae::from_state_dict(load_state_dict(o.point_mae_checkpoint), pm,
-                                      "Point-MAE checkpoint " + o.point_mae_checkpoint, o.device);
+  // With a checkpoint the sizes come from the file (width, depth, heads = width / 64, patch,
+  // position grid); the preset gives the sizes of random weights, the grouping and the layers.
+  auto rgb = [&] {
+    if (o.vit_checkpoint.empty()) return VisionTransformer::random(preset.vit, o.seed, o.device);
+    const std::string what = "DINO ViT checkpoint " + o.vit_checkpoint;
+    StateDict sd = load_state_dict(o.vit_checkpoint);
+    return VisionTransformer::from_state_dict(sd, vit_config_from_state_dict(sd, what), what,
+                                              o.device);
+  }();
+  auto points = [&] {
+    if (o.point_mae_checkpoint.empty()) return PointMae::random(pm, o.seed, o.device);
+    const std::string what = "Point-MAE checkpoint " + o.point_mae_checkpoint;
+    StateDict sd = load_state_dict(o.point_mae_checkpoint);
+    PointMaeConfig c = point_mae_config_from_state_dict(sd, what, pm);
+    c.fetch_layers = fetch_layers_for(c.depth, pm.fetch_layers);
+    return PointMae::from_state_dict(sd, c, what, o.device);
+  }();
   return Backbones{preset.name, std::move(rgb), std::move(points)};
 }
 

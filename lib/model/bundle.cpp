@@ -129,6 +129,7 @@ BundleExtractor extractor_from_metadata(const json &meta, const std::string &whe
   }
   c.point_batch_stats = json_field<bool>(ex, "point_batch_stats", exwhere);
   out.identity = json_field<std::string>(ex, "identity", exwhere);
+  if (ex.contains("backbones")) c.backbones = json_field<std::string>(ex, "backbones", exwhere);
   // Where the checkpoints were when the bundle was built (bundles of older builds lack it).
   if (ex.contains("checkpoints")) {
     const json &ck = json_member(ex, "checkpoints", exwhere);
@@ -155,6 +156,7 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
       {"point_batch_stats", b.extractor.point_batch_stats},
       {"preprocess", b.extractor.preprocess.to_string()},
       {"identity", b.extractor_identity},
+      {"backbones", b.extractor.backbones},
       {"checkpoints", {{"rgb", b.extractor.rgb_weights}, {"points", b.extractor.point_weights}}}};
   meta["calibration"] = to_json(b.calibration);
   meta["map_low"] = b.map_low;
@@ -330,6 +332,8 @@ std::string describe_bundle(const ModelBundle &b) {
      << "point batch norm   "
      << (b.extractor.point_batch_stats ? "batch statistics" : "running statistics") << "\n"
      << "backbones          " << b.extractor_identity << "\n"
+     << "loaded             " << (b.extractor.backbones.empty() ? "-" : b.extractor.backbones)
+     << "\n"
      << "preprocessing      " << b.extractor.preprocess.to_string() << "\n"
      << "image threshold    " << b.calibration.image_threshold << "\n"
      << "pixel threshold    " << b.calibration.pixel_threshold << "\n"

@@ -7,13 +7,13 @@
 #include <chrono>
 #include <memory>
 
-#include "lsfa/core/error.h"
 #include "lsfa/backbones/point_groups.h"
 #include "lsfa/backbones/point_mae.h"
 #include "lsfa/backbones/presets.h"
-#include "lsfa/io/state_dict.h"
-#include "lsfa/core/threads.h"
 #include "lsfa/backbones/vit.h"
+#include "lsfa/core/error.h"
+#include "lsfa/core/threads.h"
+#include "lsfa/io/state_dict.h"
 #include "test_util.h"
 
 namespace {
@@ -370,16 +370,40 @@ TEST(Checkpoint, PointMaeIgnoresDecoderKeysOnly) {
   EXPECT_NE(error_of([&] { lsfa::PointMae::from_state_dict(sd, cfg, "pm.pth"); }), "");
 }
 
-TEST(Checkpoint, PresetRejectsAFileOfOtherSizes) {
-  // vit_small has dim 192 / depth 2: the small preset wants depth 4, paper wants dim 768.
-  const std::string file = weights_file("vit_small");
+TEST(Checkpoint, SizesComeFromTheFileNotThePreset) {
+  // vit_small has dim 192 / depth 2, the small preset depth 4 and paper dim 768: with any preset
+  // the file's sizes are built, and the output matches the reference forward.
   lsfa::BackboneOptions o;
-  o.vit_checkpoint = file;
-  auto msg = error_of([&] { lsfa::build_backbones("small", o); });
-  EXPECT_NE(msg.find(file), std::string::npos) << msg;
-  EXPECT_NE(msg.find("blocks.2."), std::string::npos) << msg;
-  msg = error_of([&] { lsfa::build_backbones("paper", o); });
-  EXPECT_NE(msg.find("pos_embed"), std::string::npos) << msg;
+  o.vit_checkpoint = weights_file("vit_small");
+  for (const char *preset : {"small", "paper"}) {
+    auto b = lsfa::build_backbones(preset, o);
+    EXPECT_EQ(b.rgb.config().dim, 192) << preset;
+    EXPECT_EQ(b.rgb.config().depth, 2) << preset;
+    auto data = io("vit_small");
+    EXPECT_LE(max_abs_diff(b.rgb.forward(data.at("input")), data.at("output")), 1e-4) << preset;
+  }
+}
+
+TEST(Checkpoint, AnyConsistentShapesLoadWithThePresetsGrouping) {
+  // A ViT 128 wide and 3 deep, a Point-MAE 128 wide and 12 deep: sizes of no preset.
+  lsfa::BackboneOptions o;
+  o.vit_checkpoint = weights_file("vit_w128_d3");
+  o.point_mae_checkpoint = weights_file("pmae_w128_d12");
+  auto b = lsfa::build_backbones("small", o);
+  EXPECT_EQ(b.rgb.config().dim, 128);
+  EXPECT_EQ(b.rgb.config().depth, 3);
+  EXPECT_EQ(b.rgb.config().heads, 2);  // width / 64
+  EXPECT_EQ(b.points.config().dim, 128);
+  EXPECT_EQ(b.points.config().depth, 12);
+  EXPECT_EQ(b.points.config().groups, 256);  // the preset's grouping
+  EXPECT_EQ(b.points.config().fetch_layers, (std::vector<int64_t>{1, 2, 3}));
+  auto vit_io = io("vit_w128_d3");
+  EXPECT_LE(max_abs_diff(b.rgb.forward(vit_io.at("input")), vit_io.at("output")), 1e-4);
+  expect_point_mae_parity(b.points, "pmae_w128_d12");
+  // Layers that a shallower file lacks are chosen by thirds of its depth.
+  EXPECT_EQ(lsfa::fetch_layers_for(12, {3, 7, 11}), (std::vector<int64_t>{3, 7, 11}));
+  EXPECT_EQ(lsfa::fetch_layers_for(4, {3, 7, 11}), (std::vector<int64_t>{0, 2, 3}));
+  EXPECT_EQ(lsfa::fetch_layers_for(1, {3, 7, 11}), (std::vector<int64_t>{0}));
 }
 
 TEST(Checkpoint, NotAViTStateDict) {

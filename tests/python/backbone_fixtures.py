@@ -138,6 +138,11 @@ ALL_FIXTURES = {
                          "224", "--seed", "12"],
     "pmae_small_preset": ["point_mae", "--dim", "192", "--heads", "3", "--groups", "256",
                           "--group-size", "32", "--side", "64", "--seed", "11"],
+    # Shapes of no preset: the sizes must come from the files.
+    "vit_w128_d3": ["vit", "--dim", "128", "--heads", "2", "--depth", "3", "--grid", "28",
+                    "--height", "224", "--width", "224", "--seed", "13"],
+    "pmae_w128_d12": ["point_mae", "--dim", "128", "--heads", "2", "--depth", "12", "--groups",
+                      "256", "--group-size", "32", "--side", "64", "--seed", "14"],
     "groups_random": ["groups", "--case", "random", "--count", "200", "--k", "32"],
     "groups_grid": ["groups", "--case", "grid", "--count", "100", "--k", "27"],
     "groups_near_origin": ["groups", "--case", "near_origin", "--count", "120", "--k", "20"],

@@ -38,6 +38,9 @@ struct ExtractorConfig {
   bool point_batch_stats = false;
   PreprocessOptions preprocess;
   std::string device = "cpu";  // at::Device string, e.g. "cpu", "cuda:0"
+  // What was built, as FeatureExtractor::config() reports it (sizes read from the checkpoints,
+  // layers, BatchNorm mode, weight source); bundles record it. Not an input.
+  std::string backbones;
 };
 
 // Frozen backbone outputs of one frame, before adaptation.

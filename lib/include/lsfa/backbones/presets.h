@@ -45,6 +45,12 @@ struct Backbones {
 
 // Builds both backbones with the preset's sizes. A checkpoint must match them: every expected key
 // and shape is checked and a mismatch throws lsfa::Error naming the file and the keys.
+// Random weights take the preset's sizes; a checkpoint's sizes are read from the file (any
+// consistent width and depth), with the preset's grouping and Point-MAE layers.
 Backbones build_backbones(const std::string &preset, const BackboneOptions &options = {});
+
+// The Point-MAE blocks whose outputs make the point features: the preset's when they exist in a
+// model of `depth` blocks, else the last block of each third (depth 12: 3, 7, 11).
+std::vector<int64_t> fetch_layers_for(int64_t depth, const std::vector<int64_t> &preset_layers);
 
 }  // namespace lsfa
