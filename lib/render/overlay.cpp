@@ -54,8 +54,9 @@ void draw_on_three_channels(cv::Mat &image, ChannelOrder order, const AnomalyOve
                   input.pixel_threshold);
   if (style.show_score) {
     const int inset = border + std::max(2, std::min(image.cols, image.rows) / 120);
-    draw_text_box(image, order,
-                  layout_text(verdict_label(input), {inset, inset}, text_scale(image.size())));
+    const std::string label = verdict_label(input);
+    const double scale = fit_text_scale(label, text_scale(image.size()), image.cols - 2 * inset);
+    draw_text_box(image, order, layout_text(label, {inset, inset}, scale));
   }
 }
 

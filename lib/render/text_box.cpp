@@ -14,6 +14,11 @@ double text_scale(cv::Size frame) {
   return std::max(0.35, std::min(frame.width, frame.height) / 640.0 * 0.6);
 }
 
+double fit_text_scale(const std::string &text, double scale, int width) {
+  while (scale > 0.2 && layout_text(text, {0, 0}, scale).box.width > width) scale *= 0.9;
+  return std::max(scale, 0.2);
+}
+
 TextBox layout_text(const std::string &text, cv::Point top_left, double scale) {
   TextBox t;
   t.text = text;

@@ -271,7 +271,8 @@ TEST_F(ElementsTest, OverlayBorderContourAndScore) {
   for (const cv::Rect &r : {cv::Rect(0, 0, 64, 2), cv::Rect(0, 62, 64, 2), cv::Rect(0, 0, 2, 64),
                             cv::Rect(62, 0, 2, 64)})
     cv::rectangle(expected, r, cv::Scalar(0, 200, 0), cv::FILLED);
-  const lsfa::TextBox t = lsfa::layout_text("OK 0.50/0.25", {4, 4}, lsfa::text_scale({64, 64}));
+  const lsfa::TextBox t = lsfa::layout_text(
+      "OK 0.50/0.25", {4, 4}, lsfa::fit_text_scale("OK 0.50/0.25", lsfa::text_scale({64, 64}), 56));
   cv::rectangle(expected, t.box, cv::Scalar(0, 0, 0), cv::FILLED);
   cv::putText(expected, "OK 0.50/0.25", t.origin, cv::FONT_HERSHEY_SIMPLEX, t.scale,
               cv::Scalar(255, 255, 255), t.thickness, cv::LINE_AA);

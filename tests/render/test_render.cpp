@@ -356,8 +356,9 @@ TEST(RenderText, LabelIsPutTextInABlackBoxAfterTheBorder) {
   cv::Mat frame(size, CV_8UC3, cv::Scalar::all(100));
   lsfa::draw_anomaly_overlay(frame, ChannelOrder::kRgb, in, style);
 
-  const lsfa::TextBox t =
-      lsfa::layout_text("ANOMALY 0.73/0.50", {2, 2}, lsfa::text_scale(size));  // no border, gap 2
+  const lsfa::TextBox t = lsfa::layout_text(
+      "ANOMALY 0.73/0.50", {2, 2},
+      lsfa::fit_text_scale("ANOMALY 0.73/0.50", lsfa::text_scale(size), size.width - 4));
   cv::Mat expected(size, CV_8UC3, cv::Scalar::all(100));
   cv::rectangle(expected, t.box, cv::Scalar::all(0), cv::FILLED);
   cv::putText(expected, "ANOMALY 0.73/0.50", t.origin, cv::FONT_HERSHEY_SIMPLEX, t.scale,
@@ -419,3 +420,15 @@ TEST(RenderColorbar, ShowsTheRangeWithTheThresholdMarked) {
 }
 
 }  // namespace
+
+TEST(RenderText, TheLabelFitsSmallFrames) {
+  // 96 x 72: at the frame's nominal scale the label is wider than the frame; it is shrunk to fit.
+  const std::string label = "ANOMALY 4.87/0.62";
+  const double nominal = lsfa::text_scale({96, 72});
+  EXPECT_GT(lsfa::layout_text(label, {0, 0}, nominal).box.width, 96 - 4);
+  const double fitted = lsfa::fit_text_scale(label, nominal, 96 - 4);
+  EXPECT_LT(fitted, nominal);
+  EXPECT_LE(lsfa::layout_text(label, {0, 0}, fitted).box.width, 96 - 4);
+  // A label that fits keeps its scale.
+  EXPECT_DOUBLE_EQ(lsfa::fit_text_scale("OK", nominal, 96 - 4), nominal);
+}

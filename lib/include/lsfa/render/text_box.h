@@ -20,6 +20,10 @@ struct TextBox {
 // Font scale for a frame of `frame` size (0.35 up to 640 px on the shorter side, growing with it).
 double text_scale(cv::Size frame);
 
+// The largest scale not above `scale` at which the box of `text` fits in `width` pixels, so a label
+// is not cut off at the frame edge on small frames; not below 0.2 (unreadable anyway).
+double fit_text_scale(const std::string &text, double scale, int width);
+
 // Lays out `text` at `scale` with the box's top-left corner at `top_left`.
 TextBox layout_text(const std::string &text, cv::Point top_left, double scale);
 
