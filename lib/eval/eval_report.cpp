@@ -217,12 +217,15 @@ void write_png_atomic(const std::string &path, const cv::Mat &image) {
 }
 
 void write_report(const std::string &prefix, const std::vector<CategoryMetrics> &categories,
-                  const std::vector<SampleResult> &samples, const nlohmann::json &meta) {
+                  const std::vector<SampleResult> &samples, const nlohmann::json &meta,
+                  const nlohmann::json &extra) {
   ReportFiles files{prefix};
   std::string title = "Evaluation";
   if (meta.is_object() && meta.contains("title") && meta["title"].is_string())
     title = meta["title"].get<std::string>();
-  write_file_atomic(files.json(), report_json(categories, meta).dump(2) + "\n");
+  nlohmann::json report = report_json(categories, meta);
+  for (const auto &[key, value] : extra.items()) report[key] = value;
+  write_file_atomic(files.json(), report.dump(2) + "\n");
   write_file_atomic(files.markdown(), report_markdown(categories, title, prefix));
   write_file_atomic(files.scores_csv(), scores_csv(samples));
   write_png_atomic(files.image_roc_png(), plot_curves(categories, CurveKind::kImageRoc));

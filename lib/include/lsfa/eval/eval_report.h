@@ -4,7 +4,7 @@
 // samples. Used by `lsfa eval-maps` and `lsfa eval`.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <string>
 #include <vector>
@@ -97,10 +97,12 @@ struct ReportFiles {
 
 // Writes REPORT.json, REPORT.md, REPORT.scores.csv, REPORT.image_roc.png, REPORT.pixel_roc.png and
 // REPORT.pro.png (PRO up to FPR 0.3) atomically; maps in `samples` are not needed. meta goes into
-// the JSON as is; a string meta["title"] titles the Markdown. Throws lsfa::Error naming a file that
-// cannot be written.
+// the JSON as is; a string meta["title"] titles the Markdown; the keys of the object `extra` are
+// added at the top level of the JSON (e.g. a second protocol's numbers). Throws lsfa::Error naming
+// a file that cannot be written.
 void write_report(const std::string &prefix, const std::vector<CategoryMetrics> &categories,
-                  const std::vector<SampleResult> &samples, const nlohmann::json &meta);
+                  const std::vector<SampleResult> &samples, const nlohmann::json &meta,
+                  const nlohmann::json &extra = nlohmann::json::object());
 
 // Encodes an image as PNG and writes it atomically.
 void write_png_atomic(const std::string &path, const cv::Mat &image);
