@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "lsfa/core/build_info.h"
 #include "lsfa/core/threads.h"
 
 int main(int argc, char **argv) {
@@ -18,7 +19,11 @@ int main(int argc, char **argv) {
   }
   CLI::App app{"lsfa: LSFA industrial 3D anomaly detection (RGB + depth)", "lsfa"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("lsfa 0.1.0"));
+  // One fact per line, for scripts and bug reports: what was built and which devices it sees now.
+  app.set_version_flag("--version", [] {
+    return "lsfa " + lsfa::lsfa_version() + "\nlibtorch " + lsfa::libtorch_version() + "\ncuda " +
+           lsfa::cuda_runtime_version() + "\ndevices " + std::to_string(lsfa::cuda_device_count());
+  });
   lsfa::set_threads(0);
   for (auto &registrar : lsfa::cli::command_registry()) registrar(app);
   try {

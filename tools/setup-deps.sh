@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages gst-lsfa needs, when they are missing. Idempotent.
+# Installs what gst-lsfa needs, when it is missing. Idempotent.
+#  1. Debian 12 packages (build tools, OpenCV, GStreamer, Debian's LibTorch 1.13, test references).
+#  2. A CUDA-enabled PyTorch 2.x from the Python package index into the project-local virtual
+#     environment .venv (ignored by git; never the system Python). Its torch package folder is a
+#     complete LibTorch, which meson uses by default (see docs/gpu.md). LSFA_SKIP_VENV=1 skips it.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +17,7 @@ PACKAGES=(
   bc
   # clang: libFuzzer and its sanitizer runtimes for tools/fuzz.sh (tests/fuzz)
   clang
+  python3-venv
   python3-torch python3-numpy python3-scipy python3-sklearn python3-tifffile python3-yaml python3-pil
 )
 
@@ -25,11 +30,30 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "setup-deps: installing ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "setup-deps: installing ${missing[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# PyTorch into .venv. The version is pinned so that every machine builds against the same LibTorch;
+# 2.15.0 is built for CUDA 13, matching the toolkit nvcc compiles our kernels with.
+TORCH_VERSION=2.15.0
+VENV="$(cd "$(dirname "$0")/.." && pwd)/.venv"
+if [ "${LSFA_SKIP_VENV:-}" = "1" ]; then
+  echo "setup-deps: LSFA_SKIP_VENV=1, no PyTorch venv"
+  exit 0
+fi
+installed=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("torch"))' 2>/dev/null || true)
+if [ "$installed" = "$TORCH_VERSION" ]; then
+  echo "setup-deps: PyTorch $installed present in .venv"
+  exit 0
+fi
+echo "setup-deps: installing PyTorch $TORCH_VERSION (CUDA) into .venv"
+if [ ! -x "$VENV/bin/python" ]; then
+  /usr/bin/python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --disable-pip-version-check --progress-bar off "torch==$TORCH_VERSION"
+"$VENV/bin/python" -c 'import importlib.metadata as m; print("setup-deps: PyTorch", m.version("torch"), "in .venv")'
