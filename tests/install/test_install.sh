@@ -64,13 +64,16 @@ for f in "$plugin" "$liblsfa" "$lsfa_tool" "$(installed libgstlsfacaps-1.0.so)";
 done
 
 export LD_LIBRARY_PATH="$libdir"
-export PKG_CONFIG_PATH
-PKG_CONFIG_PATH=$(dirname "$lsfa_pc")
-# The relocatable .pc files point into the destdir copy, not at the configured prefix.
-case "$(pkg-config --variable=libdir lsfa)" in
-  "$DEST"*) ;;
-  *) fail "lsfa.pc libdir $(pkg-config --variable=libdir lsfa) is outside $DEST" ;;
-esac
+# The installed .pc files name the configured prefix; copies whose prefix is the destdir copy of it
+# (as a packager stages them) let the programs below build against the staged files.
+mkdir "$WORK/pkgconfig"
+for pc in "$lsfa_pc" "$caps_pc"; do
+  grep -qx "prefix=$prefix" "$pc" || fail "$pc: no line prefix=$prefix"
+  sed "s|^prefix=.*|prefix=$DEST$prefix|" "$pc" > "$WORK/pkgconfig/$(basename "$pc")"
+done
+export PKG_CONFIG_PATH="$WORK/pkgconfig"
+[ "$(pkg-config --variable=libdir lsfa)" = "$libdir" ] ||
+  fail "lsfa.pc libdir $(pkg-config --variable=libdir lsfa), not $libdir"
 
 # A small model made by the installed command.
 "$lsfa_tool" synth --out "$WORK/data" --category ring --seed 3 --train 6 --validation 3 \
