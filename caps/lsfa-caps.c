@@ -3,7 +3,10 @@
 
 #include "gst/lsfa/lsfa.h"
 
-G_DEFINE_QUARK(gst - lsfa - caps - error - quark, gst_lsfa_caps_error)
+/* The domain name is stringified as written: keep clang-format from spacing out the dashes. */
+/* clang-format off */
+G_DEFINE_QUARK(gst-lsfa-caps-error-quark, gst_lsfa_caps_error)
+/* clang-format on */
 
 gboolean gst_lsfa_caps_has_rgbd_feature(const GstCaps *caps) {
   GstCapsFeatures *features;
@@ -45,6 +48,17 @@ static gboolean bad_field(GError **error, const GstStructure *s, const gchar *fi
   return FALSE;
 }
 
+/**
+ * gst_lsfa_depth_calibration_from_caps:
+ * @caps: depth caps
+ * @calibration: (out caller-allocates): the calibration read (members not present keep their value and
+ * have their flag cleared)
+ * @error: the malformed field, if any
+ *
+ * Reads the optional calibration fields of the first structure of @caps (see lsfa-caps.h).
+ *
+ * Returns: (skip): %FALSE when a field is present but malformed (bindings raise the error)
+ */
 gboolean gst_lsfa_depth_calibration_from_caps(const GstCaps *caps, GstLsfaDepthCalibration *cal,
                                               GError **error) {
   const GstStructure *s;

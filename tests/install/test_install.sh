@@ -68,7 +68,7 @@ export LD_LIBRARY_PATH="$libdir"
 # (as a packager stages them) let the programs below build against the staged files.
 mkdir "$WORK/pkgconfig"
 for pc in "$lsfa_pc" "$caps_pc"; do
-  grep -qx "prefix=$prefix" "$pc" || fail "$pc: no line prefix=$prefix"
+  grep -qxF "prefix=$prefix" "$pc" || fail "$pc: no line prefix=$prefix"
   sed "s|^prefix=.*|prefix=$DEST$prefix|" "$pc" > "$WORK/pkgconfig/$(basename "$pc")"
 done
 export PKG_CONFIG_PATH="$WORK/pkgconfig"
@@ -125,6 +125,7 @@ if [ -n "$(find "$DEST" -name 'GstLsfa-1.0.typelib')" ]; then
   GI_TYPELIB_PATH=$(dirname "$typelib") "$PY" -c "
 import gi
 gi.require_version('Gst', '1.0'); gi.require_version('GstLsfa', '1.0')
+gi.require_version('GIRepository', '2.0')
 from gi.repository import GIRepository, Gst, GstLsfa
 Gst.init(None)
 path = GIRepository.Repository.get_default().get_typelib_path('GstLsfa')
