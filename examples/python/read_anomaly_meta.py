@@ -6,8 +6,8 @@
 Runs  lsfasrc ! lsfafeatures ! lsfascore ! fakesink  and prints, per frame, what the anomaly meta
 (scores, verdict, map) and the RGB-D meta (the depth that came with the frame) hold:
 
-    0.000 s  score -0.693  threshold 0.618  normal     rgb -6.205  3d 4.819  map 224x224 max 1.902 at (40, 31)  depth XYZ_F32 96x72  mask -
-    0.200 s  score 4.868  threshold 0.618  ANOMALOUS  rgb 10.400  3d -0.664  map 224x224 max 6.117 at (55, 20)  depth XYZ_F32 96x72  mask 131 px
+    0.000 s  score -0.693  threshold 0.618  normal     rgb -6.205  3d 4.819  map 224x224 max 3.640 at (67, 32)  depth XYZ_F32 96x72  mask 7 px
+    1.000 s  score 4.868  threshold 0.618  ANOMALOUS  rgb 10.400  3d -0.664  map 224x224 max 4.401 at (54, 23)  depth XYZ_F32 96x72  mask 5 px
 
 Needs python3-gi, gir1.2-gstreamer-1.0 and the GstLsfa typelib (installed with the plugin; from a
 build tree: GI_TYPELIB_PATH=build/caps LD_LIBRARY_PATH=build/caps GST_PLUGIN_PATH=build/plugins).

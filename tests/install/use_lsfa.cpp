@@ -1,8 +1,6 @@
 // An application outside the build tree, built only with `pkg-config --cflags --libs lsfa`
 // (tests/install/test_install.sh): loads a model bundle and prints what `lsfa info` prints, plus a
 // tensor reduction (inline ATen code that needs the LibTorch libraries on the link line).
-#include <ATen/ATen.h>
-
 #include <cstdio>
 #include <exception>
 #include <iostream>
