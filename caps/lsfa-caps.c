@@ -51,8 +51,8 @@ static gboolean bad_field(GError **error, const GstStructure *s, const gchar *fi
 /**
  * gst_lsfa_depth_calibration_from_caps:
  * @caps: depth caps
- * @calibration: (out caller-allocates): the calibration read (members not present keep their value and
- * have their flag cleared)
+ * @calibration: (out caller-allocates): the calibration read (members not present keep
+ * their value and have their flag cleared)
  * @error: the malformed field, if any
  *
  * Reads the optional calibration fields of the first structure of @caps (see lsfa-caps.h).
