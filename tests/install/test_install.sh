@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `meson install` into a temporary --destdir, then, with the installed files only (docs/install.md):
 # - the plugin lies in GStreamer's own plugin folder (pluginsdir of gstreamer-1.0.pc) for a
-#   system-wide prefix, else under the prefix, and no installed binary points into the build tree;
+#   system-wide prefix, else under the prefix, and no installed binary keeps a build-tree run path;
 # - the installed `lsfa` command makes a small model;
 # - an outside C++ program built with `pkg-config --cflags --libs lsfa` loads it (load_bundle) and
 #   prints what `lsfa info` prints, and the bank sum numpy computes from the file;
@@ -58,8 +58,13 @@ if [ -z "$(option gst_plugins_install_dir)" ]; then
   [ "$plugin" = "$want" ] || fail "plugin installed as $plugin, not $want"
 fi
 for f in "$plugin" "$liblsfa" "$lsfa_tool" "$(installed libgstlsfacaps-1.0.so)"; do
-  if readelf -d "$(readlink -f "$f")" | grep -E 'R(UN)?PATH' | grep -qF "$LSFA_BUILD_ROOT"; then
-    fail "$f keeps a run path into the build tree"
+  # (Whole outputs into variables: `grep -q` closing a pipe early fails it under pipefail.)
+  dynamic=$(readelf -d "$(readlink -f "$f")")
+  rpaths=$(grep -E 'R(UN)?PATH' <<< "$dynamic" || true)
+  # Meson's build-tree run paths are $ORIGIN-relative (or absolute into the build folder); the
+  # installed files must not keep them, or they could load libraries from elsewhere.
+  if [[ "$rpaths" == *"$LSFA_BUILD_ROOT"* || "$rpaths" == *'$ORIGIN'* ]]; then
+    fail "$f keeps a run path of the build tree: $rpaths"
   fi
 done
 
@@ -86,7 +91,8 @@ export PKG_CONFIG_PATH="$WORK/pkgconfig"
 # shellcheck disable=SC2046
 c++ -o "$WORK/use_lsfa" "$HERE/use_lsfa.cpp" $(pkg-config --cflags --libs lsfa) ||
   fail "use_lsfa.cpp does not build with pkg-config --cflags --libs lsfa"
-ldd "$WORK/use_lsfa" | grep -qF "$libdir/liblsfa.so" || fail "use_lsfa does not use $libdir"
+ldd "$WORK/use_lsfa" > "$WORK/ldd.txt"
+grep -qF "$libdir/liblsfa.so" "$WORK/ldd.txt" || fail "use_lsfa does not use $libdir: $(cat "$WORK/ldd.txt")"
 "$WORK/use_lsfa" "$WORK/ring.lsfa" > "$WORK/use_lsfa.txt"
 grep -v '^rgb bank sum' "$WORK/use_lsfa.txt" | diff - "$WORK/info.txt" ||
   fail "use_lsfa and lsfa info describe the bundle differently"
