@@ -4,11 +4,14 @@ real pipeline and checks them against independent sources:
   message of the same frame (lsfascore attach-map=true puts the map there as a GstSample);
 - the map accessors against each other and against a bilinear sample computed here;
 - RGB-D meta (format, size, XYZ cloud, ground-truth mask) against the data set's files, read with
-  tifffile and PIL.
-usage: check_gi_metas.py DATA CATEGORY MODEL   (GI_TYPELIB_PATH, LD_LIBRARY_PATH, GST_PLUGIN_PATH set)
+  tifffile and PIL;
+- features meta (modalities, backbone identity, geometry) against `lsfa info` and the anomaly meta.
+usage: check_gi_metas.py DATA CATEGORY MODEL
+(GI_TYPELIB_PATH, LD_LIBRARY_PATH, GST_PLUGIN_PATH and LSFA_TOOL set)
 """
 import math
 import os
+import subprocess
 import sys
 
 import gi
@@ -73,6 +76,11 @@ def on_buffer(pad, info):
         assert ok and abs(v - bilinear(grid.astype(np.float64), rect, x, y)) < 1e-4, (x, y, v)
     ok, _ = a.get_map_value(rect[0] - 1, rect[1] - 1)
     assert not ok, "a position outside map_rect gave a value"
+    fm = GstLsfa.buffer_get_features_meta(buf)
+    assert fm is not None, "buffer without features meta"
+    fr = fm.model_rect
+    features = (fm.modalities, fm.extractor_identity, fm.model_size, fm.rgb_grid,
+                (fm.frame_width, fm.frame_height), (fr.x, fr.y, fr.width, fr.height))
     depth = r.get_depth_bytes()
     mask = r.get_mask_bytes()
     frames.append({
@@ -83,7 +91,7 @@ def on_buffer(pad, info):
         "frame-size": (a.frame_width, a.frame_height),
         "rgbd-format": r.format, "rgbd-size": (r.width, r.height), "stride": r.stride,
         "depth": None if depth is None else depth.get_data(),
-        "mask": None if mask is None else mask.get_data(),
+        "mask": None if mask is None else mask.get_data(), "features": features,
     })
     return Gst.PadProbeReturn.OK
 
@@ -120,6 +128,9 @@ while True:
     })
 pipeline.set_state(Gst.State.NULL)
 
+info = subprocess.run([os.environ["LSFA_TOOL"], "info", model], check=True, capture_output=True,
+                      text=True).stdout
+identity = [line.split(None, 1)[1] for line in info.splitlines() if line.startswith("backbones ")][0]
 samples = test_samples()
 assert len(frames) == len(samples), f"{len(frames)} frames for {len(samples)} test samples"
 assert len(messages) == len(frames), f"{len(messages)} messages for {len(frames)} frames"
@@ -140,6 +151,10 @@ for i, (f, m, (xyz_path, gt_path)) in enumerate(zip(frames, messages, samples)):
     assert f["map"] == m["map"], f"{where}: the map differs from the message's"
     assert f["is-anomalous"] == (f["score"] > f["threshold"]), where
     anomalous += f["is-anomalous"]
+    # lsfafeatures' meta: the bundle's modalities and backbones; the anomaly map covers the same
+    # rectangle as the model input (224 x 224, 28 x 28 RGB tokens).
+    want = ("rgb,3d", identity, 224, 28, f["frame-size"], f["rect"])
+    assert f["features"] == want, f"{where}: features meta {f['features']}, expected {want}"
 
     xyz = tifffile.imread(xyz_path).astype(np.float32)
     h, w = xyz.shape[:2]
