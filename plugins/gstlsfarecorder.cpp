@@ -12,7 +12,7 @@
  *
  * A clip holds the frames with PTS in [start - pre-roll, stop + post-roll), where start is the
  * frame the alarm started at and stop the first frame after it; an alarm that starts again within
- * the post-roll extends the clip. No frame is written twice. At end of stream an open clip is
+ * the post-roll (PTS <= stop + post-roll) extends the clip. No frame is written twice. At end of stream an open clip is
  * finished with the frames it has. While no clip is open the last pre-roll seconds of frames are
  * kept in memory (copied, so that upstream buffer pools are not held).
  *
@@ -239,7 +239,10 @@ static gboolean gst_lsfa_recorder_start(GstBaseSink *sink) {
   auto ns = [](double s) { return static_cast<uint64_t>(std::llround(s * GST_SECOND)); };
   lsfa_gst::ClipGate<FrameRef>::Actions actions;
   actions.open = [self] { open_clip(self); };
-  actions.write = [self](FrameRef &&f) { self->impl->writer->push(f.get()); };
+  actions.write = [self](FrameRef &&f) {
+    lsfa::require(self->impl->writer != nullptr, "no clip open");
+    self->impl->writer->push(f.get());
+  };
   actions.close = [self] { close_clip(self); };
   p->gate = std::make_unique<lsfa_gst::ClipGate<FrameRef>>(ns(p->active.pre_roll),
                                                            ns(p->active.post_roll), actions);

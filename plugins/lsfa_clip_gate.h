@@ -4,8 +4,9 @@
 //
 // With P = pre-roll and Q = post-roll: a clip holds the frames with PTS in [start - P, stop + Q),
 // where `start` is the PTS of the frame at which the alarm turned on and `stop` the PTS of the
-// first frame at which it is off again. The frame that reaches stop + Q closes the clip and is not
-// part of it. A frame is written at most once: the pre-roll of a clip holds only frames seen after
+// first frame at which it is off again. An alarm that starts again at a PTS <= stop + Q extends
+// the clip (no gap, no new file for a video that goes on). Otherwise the first frame at or after
+// stop + Q closes the clip and is not part of it. A frame is written at most once: the pre-roll of a clip holds only frames seen after
 // the previous clip closed.
 #pragma once
 
@@ -62,10 +63,11 @@ class ClipGate {
 
   // End of stream (or stop): closes an open clip; the ring buffer is emptied.
   void finish() {
-    if (recording_) act_.close();
-    recording_ = false;
+    const bool was_recording = recording_;
+    recording_ = false;  // first: a close that throws leaves no clip open
     has_end_ = false;
     ring_.clear();
+    if (was_recording) act_.close();
   }
 
   bool recording() const { return recording_; }
