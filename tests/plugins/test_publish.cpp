@@ -9,6 +9,7 @@
 #include <gst/gst.h>
 #include <gst/lsfa/lsfa.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cmath>
@@ -355,6 +356,56 @@ TEST_F(PublishTest, TcpDeliversAndReconnectsAfterTheListenerComesBack) {
   gst_object_unref(bus);
 }
 
+TEST_F(PublishTest, TcpReceiverThatStopsReadingBlocksAtMostTheTimeout) {
+  // The connection is made (the kernel queues it) but never read: once the socket buffers are
+  // full a send waits `timeout` (1 s), then the connection counts as lost and lines are dropped.
+  Listener listener(G_SOCKET_TYPE_STREAM);
+  g_socket_set_option(listener.socket, SOL_SOCKET, SO_RCVBUF, 4096, nullptr);
+  GstHarness *h = gst_harness_new_parse(
+      ("lsfametapublish target=tcp timeout=1 reconnect-interval=100 top-k=8 map-stats=true port=" +
+       std::to_string(listener.port))
+          .c_str());
+  GstBus *bus = gst_bus_new();
+  gst_element_set_bus(h->element, bus);
+  gst_harness_set_src_caps_str(h, caps_str().c_str());
+  double longest = 0;
+  GstMessage *warning = nullptr;
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0;
+       warning == nullptr && std::chrono::steady_clock::now() - start < std::chrono::seconds(60);
+       ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSERT_EQ(
+        gst_harness_push(h, meta_frame(i * GST_MSECOND, 1.0f, true, 2, 2, 2.0f, {0, 0, kW, kH})),
+        GST_FLOW_OK);
+    longest = std::max(
+        longest, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    gst_buffer_unref(gst_harness_pull(h));
+    warning = gst_bus_pop_filtered(bus, GST_MESSAGE_WARNING);
+  }
+  ASSERT_NE(warning, nullptr) << "the socket buffers never filled";
+  GError *e = nullptr;
+  gchar *dbg = nullptr;
+  gst_message_parse_warning(warning, &e, &dbg);
+  EXPECT_NE(std::string(dbg).find("TCP send to 127.0.0.1:" + std::to_string(listener.port)),
+            std::string::npos)
+      << dbg;
+  g_error_free(e);
+  g_free(dbg);
+  gst_message_unref(warning);
+  EXPECT_GE(longest, 0.9);  // it did wait for the receiver...
+  EXPECT_LT(longest, 3.0);  // ...but not much longer than the timeout
+  // Disconnected now: lines are dropped at once.
+  const auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_EQ(gst_harness_push(h, meta_frame(0, 1.0f, true, 0, 0, 0, {0, 0, 0, 0})), GST_FLOW_OK);
+    gst_buffer_unref(gst_harness_pull(h));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, std::chrono::seconds(2));
+  gst_harness_teardown(h);
+  gst_object_unref(bus);
+}
+
 // ----------------------------------------------------------------------------- with a model
 
 // A synthetic data set `data` (category ring, 96 x 72) and a bundle `ring.lsfa` fitted on it, in
@@ -593,8 +644,8 @@ std::vector<std::string> documented_lines() {
 // Frames per clip that lsfarecorder pre-roll=PRE post-roll=POST must write for a stream whose
 // per-frame alarm states are `lines`, computed from the rule of docs/publish.md: each alarm from
 // its start frame to its stop frame (the first inactive one) gives [start - PRE, stop + POST); an
-// alarm starting at or before the previous interval's end extends it; a clip's pre-roll does not reach
-// back before the previous clip's end.
+// alarm starting at or before the previous interval's end extends it; a clip's pre-roll does not
+// reach back before the previous clip's end.
 std::vector<size_t> clip_sizes(const std::vector<json> &lines, double pre, double post) {
   const double inf = 1e300;
   std::vector<std::pair<double, double>> clips;  // [from, to) in seconds

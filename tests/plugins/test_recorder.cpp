@@ -104,6 +104,30 @@ TEST(ClipGate, NoFrameTwiceAndTheEndOfStreamClosesTheClip) {
   EXPECT_TRUE(clips(40, 5, {}, 1.0, 2.0).empty());
 }
 
+// ----------------------------------------------------------------------------- the alarm meta
+
+TEST_F(RecorderTest, AlarmMetaKeepsItsStateThroughCopies) {
+  GstBuffer *b = gst_buffer_new_allocate(nullptr, 16, nullptr);
+  EXPECT_EQ(gst_buffer_get_lsfa_alarm_meta(b), nullptr);
+  GstLsfaAlarmMeta *m =
+      gst_buffer_add_lsfa_alarm_meta(b, TRUE, GST_LSFA_ALARM_CHANGE_START, 3 * GST_SECOND);
+  ASSERT_NE(m, nullptr);
+  GstBuffer *copy = gst_buffer_copy_deep(b);
+  const GstLsfaAlarmMeta *c = gst_buffer_get_lsfa_alarm_meta(copy);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->active);
+  EXPECT_EQ(c->change, GST_LSFA_ALARM_CHANGE_START);
+  EXPECT_EQ(c->start_timestamp, 3 * GST_SECOND);
+  EXPECT_STREQ(gst_lsfa_alarm_change_to_string(GST_LSFA_ALARM_CHANGE_START), "start");
+  EXPECT_STREQ(gst_lsfa_alarm_change_to_string(GST_LSFA_ALARM_CHANGE_STOP), "stop");
+  EXPECT_STREQ(gst_lsfa_alarm_change_to_string(GST_LSFA_ALARM_CHANGE_NONE), "none");
+  // Tag-less: a conversion that keeps only tag-less metas keeps it.
+  EXPECT_FALSE(gst_meta_api_type_has_tag(GST_LSFA_ALARM_META_API_TYPE,
+                                         g_quark_from_static_string(GST_META_TAG_VIDEO_STR)));
+  gst_buffer_unref(copy);
+  gst_buffer_unref(b);
+}
+
 // ----------------------------------------------------------------------------- the element
 
 constexpr int kW = 32, kH = 24, kFps = 5;
