@@ -458,5 +458,6 @@ void gst_lsfa_caps_init(void) {
   gst_lsfa_rgbd_meta_get_info();
   gst_lsfa_features_meta_get_info();
   gst_lsfa_anomaly_meta_get_info();
+  gst_lsfa_alarm_meta_get_info();
   gst_lsfa_features_get_type();
 }

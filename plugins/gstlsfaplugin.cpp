@@ -3,7 +3,9 @@
 #include <gst/lsfa/lsfa.h>
 
 #include "gstlsfafeatures.h"
+#include "gstlsfametapublish.h"
 #include "gstlsfaoverlay.h"
+#include "gstlsfarecorder.h"
 #include "gstlsfascore.h"
 #include "gstlsfasrc.h"
 
@@ -14,6 +16,8 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ok |= GST_ELEMENT_REGISTER(lsfascore, plugin);
   ok |= GST_ELEMENT_REGISTER(lsfaoverlay, plugin);
   ok |= GST_ELEMENT_REGISTER(lsfasrc, plugin);
+  ok |= GST_ELEMENT_REGISTER(lsfametapublish, plugin);
+  ok |= GST_ELEMENT_REGISTER(lsfarecorder, plugin);
   return ok;
 }
 

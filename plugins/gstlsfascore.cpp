@@ -30,6 +30,8 @@
  * `lsfa-anomaly-state` (on alarm changes): `state` ("start" / "stop"), `timestamp`,
  * `stream-time`, `running-time`, `duration`, `start-timestamp` (guint64).
  *
+ * Each scored frame also carries a #GstLsfaAlarmMeta with the alarm state after that frame.
+ *
  * `lsfa-teach-done`: `location` (string), `train-frames`, `held-out-frames` (guint), `threshold`
  * (gfloat).
  */
@@ -297,18 +299,24 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
   }
   if (map) gst_buffer_unref(map);
 
+  // The alarm state travels with the frame too (GstLsfaAlarmMeta), for elements downstream.
+  GstLsfaAlarmChange change = GST_LSFA_ALARM_CHANGE_NONE;
+  GstClockTime alarm_start = p->state_start;
   switch (p->hysteresis.update(anomalous)) {
     case lsfa_gst::Hysteresis::Change::kStart:
-      p->state_start = GST_BUFFER_PTS(buffer);
+      p->state_start = alarm_start = GST_BUFFER_PTS(buffer);
+      change = GST_LSFA_ALARM_CHANGE_START;
       post_state(self, "start", buffer);
       break;
     case lsfa_gst::Hysteresis::Change::kStop:
+      change = GST_LSFA_ALARM_CHANGE_STOP;
       post_state(self, "stop", buffer);
       p->state_start = GST_CLOCK_TIME_NONE;
       break;
     case lsfa_gst::Hysteresis::Change::kNone:
       break;
   }
+  gst_buffer_add_lsfa_alarm_meta(buffer, p->hysteresis.active(), change, alarm_start);
   GST_LOG_OBJECT(self, "score %g threshold %g -> %s", r.score, threshold,
                  anomalous ? "anomalous" : "normal");
   return GST_FLOW_OK;

@@ -7,7 +7,7 @@ BUILD=${1:-build}
 export GST_PLUGIN_PATH="$PWD/$BUILD/plugins"
 export GST_REGISTRY="$PWD/$BUILD/tests/gst-registry.bin"
 export GST_INSPECT_NO_COLORS=1 PAGER=cat GST_PAGER=cat
-for e in lsfafeatures lsfascore lsfaoverlay lsfasrc; do
+for e in lsfafeatures lsfascore lsfaoverlay lsfasrc lsfametapublish lsfarecorder; do
   gst-inspect-1.0 "$e" | grep -v '^ *Filename ' > "docs/inspect/$e.txt"
 done
 echo "updated docs/inspect/*.txt"

@@ -29,7 +29,8 @@ using ElementsTest = lsfa_gst_test::GstTest;
 // ----------------------------------------------------------------------------- factories
 
 TEST_F(ElementsTest, AllElementsExistWithDocumentedDefaults) {
-  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc"}) {
+  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc", "lsfametapublish",
+                           "lsfarecorder"}) {
     GstElement *e = gst_element_factory_make(name, nullptr);
     ASSERT_NE(e, nullptr) << name << " not found (GST_PLUGIN_PATH=" << g_getenv("GST_PLUGIN_PATH")
                           << ")";
@@ -113,7 +114,8 @@ TEST_F(ElementsTest, InspectOutputIsCleanAndDocumented) {
   const char *root = g_getenv("LSFA_SOURCE_ROOT");
   ASSERT_NE(root, nullptr) << "run through meson test (LSFA_SOURCE_ROOT)";
   lsfa::test::TempDir tmp;
-  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc"}) {
+  for (const char *name : {"lsfafeatures", "lsfascore", "lsfaoverlay", "lsfasrc", "lsfametapublish",
+                           "lsfarecorder"}) {
     SCOPED_TRACE(name);
     // The output without the line naming the build directory; stderr kept apart.
     std::string out, err_file = tmp.file(std::string(name) + ".err");

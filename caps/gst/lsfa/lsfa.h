@@ -1,6 +1,7 @@
 /* gstlsfacaps: caps strings and metas of the lsfa GStreamer elements (C API). */
 #pragma once
 
+#include <gst/lsfa/lsfa-alarm-meta.h>
 #include <gst/lsfa/lsfa-anomaly-meta.h>
 #include <gst/lsfa/lsfa-caps.h>
 #include <gst/lsfa/lsfa-features-meta.h>
