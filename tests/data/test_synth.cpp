@@ -285,9 +285,7 @@ TEST(SynthDataset, EyecandiesLayoutLoadsAsTheRenderedScene) {
   TempDir dir;
   const std::string out = dir.file("eye");
   std::string log;
-  ASSERT_EQ(run_lsfa(synth_args(out, 7) + " --category ring --layout eyecandies --stream 0", &log),
-            0)
-      << log;
+  ASSERT_EQ(run_lsfa(synth_args(out, 7) + " --category ring --layout eyecandies", &log), 0) << log;
   EXPECT_EQ(lsfa::detect_dataset_layout(out, "ring"), lsfa::DatasetLayout::kEyecandies);
   EXPECT_EQ(lsfa::list_categories(out), std::vector<std::string>{"ring"});
   for (const char *f : {"ring/train/data/001_image_4.png", "ring/train/data/001_depth.png",

@@ -52,7 +52,7 @@ nlohmann::json read_json(const std::string &path) {
 // for a 300 x 300 frame, linked from report.json (with score and label) and report.md; on defective
 // samples the green ground-truth contour lies on the mask's boundary pixels.
 void check_heatmaps(const nlohmann::json &report, const std::string &out, const std::string &data,
-                    size_t expected_samples) {
+                    size_t expected_samples, bool eyecandies = false) {
   const nlohmann::json &samples = report["samples"];
   ASSERT_EQ(samples.size(), expected_samples);
   size_t pngs = 0;
@@ -75,10 +75,13 @@ void check_heatmaps(const nlohmann::json &report, const std::string &out, const 
     ASSERT_FALSE(fig.empty()) << rel;
     EXPECT_EQ(fig.size(), layout.figure) << rel;
     if (defect == "good" || contour_checked >= 3) continue;
-    // MVTec layout: the mask is <data>/<category>/test/<defect>/gt/<id>.png.
+    // The mask: <data>/<category>/test/<defect>/gt/<id>.png (MVTec 3D-AD layout) or
+    // <data>/<category>/test_public/data/<id>_mask.png (Eyecandies).
     const fs::path rel_path(path);
-    const std::string gt_path = data + "/" + rel_path.parent_path().string() + "/gt/" + id + ".png";
-    if (!fs::exists(gt_path)) continue;  // the Eyecandies test checks its masks itself
+    const std::string category = *rel_path.begin();
+    const std::string gt_path =
+        eyecandies ? data + "/" + category + "/test_public/data/" + id + "_mask.png"
+                   : data + "/" + rel_path.parent_path().string() + "/gt/" + id + ".png";
     const cv::Mat gt = lsfa::read_mask_png(gt_path);
     const cv::Mat frame = fig(layout.frame);
     int boundary = 0, green = 0, inside = 0, inside_green = 0;
@@ -330,9 +333,11 @@ TEST_F(EndToEnd, EyecandiesLayoutFitsAndEvaluates) {
   const double i_auroc = report["mean"]["image_auroc"], p_auroc = report["mean"]["pixel_auroc"];
   std::cout << "fit+eval on synthetic ring, Eyecandies layout: I-AUROC " << i_auroc << ", P-AUROC "
             << p_auroc << ", AUPRO@0.3 " << report["mean"]["aupro_0_3"] << "\n";
-  EXPECT_GT(i_auroc, 0.7);
-  EXPECT_GT(p_auroc, 0.85);
-  check_heatmaps(report, file("eval-eye"), eye, 10);
+  // Measured I-AUROC 0.75, P-AUROC 0.963, AUPRO@0.3 0.888 (seed 1, 2 threads; 10 test samples, so
+  // one misordered good/defect pair moves I-AUROC by 0.04); chance is 0.5.
+  EXPECT_GT(i_auroc, 0.65);
+  EXPECT_GT(p_auroc, 0.9);
+  check_heatmaps(report, file("eval-eye"), eye, 10, true);
   for (const auto &s : report["samples"])  // Eyecandies names no defect types
     EXPECT_TRUE(s["defect"] == "good" || s["defect"] == "bad") << s;
   ASSERT_EQ(run_lsfa("eval-maps --dataset " + eye + " --maps " + file("eval-eye/maps") +
