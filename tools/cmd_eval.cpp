@@ -1,6 +1,7 @@
 // lsfa eval: score a category's test split with a model bundle and report I-AUROC, P-AUROC,
 // AUPRO@0.3 and AUPRO@0.01 (the same table and files as eval-maps), optionally writing the anomaly
-// maps in the eval-maps layout.
+// maps in the eval-maps layout and per-sample heatmap figures.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include "commands.h"
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/eval/eval_maps.h"
 #include "lsfa/eval/eval_report.h"
 #include "lsfa/io/atomic_file.h"
@@ -17,6 +19,7 @@
 #include "lsfa/io/tiff_io.h"
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/frame_map.h"
+#include "lsfa/render/sample_heatmap.h"
 #include "model_options.h"
 #include "progress.h"
 
@@ -26,10 +29,11 @@ namespace {
 namespace fs = std::filesystem;
 
 struct EvalArgs {
-  std::string model, data, category, out;
+  std::string model, data, category, out, layout = "auto";
   std::string rgb_weights, point_weights, device = "cpu";
   int threads = 0;
   bool write_maps = false;
+  bool write_heatmaps = false;
   int grid = 4;
   bool allow_other_category = false;
 };
@@ -64,6 +68,15 @@ std::string category_from_bundle(const ModelBundle &b) {
   return {};
 }
 
+// "crack/003  score 1.52 > 1.10: ANOMALY  (label: defect)"
+std::string heatmap_caption(const SampleResult &s, const AnomalyResult &r) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%s/%s  score %.3f %s %.3f: %s  (label: %s)", s.defect.c_str(),
+                s.id.c_str(), double(r.score), r.anomalous ? ">" : "<=", double(r.threshold),
+                r.anomalous ? "ANOMALY" : "OK", s.is_defect() ? "defect" : "good");
+  return buf;
+}
+
 int run_eval(const EvalArgs &a) {
   set_threads(a.threads);
   if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
@@ -79,8 +92,10 @@ int run_eval(const EvalArgs &a) {
           "the model was built for category '" + built_for + "', not '" + category +
               "' (pass --allow-other-category to evaluate it on another category anyway)");
 
-  std::vector<DatasetEntry> entries = index_split(a.data, category, "test");
-  require(!entries.empty(), "no test samples in " + a.data + "/" + category + "/test");
+  const DatasetLayout layout =
+      resolve_dataset_layout(a.data, category, parse_dataset_layout(a.layout));
+  std::vector<DatasetEntry> entries = index_dataset(a.data, category, "test", layout);
+  require(!entries.empty(), "no test samples in the test split of " + a.data + "/" + category);
   std::vector<SampleResult> results;
   results.reserve(entries.size());
   // Frame-resolution maps in the eval-maps layout: kept under OUT/maps with --write-maps, else in a
@@ -93,8 +108,10 @@ int run_eval(const EvalArgs &a) {
   for (size_t i = 0; i < entries.size(); ++i) {
     const DatasetEntry &e = entries[i];
     SampleFeatures f;
+    Sample sample;
     try {
-      f = extractor->extract(load_sample(e));
+      sample = load_sample(e);
+      f = extractor->extract(sample);
     } catch (const Error &err) {
       throw Error(e.rgb_path + ": " + err.what());
     }
@@ -103,11 +120,26 @@ int run_eval(const EvalArgs &a) {
     s.score = r.score;
     s.map = tensor_to_mat(r.map);
     s.gt = f.gt.defined() ? mask_tensor_to_mat(f.gt) : cv::Mat::zeros(s.map.size(), CV_8UC1);
+    const cv::Mat frame_map = model_map_to_frame(r.map, r.geometry);
     {
       fs::path p = fs::path(maps_dir) / s.path;
       fs::create_directories(p.parent_path());
-      write_float_tiff(p.string(), model_map_to_frame(r.map, r.geometry));
+      write_float_tiff(p.string(), frame_map);
       scores_csv += s.path + "," + std::to_string(r.score) + "\n";
+    }
+    if (a.write_heatmaps) {
+      // OUT/heatmaps/<defect>/<id>.png, linked from the report by its path relative to OUT.
+      s.heatmap = (fs::path("heatmaps") / s.defect / (s.id + ".png")).generic_string();
+      SampleHeatmapInput h;
+      h.rgb = sample.rgb;
+      h.map = frame_map;
+      h.gt = sample.gt;
+      h.range = {scorer.map_low(), scorer.map_high()};
+      h.pixel_threshold = r.pixel_threshold;
+      h.caption = heatmap_caption(s, r);
+      const fs::path p = fs::path(a.out) / s.heatmap;
+      fs::create_directories(p.parent_path());
+      write_png_atomic(p.string(), draw_sample_heatmap(h));
     }
     results.push_back(std::move(s));
     progress.update(i + 1);
@@ -122,6 +154,7 @@ int run_eval(const EvalArgs &a) {
   MapEvalOptions map_options;
   map_options.dataset = a.data;
   map_options.maps = maps_dir;
+  map_options.layout = layout;
   const ScoreTable written_scores = read_scores_csv(maps_scores);
   std::vector<CategoryMetrics> frame_table = {
       evaluate_category(load_map_results(map_options, category, &written_scores))};
@@ -152,6 +185,9 @@ int run_eval(const EvalArgs &a) {
     if (a.write_maps)
       std::cout << "maps: " << maps_dir
                 << " (eval-maps layout, frame resolution, with scores.csv)\n";
+    if (a.write_heatmaps)
+      std::cout << "heatmaps: " << (fs::path(a.out) / "heatmaps").string() << " (" << results.size()
+                << " PNG, linked from " << files.markdown() << ")\n";
     std::cout << "report: " << files.json() << ", " << files.markdown() << ", "
               << files.scores_csv() << ", " << files.image_roc_png() << ", "
               << files.pixel_roc_png() << ", " << files.pro_png() << ", "
@@ -166,7 +202,9 @@ void register_eval(CLI::App &app) {
   cmd->add_option("--model", a->model, "Model bundle (.lsfa)")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--data", a->data, "Data set root (MVTec 3D-AD layout)")->required();
+  cmd->add_option("--data", a->data, "Data set root (MVTec 3D-AD or Eyecandies layout)")
+      ->required();
+  add_layout_option(cmd, a->layout);
   cmd->add_option("--category", a->category, "Category (default: the bundle's)");
   cmd->add_flag("--allow-other-category", a->allow_other_category,
                 "Evaluate on another category than the one the bundle was built for");
@@ -175,6 +213,11 @@ void register_eval(CLI::App &app) {
   cmd->add_flag("--write-maps", a->write_maps,
                 "Also write anomaly maps (float32 TIFF, frame resolution) to OUT/maps in the "
                 "eval-maps layout, with OUT/maps/scores.csv");
+  cmd->add_flag(
+      "--write-heatmaps", a->write_heatmaps,
+      "Also write one heatmap figure per sample (frame, anomaly map in the model's colour "
+      "range, ground-truth contour, colour bar) to OUT/heatmaps/<defect>/<id>.png, linked "
+      "from the report");
   cmd->add_option("--rgb-weights", a->rgb_weights, "DINO ViT checkpoint the model was built with")
       ->check(CLI::ExistingFile);
   cmd->add_option("--point-weights", a->point_weights,
@@ -187,6 +230,7 @@ void register_eval(CLI::App &app) {
       ->capture_default_str();
   set_runner(cmd, [a]() {
     if (a->write_maps && a->out.empty()) throw Error("--write-maps needs --out");
+    if (a->write_heatmaps && a->out.empty()) throw Error("--write-heatmaps needs --out");
     return run_eval(*a);
   });
 }

@@ -7,15 +7,15 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "lsfa/core/error.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/eval/eval_maps.h"
 #include "lsfa/eval/eval_report.h"
-#include "lsfa/data/mvtec_dataset.h"
 
 namespace {
 namespace fs = std::filesystem;
 
 struct EvalMapsArgs {
-  std::string dataset, maps, category, out, scores;
+  std::string dataset, maps, category, out, scores, layout = "auto";
   int grid = 4;
 };
 
@@ -23,6 +23,7 @@ int run_eval_maps(const EvalMapsArgs &args) {
   lsfa::MapEvalOptions options;
   options.dataset = args.dataset;
   options.maps = args.maps;
+  options.layout = lsfa::parse_dataset_layout(args.layout);
   std::error_code ec;
   if (!fs::is_directory(args.maps, ec))
     throw lsfa::Error("maps directory " + args.maps + " does not exist");
@@ -91,9 +92,13 @@ void register_eval_maps(CLI::App &app) {
       "eval-maps",
       "Evaluate anomaly maps stored as float32 TIFF files: I-AUROC, P-AUROC, AUPRO@0.3 and "
       "AUPRO@0.01 per category and their mean");
-  cmd->add_option("--dataset", args->dataset, "data set root (MVTec 3D-AD layout)")
+  cmd->add_option("--dataset", args->dataset, "data set root (MVTec 3D-AD or Eyecandies layout)")
       ->required()
       ->check(CLI::ExistingDirectory);
+  cmd->add_option("--layout", args->layout,
+                  "data set folder layout: auto (detect), mvtec3d or eyecandies")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "mvtec3d", "eyecandies"}));
   cmd->add_option("--maps", args->maps,
                   "maps root: <category>/test/<defect>/<id>.tiff, one float32 map per test sample")
       ->required();

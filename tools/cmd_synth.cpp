@@ -20,12 +20,13 @@ void parse_size(const std::string &text, int *w, int *h) {
 
 void register_synth(CLI::App &app) {
   auto *cmd = app.add_subcommand("synth",
-                                 "Write a synthetic RGB-D defect data set (MVTec 3D-AD "
-                                 "layout, plus RGB + depth PNG streams)");
+                                 "Write a synthetic RGB-D defect data set (MVTec 3D-AD or "
+                                 "Eyecandies layout, plus RGB + depth PNG streams)");
   struct Args {
     lsfa::SynthOptions options;
     std::string size = "300x300";
     std::vector<std::string> categories;
+    std::string layout = "mvtec3d";
   };
   static Args args;
   auto &o = args.options;
@@ -44,9 +45,14 @@ void register_synth(CLI::App &app) {
       ->capture_default_str();
   cmd->add_option("--size", args.size, "frame size WxH")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "replace existing category directories");
+  cmd->add_option("--layout", args.layout,
+                  "folder layout of the samples: mvtec3d or eyecandies (docs/datasets.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mvtec3d", "eyecandies"}));
   lsfa::cli::set_runner(cmd, [&]() {
     parse_size(args.size, &o.width, &o.height);
     o.categories = args.categories;
+    o.layout = lsfa::parse_dataset_layout(args.layout);
     lsfa::generate_synth_dataset(o, &std::cout);
     return 0;
   });

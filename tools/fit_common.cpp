@@ -37,7 +37,8 @@ nlohmann::json epoch_json(const TrainResult &r) {
 }  // namespace
 
 void FitOptions::add_to(CLI::App *cmd) {
-  cmd->add_option("--data", data, "Data set root (MVTec 3D-AD layout)")->required();
+  cmd->add_option("--data", data, "Data set root (MVTec 3D-AD or Eyecandies layout)")->required();
+  add_layout_option(cmd, layout);
   cmd->add_option("--category", category, "Category (product) to model")->required();
   cmd->add_option("--out", out, "Model bundle to write (e.g. MODEL.lsfa)")->required();
   model.add_to(cmd);
@@ -80,7 +81,8 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
   const auto start = std::chrono::steady_clock::now();
   check_file_writable(o.out);  // before minutes of work, not after them
   std::vector<DatasetEntry> train_entries, held_entries;
-  split_train_holdout(o.data, o.category, o.holdout_fraction, &train_entries, &held_entries);
+  split_train_holdout(o.data, o.category, parse_dataset_layout(o.layout), o.holdout_fraction,
+                      &train_entries, &held_entries);
   ExtractorConfig config = o.model.extractor_config();
   FeatureExtractor extractor(config);
   std::cerr << "backbones: " << extractor.identity() << "\n";

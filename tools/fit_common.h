@@ -13,6 +13,7 @@ namespace lsfa::cli {
 
 struct FitOptions {
   std::string data, category, out;
+  std::string layout = "auto";  // --layout: auto | mvtec3d | eyecandies
   ModelOptions model;
   double coreset_ratio = 0.1;
   int64_t coreset_size = 0;

@@ -76,17 +76,23 @@ std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
   return out;
 }
 
-void split_train_holdout(const std::string &data, const std::string &category,
+void add_layout_option(CLI::App *cmd, std::string &layout) {
+  cmd->add_option("--layout", layout,
+                  "Data set folder layout: auto (detect), mvtec3d or eyecandies (docs/datasets.md)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "mvtec3d", "eyecandies"}));
+}
+
+void split_train_holdout(const std::string &data, const std::string &category, DatasetLayout layout,
                          double holdout_fraction, std::vector<DatasetEntry> *train,
                          std::vector<DatasetEntry> *held_out) {
-  namespace fs = std::filesystem;
-  require(fs::is_directory(fs::path(data) / category),
-          "category directory " + (fs::path(data) / category).string() + " does not exist");
-  *train = index_split(data, category, "train");
-  require(!train->empty(), "no training samples in " + data + "/" + category + "/train");
+  // Names a missing category folder (with the categories found) or an unrecognised layout.
+  layout = resolve_dataset_layout(data, category, layout);
+  *train = index_dataset(data, category, "train", layout);
+  require(!train->empty(), "no training samples in the train split of " + data + "/" + category);
   held_out->clear();
-  if (fs::is_directory(fs::path(data) / category / "validation"))
-    *held_out = index_split(data, category, "validation");
+  if (dataset_has_split(data, category, "validation", layout))
+    *held_out = index_dataset(data, category, "validation", layout);
   if (!held_out->empty()) {
     require_calibration_samples(held_out->size(), "the validation split of " + category);
     return;

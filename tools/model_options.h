@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/model/pipeline.h"
 
 namespace lsfa::cli {
@@ -39,8 +39,12 @@ std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
 // Train entries, and held-out normal entries: validation/good when the category has it, else
 // train/good split by the library's hold-out rule (lsfa/model/hold_out.h). Throws lsfa::Error
 // naming the counts when fewer than lsfa::kMinCalibrationSamples would calibrate the model.
-void split_train_holdout(const std::string &data, const std::string &category,
+void split_train_holdout(const std::string &data, const std::string &category, DatasetLayout layout,
                          double holdout_fraction, std::vector<DatasetEntry> *train,
                          std::vector<DatasetEntry> *held_out);
+
+// Adds `--layout auto|mvtec3d|eyecandies` (the data set's folder layout, default auto = detect)
+// filling `layout`.
+void add_layout_option(CLI::App *cmd, std::string &layout);
 
 }  // namespace lsfa::cli

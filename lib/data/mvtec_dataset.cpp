@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "lsfa/core/error.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/data/measured_points.h"
 #include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
@@ -18,7 +19,8 @@ std::vector<std::string> list_categories(const std::string &root) {
   std::vector<std::string> out;
   for (const auto &e : fs::directory_iterator(root)) {
     if (!e.is_directory()) continue;
-    if (fs::is_directory(e.path() / "train", ec) || fs::is_directory(e.path() / "test", ec))
+    if (fs::is_directory(e.path() / "train", ec) || fs::is_directory(e.path() / "test", ec) ||
+        fs::is_directory(e.path() / "test_public", ec))
       out.push_back(e.path().filename().string());
   }
   std::sort(out.begin(), out.end());
@@ -73,6 +75,7 @@ std::vector<DatasetEntry> index_split(const std::string &root, const std::string
 }
 
 Sample load_sample(const DatasetEntry &entry) {
+  if (entry.layout == DatasetLayout::kEyecandies) return load_eyecandies_entry(entry);
   Sample s;
   s.rgb = read_rgb_png(entry.rgb_path);
   s.xyz = read_xyz_tiff(entry.xyz_path);

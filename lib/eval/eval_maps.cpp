@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "lsfa/core/error.h"
-#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/io/atomic_file.h"
 #include "lsfa/io/image_header.h"
 #include "lsfa/io/image_io.h"
@@ -144,7 +144,8 @@ std::vector<SampleResult> load_map_results(const MapEvalOptions &options,
                                            const std::string &category, const ScoreTable *scores) {
   if (options.size < 1) throw Error("evaluation size must be >= 1");
   std::vector<SampleResult> out;
-  for (const DatasetEntry &entry : index_split(options.dataset, category, "test")) {
+  for (const DatasetEntry &entry :
+       index_dataset(options.dataset, category, "test", options.layout)) {
     SampleResult s = sample_result_for(entry, category);
     const std::string map_path = (fs::path(options.maps) / s.path).string();
     std::error_code ec;

@@ -1,6 +1,7 @@
 // Per-category evaluation and the report writers (text, JSON, Markdown, CSV).
 #include "lsfa/eval/eval_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -160,7 +161,8 @@ nlohmann::json report_json(const std::vector<CategoryMetrics> &categories,
 }
 
 std::string report_markdown(const std::vector<CategoryMetrics> &categories,
-                            const std::string &title, const std::string &prefix) {
+                            const std::string &title, const std::string &prefix,
+                            const std::vector<SampleResult> &samples) {
   std::ostringstream md;
   md << "# " << title << "\n\n";
   md << "| category | images | good | defect | regions | I-AUROC | P-AUROC | AUPRO@0.3 | "
@@ -194,7 +196,34 @@ std::string report_markdown(const std::vector<CategoryMetrics> &categories,
         md << "\n### " << c.category << ": highest and lowest scoring samples\n\n![" << c.category
            << " samples](" << files.grid_png(c.category) << ")\n";
   }
+  std::vector<const SampleResult *> with_heatmap;
+  for (const auto &s : samples)
+    if (!s.heatmap.empty()) with_heatmap.push_back(&s);
+  if (!with_heatmap.empty()) {
+    std::stable_sort(
+        with_heatmap.begin(), with_heatmap.end(),
+        [](const SampleResult *a, const SampleResult *b) { return a->score > b->score; });
+    md << "\n## Per-sample heatmaps (highest score first)\n\n"
+       << "| sample | label | score | heatmap |\n|---|---|---:|---|\n";
+    for (const SampleResult *s : with_heatmap)
+      md << "| " << s->category << "/" << s->defect << "/" << s->id << " | "
+         << (s->is_defect() ? "defect" : "good") << " | " << fixed(s->score, 4) << " | ["
+         << s->heatmap << "](" << s->heatmap << ") |\n";
+  }
   return md.str();
+}
+
+nlohmann::json samples_json(const std::vector<SampleResult> &samples) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto &s : samples) {
+    nlohmann::json j = {{"path", s.path},
+                        {"defect", s.defect},
+                        {"label", s.is_defect() ? 1 : 0},
+                        {"score", s.score}};
+    if (!s.heatmap.empty()) j["heatmap"] = s.heatmap;
+    a.push_back(std::move(j));
+  }
+  return a;
 }
 
 std::string scores_csv(const std::vector<SampleResult> &samples) {
@@ -224,9 +253,10 @@ void write_report(const std::string &prefix, const std::vector<CategoryMetrics> 
   if (meta.is_object() && meta.contains("title") && meta["title"].is_string())
     title = meta["title"].get<std::string>();
   nlohmann::json report = report_json(categories, meta);
+  report["samples"] = samples_json(samples);
   for (const auto &[key, value] : extra.items()) report[key] = value;
   write_file_atomic(files.json(), report.dump(2) + "\n");
-  write_file_atomic(files.markdown(), report_markdown(categories, title, prefix));
+  write_file_atomic(files.markdown(), report_markdown(categories, title, prefix, samples));
   write_file_atomic(files.scores_csv(), scores_csv(samples));
   write_png_atomic(files.image_roc_png(), plot_curves(categories, CurveKind::kImageRoc));
   write_png_atomic(files.pixel_roc_png(), plot_curves(categories, CurveKind::kPixelRoc));

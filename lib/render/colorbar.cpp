@@ -6,8 +6,6 @@
 #include <opencv2/imgproc.hpp>
 #include <string>
 
-#include "lsfa/render/text_box.h"
-
 namespace lsfa {
 namespace {
 
@@ -17,14 +15,21 @@ std::string two_decimals(float v) {
   return buf;
 }
 
-// Places a value label left of the bar with its vertical centre at `row`.
-TextBox label_at(const std::string &text, const cv::Rect &bar, int row, double scale) {
-  TextBox t = layout_text(text, {0, 0}, scale);
+// A value label left of the bar with its vertical centre at `row`, shrunk to fit right of `left`
+// and moved into the image vertically; false when it cannot fit.
+bool label_at(const std::string &text, cv::Size image, const cv::Rect &bar, int row, double scale,
+              int left, TextBox *out) {
   const int gap = std::max(2, bar.width / 2);
-  const cv::Point shift(bar.x - gap - t.box.width, row - t.box.height / 2);
+  const int room = bar.x - gap - left;
+  if (room <= 0) return false;
+  TextBox t = layout_text(text, {0, 0}, fit_text_scale(text, scale, room));
+  if (t.box.width > room || t.box.height > image.height) return false;
+  const int top = std::clamp(row - t.box.height / 2, 0, image.height - t.box.height);
+  const cv::Point shift(bar.x - gap - t.box.width, top);
   t.box += shift;
   t.origin += shift;
-  return t;
+  *out = t;
+  return true;
 }
 
 }  // namespace
@@ -44,7 +49,7 @@ int colorbar_row(const cv::Rect &bar, ValueRange range, float value) {
 }
 
 void draw_colorbar(cv::Mat &image, ChannelOrder order, const cv::Rect &bar, Colormap map,
-                   ValueRange range, float threshold) {
+                   ValueRange range, float threshold, double label_scale, int label_left) {
   if (bar.width < 1 || bar.height < 2) return;
   // The ramp: the top row has index 255 (range.high), the bottom row index 0 (range.low).
   cv::Mat ramp(bar.height, 1, CV_8UC1);
@@ -59,11 +64,9 @@ void draw_colorbar(cv::Mat &image, ChannelOrder order, const cv::Rect &bar, Colo
   const cv::Rect visible = bar & frame_rect;
   if (visible.area() > 0) strip(visible - bar.tl()).copyTo(image(visible));
 
-  const double scale = text_scale(image.size()) * 0.8;
-  const TextBox high = label_at(two_decimals(range.high), bar, bar.y, scale);
-  const TextBox low = label_at(two_decimals(range.low), bar, bar.y + bar.height - 1, scale);
-  draw_text_box(image, order, high);
-  draw_text_box(image, order, low);
+  const double scale = label_scale > 0 ? label_scale : text_scale(image.size()) * 0.8;
+  for (const TextBox &t : colorbar_labels(image.size(), bar, range, threshold, scale, label_left))
+    draw_text_box(image, order, t);
 
   const int row = colorbar_row(bar, range, threshold);
   if (row < 0) return;
@@ -71,10 +74,22 @@ void draw_colorbar(cv::Mat &image, ChannelOrder order, const cv::Rect &bar, Colo
   const int thickness = std::max(1, bar.height / 80);
   cv::line(image, {bar.x - tick, row}, {bar.x + bar.width - 1, row}, colour(order, 255, 255, 255),
            thickness);
-  const TextBox thr = label_at(two_decimals(threshold), bar, row, scale);
-  // The threshold value only where it does not hide a range value.
-  if ((thr.box & high.box).area() == 0 && (thr.box & low.box).area() == 0)
-    draw_text_box(image, order, thr);
+}
+
+std::vector<TextBox> colorbar_labels(cv::Size image, const cv::Rect &bar, ValueRange range,
+                                     float threshold, double scale, int left) {
+  std::vector<TextBox> out;
+  auto add = [&](float value, int row) {
+    TextBox t;
+    if (row < 0 || !label_at(two_decimals(value), image, bar, row, scale, left, &t)) return;
+    for (const TextBox &o : out)
+      if ((o.box & t.box).area() > 0) return;  // would hide a label placed before it
+    out.push_back(t);
+  };
+  add(range.high, bar.y);
+  add(range.low, bar.y + bar.height - 1);
+  add(threshold, colorbar_row(bar, range, threshold));
+  return out;
 }
 
 }  // namespace lsfa

@@ -7,12 +7,13 @@
 #include <limits>
 #include <opencv2/imgcodecs.hpp>
 
-#include "lsfa/io/atomic_file.h"
-#include "lsfa/data/depth_camera.h"
 #include "lsfa/core/error.h"
+#include "lsfa/data/dataset.h"
+#include "lsfa/data/depth_camera.h"
 #include "lsfa/data/eyecandies.h"
-#include "lsfa/io/image_io.h"
 #include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 #include "test_util.h"
 
@@ -420,4 +421,94 @@ TEST(Eyecandies, RgbIsImage4InRgbOrder) {
   EXPECT_EQ(s.rgb.at<cv::Vec3b>(3, 7)[0], bgr.at<cv::Vec3b>(3, 7)[2]);
   EXPECT_EQ(s.rgb.at<cv::Vec3b>(3, 7)[2], bgr.at<cv::Vec3b>(3, 7)[0]);
   EXPECT_EQ(s.split, "validation");
+}
+
+TEST(DatasetLayout, DetectsBothLayoutsAndIndexesEyecandiesAsDatasetEntries) {
+  for (auto l : {lsfa::DatasetLayout::kAuto, lsfa::DatasetLayout::kMvtec3d,
+                 lsfa::DatasetLayout::kEyecandies})
+    EXPECT_EQ(lsfa::parse_dataset_layout(lsfa::dataset_layout_name(l)), l);
+  TempDir dir;
+  write_mvtec_fixture(dir.path());
+  const std::string cat = dir.file("CandyCane");
+  std::string out;
+  ASSERT_EQ(run_python("data_fixtures.py", "eyecandies " + shell_quote(cat), &out), 0) << out;
+  // Both layouts side by side under one root.
+  EXPECT_EQ(lsfa::list_categories(dir.path()), (std::vector<std::string>{"CandyCane", "cat"}));
+  EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "cat"), lsfa::DatasetLayout::kMvtec3d);
+  EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "CandyCane"), lsfa::DatasetLayout::kEyecandies);
+  // MVTec through index_dataset: the same entries as index_split.
+  const auto mv = lsfa::index_dataset(dir.path(), "cat", "test");
+  const auto mv_ref = lsfa::index_split(dir.path(), "cat", "test");
+  ASSERT_EQ(mv.size(), mv_ref.size());
+  for (size_t i = 0; i < mv.size(); ++i) {
+    EXPECT_EQ(mv[i].rgb_path, mv_ref[i].rgb_path);
+    EXPECT_EQ(mv[i].layout, lsfa::DatasetLayout::kMvtec3d);
+  }
+  EXPECT_FALSE(
+      lsfa::dataset_has_split(dir.path(), "cat", "validation", lsfa::DatasetLayout::kAuto));
+
+  // Eyecandies: splits train / val / test_public, labels from the masks, bad first.
+  EXPECT_TRUE(
+      lsfa::dataset_has_split(dir.path(), "CandyCane", "validation", lsfa::DatasetLayout::kAuto));
+  EXPECT_EQ(lsfa::index_dataset(dir.path(), "CandyCane", "train").size(), 2u);
+  EXPECT_EQ(lsfa::index_dataset(dir.path(), "CandyCane", "validation").size(), 1u);
+  const auto test =
+      lsfa::index_dataset(dir.path(), "CandyCane", "test", lsfa::DatasetLayout::kEyecandies);
+  ASSERT_EQ(test.size(), 2u);
+  EXPECT_EQ(test[0].defect, "bad");
+  EXPECT_EQ(test[0].id, "001");
+  EXPECT_EQ(test[1].defect, "good");
+  EXPECT_EQ(test[1].id, "000");
+  const auto ref = lsfa::index_eyecandies(cat, "test");
+  for (const auto &e : test) {
+    EXPECT_EQ(e.layout, lsfa::DatasetLayout::kEyecandies);
+    EXPECT_EQ(e.category, "CandyCane");
+    EXPECT_EQ(e.split, "test");
+    const lsfa::EyecandiesEntry &r = ref[e.id == "000" ? 0 : 1];
+    EXPECT_EQ(e.rgb_path, r.file("image_4.png"));
+    EXPECT_EQ(e.gt_path, r.file("mask.png"));
+    // load_sample reads an Eyecandies entry as the Eyecandies loader does.
+    const lsfa::Sample s = lsfa::load_sample(e);
+    const lsfa::Sample want = lsfa::load_eyecandies(r).sample;
+    EXPECT_TRUE(same_floats(s.xyz, want.xyz)) << e.id;
+    EXPECT_EQ(cv::norm(s.rgb, want.rgb, cv::NORM_INF), 0.0);
+    EXPECT_EQ(cv::countNonZero(s.gt), e.defect == "bad" ? 15 : 0);
+    EXPECT_EQ(s.defect, e.defect);
+    EXPECT_EQ(s.category, "CandyCane");
+  }
+}
+
+TEST(DatasetLayout, ErrorsNameTheProblem) {
+  TempDir dir;
+  write_mvtec_fixture(dir.path());
+  // A missing category: named, with the categories that exist.
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.path(), "nope"); },
+                        "nope does not exist (categories in " + dir.path() + ": cat)");
+  expect_error_mentions([&] { lsfa::index_dataset(dir.path(), "nope", "train"); }, "nope");
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.file("absent"), "cat"); },
+                        "absent is not a directory");
+  // A folder of neither layout.
+  fs::create_directories(dir.file("odd/images"));
+  fs::create_directories(dir.file("odd/train/good"));  // no rgb/ inside
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.path(), "odd"); },
+                        "unrecognised layout");
+  expect_error_mentions([&] { lsfa::index_dataset(dir.path(), "odd", "train"); },
+                        "test_public/data");
+  // A layout named that the folder does not have.
+  expect_error_mentions(
+      [&] { lsfa::index_dataset(dir.path(), "cat", "train", lsfa::DatasetLayout::kEyecandies); },
+      "does not have the Eyecandies layout");
+  expect_error_mentions([&] { lsfa::parse_dataset_layout("mvtec"); },
+                        "\"mvtec\" (expected auto, mvtec3d or eyecandies)");
+  // Both layouts in one folder: ambiguous unless named.
+  fs::create_directories(dir.file("cat/test_public/data"));
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.path(), "cat"); }, "--layout");
+  EXPECT_EQ(lsfa::index_dataset(dir.path(), "cat", "train", lsfa::DatasetLayout::kMvtec3d).size(),
+            2u);
+  // An Eyecandies test sample without its mask cannot be labelled.
+  const std::string cat = dir.file("Eye");
+  std::string out;
+  ASSERT_EQ(run_python("data_fixtures.py", "eyecandies " + shell_quote(cat), &out), 0) << out;
+  fs::remove(cat + "/test_public/data/000_mask.png");
+  expect_error_mentions([&] { lsfa::index_dataset(dir.path(), "Eye", "test"); }, "000_mask.png");
 }

@@ -2,18 +2,20 @@
 // modalities it should, with a small, exact mask.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <opencv2/core.hpp>
 #include <sstream>
 
-#include "lsfa/io/atomic_file.h"
-#include "lsfa/data/depth_camera.h"
 #include "lsfa/core/error.h"
-#include "lsfa/io/image_io.h"
-#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/data/dataset.h"
+#include "lsfa/data/depth_camera.h"
+#include "lsfa/data/eyecandies.h"
 #include "lsfa/data/synth.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 #include "test_util.h"
 
@@ -277,4 +279,66 @@ TEST(SynthDataset, LayoutStreamAndDeterminism) {
   ASSERT_NE(run_lsfa(synth_args(out1, 7), &log), 0);
   EXPECT_NE(log.find("--overwrite"), std::string::npos) << log;
   ASSERT_EQ(run_lsfa(synth_args(out1, 7) + " --category tile --overwrite", &log), 0) << log;
+}
+
+TEST(SynthDataset, EyecandiesLayoutLoadsAsTheRenderedScene) {
+  TempDir dir;
+  const std::string out = dir.file("eye");
+  std::string log;
+  ASSERT_EQ(run_lsfa(synth_args(out, 7) + " --category ring --layout eyecandies", &log), 0) << log;
+  EXPECT_EQ(lsfa::detect_dataset_layout(out, "ring"), lsfa::DatasetLayout::kEyecandies);
+  EXPECT_EQ(lsfa::list_categories(out), std::vector<std::string>{"ring"});
+  for (const char *f : {"ring/train/data/001_image_4.png", "ring/train/data/001_depth.png",
+                        "ring/train/data/001_info_depth.yaml", "ring/train/data/001_pose.txt",
+                        "ring/val/data/000_depth.png", "ring/test_public/data/006_mask.png"})
+    EXPECT_TRUE(fs::is_regular_file(out + "/" + f)) << f;
+  EXPECT_EQ(lsfa::index_dataset(out, "ring", "train").size(), 2u);
+  EXPECT_EQ(lsfa::index_dataset(out, "ring", "validation").size(), 1u);
+  const auto test = lsfa::index_dataset(out, "ring", "test");
+  ASSERT_EQ(test.size(), 1u + lsfa::all_defect_kinds().size());
+  int bad = 0;
+  for (const auto &e : test) {
+    EXPECT_EQ(e.layout, lsfa::DatasetLayout::kEyecandies);
+    bad += e.defect == "bad";
+  }
+  EXPECT_EQ(bad, int(lsfa::all_defect_kinds().size()));  // ids 001..006, every kind in turn
+
+  // Test sample 001 is the first defect kind (dent) drawn from the MVTec layout's seed: the files
+  // read back through the Eyecandies loader give the scene as the Eyecandies camera renders it.
+  lsfa::SynthScene scene = lsfa::make_synth_scene(
+      "ring", 128, 96, lsfa::synth_sample_seed(7, "ring", "test", "dent", 0), DefectKind::kDent);
+  TempDir again;
+  const lsfa::SynthFrame f = lsfa::write_eyecandies_synth_sample(scene, again.path(), "001", true);
+  const auto it = std::find_if(test.begin(), test.end(),
+                               [](const lsfa::DatasetEntry &e) { return e.id == "001"; });
+  ASSERT_NE(it, test.end());
+  EXPECT_EQ(it->defect, "bad");
+  const lsfa::Sample s = lsfa::load_sample(*it);
+  EXPECT_EQ(cv::countNonZero(differs(s.rgb, f.rgb)), 0);
+  EXPECT_EQ(cv::countNonZero(differs(s.gt, f.gt)), 0);
+  EXPECT_GT(cv::countNonZero(s.gt), 0);
+  // Depth survives the 16-bit normalised encoding to within one step of it; 0 stays unmeasured.
+  double max_depth = 0;
+  cv::minMaxLoc(f.depth, nullptr, &max_depth);
+  max_depth *= 0.0001;
+  const lsfa::Intrinsics k = lsfa::eyecandies_intrinsics(128, 96);
+  int measured = 0;
+  for (int v = 0; v < 96; ++v)
+    for (int u = 0; u < 128; ++u) {
+      const cv::Vec3f p = s.xyz.at<cv::Vec3f>(v, u);
+      const double z = f.depth.at<uint16_t>(v, u) * 0.0001;
+      if (z == 0) {
+        ASSERT_EQ(p, cv::Vec3f(0, 0, 0)) << u << "," << v;
+        continue;
+      }
+      ++measured;
+      ASSERT_NEAR(p[2], z, max_depth / 65535 + 1e-6) << u << "," << v;
+      ASSERT_NEAR(p[0], (u - k.cx) * p[2] / k.fx, 1e-6) << u << "," << v;  // identity pose
+    }
+  EXPECT_GT(measured, 96 * 128 * 9 / 10);
+  // The plane moved closer with the shorter focal length: the object keeps its size in pixels.
+  const lsfa::SynthFrame mvtec = lsfa::render_synth_scene(scene);
+  const double ratio =
+      double(cv::countNonZero(f.object_mask)) / cv::countNonZero(mvtec.object_mask);
+  EXPECT_NEAR(ratio, 1.0, 0.1);
 }

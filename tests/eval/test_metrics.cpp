@@ -2,6 +2,8 @@
 // known answers, errors, and the report writers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -365,6 +367,45 @@ TEST(EvalReport, WritersProduceTheTableJsonMarkdownCsvAndPlots) {
 
   // An unwritable destination is an error naming the file.
   EXPECT_THROW(lsfa::write_report("/nonexistent-dir/r", cats, all, json::object()), lsfa::Error);
+}
+
+TEST(EvalReport, SamplesAndTheirHeatmapsAreListed) {
+  auto a = synthetic_results("bagel", 6, 5);
+  std::vector<lsfa::CategoryMetrics> cats = {lsfa::evaluate_category(a)};
+  lsfa::test::TempDir dir;
+  const std::string prefix = dir.file("report");
+  // Without heatmaps: every sample in the JSON with label and score, no heatmap section.
+  lsfa::write_report(prefix, cats, a, json::object());
+  json j = json::parse(lsfa::read_file(prefix + ".json"));
+  ASSERT_EQ(j["samples"].size(), 6u);
+  EXPECT_EQ(j["samples"][1]["path"], "bagel/test/crack/1.tiff");
+  EXPECT_EQ(j["samples"][1]["label"], 1);
+  EXPECT_EQ(j["samples"][0]["label"], 0);
+  EXPECT_FLOAT_EQ(j["samples"][1]["score"].get<float>(), a[1].score);
+  EXPECT_FALSE(j["samples"][1].contains("heatmap"));
+  EXPECT_EQ(lsfa::read_file(prefix + ".md").find("heatmap"), std::string::npos);
+
+  for (auto &s : a) s.heatmap = "heatmaps/" + s.defect + "/" + s.id + ".png";
+  lsfa::write_report(prefix, cats, a, json::object());
+  j = json::parse(lsfa::read_file(prefix + ".json"));
+  EXPECT_EQ(j["samples"][1]["heatmap"], "heatmaps/crack/1.png");
+  const std::string md = lsfa::read_file(prefix + ".md");
+  // One row per sample, highest score first, with label, score and a relative link.
+  std::vector<size_t> order(a.size());
+  for (size_t i = 0; i < a.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return a[x].score > a[y].score; });
+  size_t last = 0;
+  for (size_t i : order) {
+    char row[160];
+    std::snprintf(row, sizeof row, "| bagel/%s/%s | %s | %.4f | [%s](%s) |", a[i].defect.c_str(),
+                  a[i].id.c_str(), a[i].is_defect() ? "defect" : "good", double(a[i].score),
+                  a[i].heatmap.c_str(), a[i].heatmap.c_str());
+    const size_t at = md.find(row);
+    ASSERT_NE(at, std::string::npos) << row << "\n" << md;
+    EXPECT_GT(at, last) << row;
+    last = at;
+  }
 }
 
 namespace {

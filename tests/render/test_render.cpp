@@ -11,10 +11,12 @@
 #include <set>
 #include <string>
 
+#include "lsfa/core/error.h"
 #include "lsfa/render/colorbar.h"
 #include "lsfa/render/colormap.h"
 #include "lsfa/render/map_sampling.h"
 #include "lsfa/render/overlay.h"
+#include "lsfa/render/sample_heatmap.h"
 #include "lsfa/render/text_box.h"
 #include "lsfa/render/value_range.h"
 
@@ -431,4 +433,167 @@ TEST(RenderText, TheLabelFitsSmallFrames) {
   EXPECT_LE(lsfa::layout_text(label, {0, 0}, fitted).box.width, 96 - 4);
   // A label that fits keeps its scale.
   EXPECT_DOUBLE_EQ(lsfa::fit_text_scale("OK", nominal, 96 - 4), nominal);
+}
+
+TEST(RenderColorbar, LabelsNeverOverlapOrLeaveSmallFrames) {
+  // On small frames the three labels (range high, range low, threshold) used to be drawn over
+  // each other and past the frame's edge; now they are shrunk, and skipped when they cannot fit.
+  bool dropped_some = false;
+  for (const cv::Size size : {cv::Size(24, 16), cv::Size(32, 24), cv::Size(48, 32),
+                              cv::Size(64, 48), cv::Size(96, 72), cv::Size(160, 120)}) {
+    const cv::Rect bar = lsfa::colorbar_rect(size, 2);
+    const std::vector<lsfa::TextBox> labels =
+        lsfa::colorbar_labels(size, bar, {0.0f, 12.5f}, 6.0f, lsfa::text_scale(size) * 0.8);
+    const cv::Rect frame({0, 0}, size);
+    for (size_t i = 0; i < labels.size(); ++i) {
+      EXPECT_EQ(labels[i].box & frame, labels[i].box) << size << " label " << labels[i].text;
+      EXPECT_LE(labels[i].box.x + labels[i].box.width, bar.x) << size;  // left of the bar
+      for (size_t j = 0; j < i; ++j)
+        EXPECT_EQ((labels[i].box & labels[j].box).area(), 0)
+            << size << ": " << labels[i].text << " over " << labels[j].text;
+    }
+    dropped_some |= labels.size() < 3;
+    // What is drawn is exactly these labels: outside their boxes, the bar and its marker, the
+    // frame is untouched.
+    cv::Mat plain(size, CV_8UC3, cv::Scalar::all(100)), img = plain.clone();
+    lsfa::draw_colorbar(img, ChannelOrder::kRgb, bar, Colormap::kJet, {0.0f, 12.5f}, 6.0f);
+    cv::Mat allowed(size, CV_8UC1, cv::Scalar(0));
+    for (const auto &t : labels) allowed(t.box & frame).setTo(255);
+    const int tick = std::max(2, bar.width / 3);
+    allowed((cv::Rect(bar.x - tick - 1, bar.y - 1, bar.width + tick + 2, bar.height + 2)) & frame)
+        .setTo(255);
+    cv::Mat diff;
+    cv::absdiff(img, plain, diff);
+    cv::cvtColor(diff, diff, cv::COLOR_RGB2GRAY);
+    diff.setTo(0, allowed);
+    EXPECT_EQ(cv::countNonZero(diff), 0) << size;
+  }
+  EXPECT_TRUE(dropped_some);  // the smallest frames have no room for all three
+  // A frame with room keeps all three labels at the requested scale.
+  const cv::Size big(640, 480);
+  const auto labels = lsfa::colorbar_labels(big, lsfa::colorbar_rect(big, 6), {0.0f, 12.5f}, 6.0f,
+                                            lsfa::text_scale(big) * 0.8);
+  ASSERT_EQ(labels.size(), 3u);
+  EXPECT_EQ(labels[0].text, "12.50");
+  EXPECT_EQ(labels[1].text, "0.00");
+  EXPECT_EQ(labels[2].text, "6.00");
+  EXPECT_DOUBLE_EQ(labels[2].scale, lsfa::text_scale(big) * 0.8);
+}
+
+// ----------------------------------------------------------------------------- sample heatmap
+
+namespace {
+
+// A frame with a textured RGB, a map ramp and a rectangular defect mask.
+lsfa::SampleHeatmapInput heatmap_input(cv::Size size, cv::Rect defect) {
+  lsfa::SampleHeatmapInput in;
+  in.rgb.create(size, CV_8UC3);
+  cv::randu(in.rgb, cv::Scalar::all(60), cv::Scalar::all(120));
+  in.map = random_map(size.width, size.height, 5, 0.0f, 2.0f);
+  in.gt = cv::Mat::zeros(size, CV_8UC1);
+  in.gt(defect).setTo(255);
+  in.range = {0.0f, 2.0f};
+  in.pixel_threshold = 1.2f;
+  in.caption = "crack/003  score 1.520 > 1.100: ANOMALY  (label: defect)";
+  return in;
+}
+
+}  // namespace
+
+TEST(RenderSampleHeatmap, HeatmapAsTheOverlayBlendsItWithTheGroundTruthContour) {
+  const cv::Size size(300, 260);
+  const cv::Rect defect(100, 80, 60, 40);
+  const lsfa::SampleHeatmapInput in = heatmap_input(size, defect);
+  const cv::Mat fig = lsfa::draw_sample_heatmap(in);
+  const lsfa::SampleHeatmapLayout l = lsfa::sample_heatmap_layout(size);
+  ASSERT_EQ(l.scale, 1);
+  EXPECT_EQ(fig.size(), l.figure);
+  EXPECT_EQ(fig.type(), CV_8UC3);
+  EXPECT_EQ(l.frame.size(), size);
+  EXPECT_GE(l.colorbar.x, l.frame.x + l.frame.width);  // the bar hides nothing of the frame
+  EXPECT_LE(l.colorbar.x + l.colorbar.width, fig.cols);
+
+  // Expectation from OpenCV: jet of the map's index in the range, blended 50/50 with the frame.
+  cv::Mat bgr, heat, blended;
+  cv::cvtColor(in.rgb, bgr, cv::COLOR_RGB2BGR);
+  const cv::Mat index = lsfa::range_indices(in.map, in.range);
+  cv::applyColorMap(index, heat, cv::COLORMAP_JET);
+  cv::addWeighted(bgr, 0.5, heat, 0.5, 0.0, blended);
+  const cv::Mat frame = fig(l.frame);
+  const cv::Vec3b green(0, 255, 0);  // BGR
+  int boundary = 0, checked = 0;
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      const bool in_defect = defect.contains({x, y});
+      const bool on_boundary = in_defect && (x == defect.x || y == defect.y ||
+                                             x == defect.br().x - 1 || y == defect.br().y - 1);
+      if (on_boundary) {
+        // The contour runs exactly along the mask's boundary pixels.
+        ASSERT_EQ(frame.at<cv::Vec3b>(y, x), green) << x << "," << y;
+        ++boundary;
+      } else {
+        // Everywhere else: the blended heatmap (one level of rounding).
+        const cv::Vec3b got = frame.at<cv::Vec3b>(y, x), want = blended.at<cv::Vec3b>(y, x);
+        for (int c = 0; c < 3; ++c) ASSERT_LE(std::abs(got[c] - want[c]), 1) << x << "," << y;
+        ++checked;
+      }
+    }
+  EXPECT_EQ(boundary, 2 * (defect.width + defect.height) - 4);
+  EXPECT_GT(checked, 0);
+  // The colour bar: jet from high (top) to low (bottom), labels left of it in the side panel.
+  const int cx = l.colorbar.x + l.colorbar.width / 2;
+  cv::Mat top(1, 1, CV_8UC1, cv::Scalar(255)), bottom(1, 1, CV_8UC1, cv::Scalar(0)), c;
+  cv::applyColorMap(top, c, cv::COLORMAP_JET);
+  EXPECT_EQ(fig.at<cv::Vec3b>(l.colorbar.y, cx), c.at<cv::Vec3b>(0));
+  cv::applyColorMap(bottom, c, cv::COLORMAP_JET);
+  EXPECT_EQ(fig.at<cv::Vec3b>(l.colorbar.y + l.colorbar.height - 1, cx), c.at<cv::Vec3b>(0));
+  const auto labels = lsfa::colorbar_labels(fig.size(), l.colorbar, in.range, in.pixel_threshold,
+                                            l.text_scale, l.frame.x + l.frame.width + 1);
+  ASSERT_EQ(labels.size(), 3u);  // 2.00, 0.00 and the threshold 1.20, all legible
+  for (const auto &t : labels) {
+    EXPECT_GT(t.box.x, l.frame.x + l.frame.width) << t.text;
+    EXPECT_GE(t.box.height, 12) << t.text;
+  }
+  // The caption, white text on black, above the frame.
+  cv::Mat caption_gray;
+  cv::cvtColor(fig(cv::Rect(0, 0, fig.cols, l.frame.y)), caption_gray, cv::COLOR_BGR2GRAY);
+  EXPECT_GT(cv::countNonZero(caption_gray > 200), 100);
+}
+
+TEST(RenderSampleHeatmap, SmallFramesAreEnlargedAndContourFollowsTheEnlargedMask) {
+  const cv::Size size(64, 48);
+  const cv::Rect defect(20, 10, 8, 6);
+  const lsfa::SampleHeatmapInput in = heatmap_input(size, defect);
+  const lsfa::SampleHeatmapLayout l = lsfa::sample_heatmap_layout(size);
+  EXPECT_EQ(l.scale, 6);  // ceil(256 / 48)
+  const cv::Mat fig = lsfa::draw_sample_heatmap(in);
+  ASSERT_EQ(fig.size(), l.figure);
+  const cv::Mat frame = fig(l.frame);
+  EXPECT_EQ(frame.size(), size * 6);
+  const cv::Rect big(defect.x * 6, defect.y * 6, defect.width * 6, defect.height * 6);
+  const cv::Vec3b green(0, 255, 0);
+  // Boundary pixels of the enlarged mask are green; pixels two steps inside or outside are not.
+  for (int x = big.x; x < big.br().x; ++x) {
+    EXPECT_EQ(frame.at<cv::Vec3b>(big.y, x), green) << x;
+    EXPECT_EQ(frame.at<cv::Vec3b>(big.br().y - 1, x), green) << x;
+  }
+  for (int y = big.y; y < big.br().y; ++y) {
+    EXPECT_EQ(frame.at<cv::Vec3b>(y, big.x), green) << y;
+    EXPECT_EQ(frame.at<cv::Vec3b>(y, big.br().x - 1), green) << y;
+  }
+  EXPECT_NE(frame.at<cv::Vec3b>(big.y + 2, big.x + 2 + big.width / 2), green);
+  EXPECT_NE(frame.at<cv::Vec3b>(big.y - 2, big.x + big.width / 2), green);
+  EXPECT_NE(frame.at<cv::Vec3b>(big.y + big.height / 2, big.br().x + 1), green);
+}
+
+TEST(RenderSampleHeatmap, BadInputsAreRefused) {
+  lsfa::SampleHeatmapInput in = heatmap_input({40, 30}, {1, 1, 4, 4});
+  in.map = cv::Mat::zeros(30, 41, CV_32FC1);
+  EXPECT_THROW(lsfa::draw_sample_heatmap(in), lsfa::Error);
+  in = heatmap_input({40, 30}, {1, 1, 4, 4});
+  in.gt = cv::Mat::zeros(31, 40, CV_8UC1);
+  EXPECT_THROW(lsfa::draw_sample_heatmap(in), lsfa::Error);
+  in = heatmap_input({40, 30}, {1, 1, 4, 4});
+  in.gt = cv::Mat();  // no ground truth: no contour, still a figure
+  EXPECT_NO_THROW(lsfa::draw_sample_heatmap(in));
 }

@@ -1,5 +1,6 @@
 // End to end with the `lsfa` command on synthetic data: synth -> fit -> info -> eval (+ maps) ->
-// eval-maps on the written maps, which must reproduce the eval numbers. The detection bar is set
+// eval-maps on the written maps, which must reproduce the eval numbers; per-sample heatmaps; the
+// Eyecandies layout through fit and eval. The detection bar is set
 // from measurement (see docs/results.md): a model that does not work scores near chance.
 #include <gtest/gtest.h>
 
@@ -7,7 +8,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
 #include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
+#include "lsfa/render/sample_heatmap.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -42,6 +48,67 @@ nlohmann::json read_json(const std::string &path) {
   return nlohmann::json::parse(lsfa::read_file(path));
 }
 
+// --write-heatmaps: one PNG per test sample at OUT/heatmaps/<defect>/<id>.png, of the figure's size
+// for a 300 x 300 frame, linked from report.json (with score and label) and report.md; on defective
+// samples the green ground-truth contour lies on the mask's boundary pixels.
+void check_heatmaps(const nlohmann::json &report, const std::string &out, const std::string &data,
+                    size_t expected_samples, bool eyecandies = false) {
+  const nlohmann::json &samples = report["samples"];
+  ASSERT_EQ(samples.size(), expected_samples);
+  size_t pngs = 0;
+  for (const auto &e : fs::recursive_directory_iterator(out + "/heatmaps"))
+    pngs += e.is_regular_file() && e.path().extension() == ".png";
+  EXPECT_EQ(pngs, expected_samples);
+  const std::string md = lsfa::read_file(out + "/report.md");
+  const lsfa::SampleHeatmapLayout layout = lsfa::sample_heatmap_layout({300, 300});
+  int contour_checked = 0;
+  for (const auto &s : samples) {
+    const std::string rel = s["heatmap"];
+    const std::string path = s["path"];  // <category>/test/<defect>/<id>.tiff
+    const std::string defect = s["defect"];
+    const std::string id = fs::path(path).stem().string();
+    EXPECT_EQ(rel, "heatmaps/" + defect + "/" + id + ".png");
+    EXPECT_EQ(int(s["label"]), defect == "good" ? 0 : 1);
+    EXPECT_TRUE(s["score"].is_number());
+    EXPECT_NE(md.find("](" + rel + ")"), std::string::npos) << rel;
+    const cv::Mat fig = cv::imread(out + "/" + rel, cv::IMREAD_COLOR);
+    ASSERT_FALSE(fig.empty()) << rel;
+    EXPECT_EQ(fig.size(), layout.figure) << rel;
+    if (defect == "good" || contour_checked >= 3) continue;
+    // The mask: <data>/<category>/test/<defect>/gt/<id>.png (MVTec 3D-AD layout) or
+    // <data>/<category>/test_public/data/<id>_mask.png (Eyecandies).
+    const fs::path rel_path(path);
+    const std::string category = *rel_path.begin();
+    const std::string gt_path =
+        eyecandies ? data + "/" + category + "/test_public/data/" + id + "_mask.png"
+                   : data + "/" + rel_path.parent_path().string() + "/gt/" + id + ".png";
+    const cv::Mat gt = lsfa::read_mask_png(gt_path);
+    const cv::Mat frame = fig(layout.frame);
+    int boundary = 0, green = 0, inside = 0, inside_green = 0;
+    for (int y = 1; y + 1 < gt.rows; ++y)
+      for (int x = 1; x + 1 < gt.cols; ++x) {
+        if (!gt.at<uint8_t>(y, x)) continue;
+        const bool edge = !gt.at<uint8_t>(y - 1, x) || !gt.at<uint8_t>(y + 1, x) ||
+                          !gt.at<uint8_t>(y, x - 1) || !gt.at<uint8_t>(y, x + 1);
+        const bool is_green = frame.at<cv::Vec3b>(y, x) == cv::Vec3b(0, 255, 0);
+        if (edge) {
+          ++boundary;
+          green += is_green;
+        } else {
+          cv::Mat window = gt(cv::Rect(x - 1, y - 1, 3, 3));
+          if (cv::countNonZero(window) < 9) continue;  // next to the boundary
+          ++inside;
+          inside_green += is_green;
+        }
+      }
+    ASSERT_GT(boundary, 0) << rel;
+    EXPECT_EQ(green, boundary) << rel << ": contour pixels missing on the mask boundary";
+    EXPECT_LE(inside_green, inside / 20) << rel << ": contour drawn inside the defect";
+    ++contour_checked;
+  }
+  EXPECT_GT(contour_checked, 0);
+}
+
 }  // namespace
 
 TEST_F(EndToEnd, FitEvalDetectsDefectsAndMapsReproduceTheNumbers) {
@@ -59,7 +126,7 @@ TEST_F(EndToEnd, FitEvalDetectsDefectsAndMapsReproduceTheNumbers) {
   EXPECT_NE(log.find("(4 held-out samples)"), std::string::npos) << log;  // the validation split
 
   ASSERT_EQ(run_lsfa("eval --model " + file("ring.lsfa") + " --data " + data() + " --out " +
-                         file("eval") + " --write-maps --threads 2",
+                         file("eval") + " --write-maps --write-heatmaps --threads 2",
                      &log),
             0)
       << log;
@@ -76,6 +143,8 @@ TEST_F(EndToEnd, FitEvalDetectsDefectsAndMapsReproduceTheNumbers) {
        {"report.md", "report.scores.csv", "report.image_roc.png", "report.pixel_roc.png",
         "report.pro.png", "report.grid_ring.png", "maps/scores.csv"})
     EXPECT_TRUE(fs::exists(file(std::string("eval/") + f))) << f;
+
+  check_heatmaps(report, file("eval"), data(), 6 + 6 * 2);
 
   // The maps written in the eval-maps layout give the same image metric through eval-maps.
   ASSERT_EQ(run_lsfa("eval-maps --dataset " + data() + " --maps " + file("eval/maps") +
@@ -230,4 +299,81 @@ TEST_F(EndToEnd, TrainIsByteReproducibleAtOneThread) {
   const std::string a = lsfa::read_file(file("rep1.lsfa")), b = lsfa::read_file(file("rep2.lsfa"));
   EXPECT_GT(a.size(), 1000u);
   EXPECT_TRUE(a == b) << "bundles of two identical training runs differ";
+}
+
+// The Eyecandies layout, detected from the folders, through fit and eval (and eval-maps), on a
+// small synthetic tree written by `lsfa synth --layout eyecandies`.
+TEST_F(EndToEnd, EyecandiesLayoutFitsAndEvaluates) {
+  std::string log;
+  const std::string eye = file("eyecandies");
+  ASSERT_EQ(run_lsfa("synth --out " + eye +
+                         " --layout eyecandies --category ring --seed 7 --train 10 --validation 4 "
+                         "--test-good 4 --test-defect 1 --stream 0 --size 300x300",
+                     &log),
+            0)
+      << log;
+  EXPECT_TRUE(fs::is_directory(eye + "/ring/test_public/data")) << log;
+  ASSERT_EQ(run_lsfa("fit --data " + eye + " --category ring --out " + file("eye.lsfa") +
+                         " --preset small --seed 1 --threads 2",
+                     &log),
+            0)
+      << log;
+  ASSERT_EQ(run_lsfa("info " + file("eye.lsfa"), &log), 0) << log;
+  EXPECT_NE(log.find("(4 held-out samples)"), std::string::npos) << log;  // the val split
+  ASSERT_EQ(run_lsfa("eval --model " + file("eye.lsfa") + " --data " + eye + " --out " +
+                         file("eval-eye") + " --write-maps --write-heatmaps --threads 2",
+                     &log),
+            0)
+      << log;
+  nlohmann::json report = read_json(file("eval-eye/report.json"));
+  const nlohmann::json &cat = report["categories"][0];
+  EXPECT_EQ(cat["category"], "ring");
+  EXPECT_EQ(int(cat["n_good"]), 4);
+  EXPECT_EQ(int(cat["n_defect"]), 6);
+  const double i_auroc = report["mean"]["image_auroc"], p_auroc = report["mean"]["pixel_auroc"];
+  std::cout << "fit+eval on synthetic ring, Eyecandies layout: I-AUROC " << i_auroc << ", P-AUROC "
+            << p_auroc << ", AUPRO@0.3 " << report["mean"]["aupro_0_3"] << "\n";
+  // Measured I-AUROC 0.75, P-AUROC 0.963, AUPRO@0.3 0.888 (seed 1, 2 threads; 10 test samples, so
+  // one misordered good/defect pair moves I-AUROC by 0.04); chance is 0.5.
+  EXPECT_GT(i_auroc, 0.65);
+  EXPECT_GT(p_auroc, 0.9);
+  check_heatmaps(report, file("eval-eye"), eye, 10, true);
+  for (const auto &s : report["samples"])  // Eyecandies names no defect types
+    EXPECT_TRUE(s["defect"] == "good" || s["defect"] == "bad") << s;
+  ASSERT_EQ(run_lsfa("eval-maps --dataset " + eye + " --maps " + file("eval-eye/maps") +
+                         " --category ring --out " + file("em-eye"),
+                     &log),
+            0)
+      << log;
+  EXPECT_NEAR(static_cast<double>(read_json(file("em-eye.json"))["mean"]["image_auroc"]), i_auroc,
+              1e-6);
+}
+
+TEST_F(EndToEnd, LayoutErrorsNameTheProblem) {
+  std::string log;
+  // A layout named that the folder does not have.
+  EXPECT_NE(run_lsfa("fit --data " + data() + " --category ring --layout eyecandies --out " +
+                         file("l.lsfa"),
+                     &log),
+            0);
+  EXPECT_NE(log.find("does not have the Eyecandies layout"), std::string::npos) << log;
+  EXPECT_NE(
+      run_lsfa("fit --data " + data() + " --category ring --layout mvtec --out " + file("l.lsfa"),
+               &log),
+      0);
+  EXPECT_NE(log.find("mvtec3d"), std::string::npos) << log;  // the choices are listed
+  // A folder of neither layout.
+  const std::string odd = file("odd");
+  fs::create_directories(odd + "/parts/images");
+  EXPECT_NE(run_lsfa("train --data " + odd + " --category parts --out " + file("l.lsfa"), &log), 0);
+  EXPECT_NE(log.find("unrecognised layout"), std::string::npos) << log;
+  EXPECT_NE(log.find("MVTec 3D-AD"), std::string::npos) << log;
+  EXPECT_NE(log.find("Eyecandies"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(file("l.lsfa")));
+  // --write-heatmaps writes into the output folder: it needs one.
+  lsfa::write_file_atomic(file("any.lsfa"), "x");  // refused before the file is read
+  EXPECT_NE(run_lsfa("eval --model " + file("any.lsfa") + " --data " + data() + " --write-heatmaps",
+                     &log),
+            0);
+  EXPECT_NE(log.find("--write-heatmaps needs --out"), std::string::npos) << log;
 }

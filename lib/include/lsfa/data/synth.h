@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "lsfa/data/dataset_layout.h"
 #include "lsfa/data/depth_camera.h"
 
 namespace lsfa {
@@ -97,12 +98,25 @@ struct SynthOptions {
   int stream =
       18;  // RGB + depth PNG sequence frames (every third defective, kinds in turn); 0 = none
   bool overwrite = false;  // replace existing category directories
+  // kMvtec3d (default) or kEyecandies: the samples in the Eyecandies layout instead (see
+  // write_eyecandies_synth_sample); the stream sequence is the same in both.
+  DatasetLayout layout = DatasetLayout::kMvtec3d;
 };
 
-// Writes the MVTec 3D-AD layout (and the stream sequence) for each category under out_dir, printing
-// one line per directory written to `log` (when not null). Throws lsfa::Error on bad options or
-// when a category directory exists and overwrite is false.
+// Writes the MVTec 3D-AD or Eyecandies layout (and the stream sequence) for each category under
+// out_dir, printing one line per directory written to `log` (when not null). Throws lsfa::Error on
+// bad options or when a category directory exists and overwrite is false.
 void generate_synth_dataset(const SynthOptions &options, std::ostream *log);
+
+// Renders `scene` as an Eyecandies camera sees it and writes the sample files <dir>/<id>_*:
+// image_4.png (the RGB the reference code uses; the other five lightings are not written),
+// depth.png with info_depth.yaml (normalization min 0, so depth 0 stays "no measurement"; max the
+// largest depth), pose.txt (identity: world = camera) and, when `with_mask`, mask.png. The scene's
+// camera becomes the Eyecandies one (focal 711.11 px, principal point (W/2, H/2)) with the plane
+// moved closer by the ratio of the focal lengths, so the object keeps its size in pixels. Returns
+// the frame as rendered.
+SynthFrame write_eyecandies_synth_sample(SynthScene scene, const std::string &dir,
+                                         const std::string &id, bool with_mask);
 
 // The seed of one sample, from the run seed, category, split ("train", "validation", "test",
 // "stream"), defect directory name and index: samples do not depend on how many others are written.

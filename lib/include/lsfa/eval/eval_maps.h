@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lsfa/data/dataset_layout.h"
 #include "lsfa/eval/eval_report.h"
 
 namespace lsfa {
@@ -31,9 +32,10 @@ cv::Mat resize_map_bilinear(const cv::Mat &map, int size);
 cv::Mat resize_mask_nearest(const cv::Mat &mask, int size);
 
 struct MapEvalOptions {
-  std::string dataset;  // data set root (MVTec 3D-AD layout)
-  std::string maps;     // maps root mirroring <category>/test/<defect>/<id>.tiff
-  int size = 224;       // evaluation resolution
+  std::string dataset;                          // data set root (MVTec 3D-AD or Eyecandies layout)
+  DatasetLayout layout = DatasetLayout::kAuto;  // the data set's layout (lsfa/data/dataset.h)
+  std::string maps;  // maps root mirroring <category>/test/<defect>/<id>.tiff
+  int size = 224;    // evaluation resolution
 };
 
 // The test samples of one category with their maps and masks at size x size. The image score is

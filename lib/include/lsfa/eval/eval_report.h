@@ -21,6 +21,7 @@ struct SampleResult {
   std::string id;        // sample name, e.g. "000"
   std::string path;      // how the scores CSV names the sample (e.g. "bagel/test/crack/000.tiff")
   std::string rgb_path;  // optional: the RGB image, for the sample grid
+  std::string heatmap;   // optional: the sample's heatmap figure, relative to the report's folder
   float score = 0.0f;    // image anomaly score
   cv::Mat map;           // CV_32FC1 anomaly map at evaluation resolution (224 x 224)
   cv::Mat gt;            // CV_8UC1 ground truth of the same size, > 0 = defect
@@ -61,9 +62,15 @@ nlohmann::json report_json(const std::vector<CategoryMetrics> &categories,
 
 // The results table as a Markdown document: title, table with the mean row, and, when `prefix` is
 // given, links to the companion files of write_report and to the REPORT.grid_<category>.png files
-// that exist (by file name, so the folder can move).
+// that exist (by file name, so the folder can move); when some of `samples` have a heatmap, a
+// table of those samples (highest score first) with label, score and a link to the figure.
 std::string report_markdown(const std::vector<CategoryMetrics> &categories,
-                            const std::string &title, const std::string &prefix = "");
+                            const std::string &title, const std::string &prefix = "",
+                            const std::vector<SampleResult> &samples = {});
+
+// One object per sample: {"path", "defect", "label" (0 good, 1 defect), "score"} and "heatmap"
+// when the sample has one.
+nlohmann::json samples_json(const std::vector<SampleResult> &samples);
 
 // CSV with header "path,defect,label,score" (label 0 = good, 1 = defect), one row per sample.
 std::string scores_csv(const std::vector<SampleResult> &samples);
@@ -95,11 +102,11 @@ struct ReportFiles {
   }
 };
 
-// Writes REPORT.json, REPORT.md, REPORT.scores.csv, REPORT.image_roc.png, REPORT.pixel_roc.png and
-// REPORT.pro.png (PRO up to FPR 0.3) atomically; maps in `samples` are not needed. meta goes into
-// the JSON as is; a string meta["title"] titles the Markdown; the keys of the object `extra` are
-// added at the top level of the JSON (e.g. a second protocol's numbers). Throws lsfa::Error naming
-// a file that cannot be written.
+// Writes REPORT.json (with the samples_json array under "samples"), REPORT.md, REPORT.scores.csv,
+// REPORT.image_roc.png, REPORT.pixel_roc.png and REPORT.pro.png (PRO up to FPR 0.3) atomically;
+// maps in `samples` are not needed. meta goes into the JSON as is; a string meta["title"] titles
+// the Markdown; the keys of the object `extra` are added at the top level of the JSON (e.g. a
+// second protocol's numbers). Throws lsfa::Error naming a file that cannot be written.
 void write_report(const std::string &prefix, const std::vector<CategoryMetrics> &categories,
                   const std::vector<SampleResult> &samples, const nlohmann::json &meta,
                   const nlohmann::json &extra = nlohmann::json::object());
