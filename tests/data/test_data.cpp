@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "lsfa/io/atomic_file.h"
+#include "lsfa/data/dataset.h"
 #include "lsfa/data/depth_camera.h"
 #include "lsfa/core/error.h"
 #include "lsfa/data/eyecandies.h"
@@ -420,4 +421,59 @@ TEST(Eyecandies, RgbIsImage4InRgbOrder) {
   EXPECT_EQ(s.rgb.at<cv::Vec3b>(3, 7)[0], bgr.at<cv::Vec3b>(3, 7)[2]);
   EXPECT_EQ(s.rgb.at<cv::Vec3b>(3, 7)[2], bgr.at<cv::Vec3b>(3, 7)[0]);
   EXPECT_EQ(s.split, "validation");
+}
+
+TEST(Dataset, DetectsEitherLayoutAndIndexesBoth) {
+  TempDir dir;
+  write_mvtec_fixture(dir.path());
+  std::string out;
+  ASSERT_EQ(run_python("data_fixtures.py", "eyecandies " + shell_quote(dir.file("Candy")), &out),
+            0)
+      << out;
+  EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "cat"), lsfa::DatasetLayout::kMvtec3d);
+  EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "Candy"), lsfa::DatasetLayout::kEyecandies);
+
+  // MVTec 3D-AD: the same samples, in the same order, as index_split / load_sample.
+  const auto mvtec = lsfa::index_dataset(dir.path(), "cat", "test");
+  const auto entries = lsfa::index_split(dir.path(), "cat", "test");
+  ASSERT_EQ(mvtec.size(), entries.size());
+  for (size_t i = 0; i < mvtec.size(); ++i) {
+    EXPECT_EQ(mvtec[i].layout, lsfa::DatasetLayout::kMvtec3d);
+    EXPECT_EQ(mvtec[i].rgb_path, entries[i].rgb_path);
+    EXPECT_EQ(mvtec[i].id, entries[i].id);
+    const lsfa::Sample a = lsfa::load_dataset_item(mvtec[i]), b = lsfa::load_sample(entries[i]);
+    EXPECT_EQ(a.defect, b.defect);
+    EXPECT_TRUE(same_floats(a.xyz, b.xyz));
+  }
+  // Eyecandies: the three splits, image 4 as the RGB path, defect from the mask.
+  EXPECT_EQ(lsfa::index_dataset(dir.path(), "Candy", "train").size(), 2u);
+  EXPECT_EQ(lsfa::index_dataset(dir.path(), "Candy", "validation").size(), 1u);
+  const auto eye = lsfa::index_dataset(dir.path(), "Candy", "test", lsfa::DatasetLayout::kAuto);
+  ASSERT_EQ(eye.size(), 2u);
+  EXPECT_EQ(eye[1].layout, lsfa::DatasetLayout::kEyecandies);
+  EXPECT_EQ(eye[1].rgb_path, dir.file("Candy") + "/test_public/data/001_image_4.png");
+  const lsfa::Sample bad = lsfa::load_dataset_item(eye[1]);
+  EXPECT_EQ(bad.defect, "bad");
+  EXPECT_EQ(bad.category, "Candy");
+  EXPECT_EQ(bad.split, "test");
+  EXPECT_EQ(lsfa::load_dataset_item(eye[0]).defect, "good");
+  const lsfa::EyecandiesSample ref = lsfa::load_eyecandies(eye[1].eyecandies);
+  EXPECT_TRUE(same_floats(bad.xyz, ref.sample.xyz));
+}
+
+TEST(Dataset, NamedLayoutsAndErrors) {
+  TempDir dir;
+  write_mvtec_fixture(dir.path());
+  for (auto l : {lsfa::DatasetLayout::kAuto, lsfa::DatasetLayout::kMvtec3d,
+                 lsfa::DatasetLayout::kEyecandies})
+    EXPECT_EQ(lsfa::dataset_layout_from_string(lsfa::to_string(l)), l);
+  expect_error_mentions([] { lsfa::dataset_layout_from_string("mvtec"); }, "'mvtec'");
+  // A layout named explicitly is not second-guessed: the error names what is missing.
+  expect_error_mentions(
+      [&] { lsfa::index_dataset(dir.path(), "cat", "test", lsfa::DatasetLayout::kEyecandies); },
+      "cat/test_public/data");
+  expect_error_mentions([&] { lsfa::index_dataset(dir.path(), "cat", "val"); }, "'val'");
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.path(), "absent"); }, "absent");
+  fs::create_directories(dir.file("empty/other"));
+  expect_error_mentions([&] { lsfa::detect_dataset_layout(dir.path(), "empty"); }, "neither");
 }
