@@ -273,6 +273,9 @@ static gboolean gst_lsfa_src_negotiate(GstBaseSrc *src) {
 
 // The sample meta on the buffer, and the same facts as a tag event that GstBaseSrc pushes right
 // before this buffer (after the segment), so elements that do not know the meta see them too.
+// GstBaseSrc's send_event queues tag events for its streaming loop; it is called directly because
+// gst_element_send_event takes the state lock, which a state change may hold while it waits for
+// this streaming thread.
 static void attach_sample(GstLsfaSrc *self, GstBuffer *buffer, const lsfa::DatasetItem &entry,
                           const lsfa::Sample &sample) {
   const gint label = sample.defect == "good" ? 0 : 1;
@@ -280,8 +283,8 @@ static void attach_sample(GstLsfaSrc *self, GstBuffer *buffer, const lsfa::Datas
       buffer, entry.rgb_path.c_str(), entry.category.c_str(), entry.split.c_str(),
       sample.defect.c_str(), entry.id.c_str(), label);
   if (meta)
-    gst_element_send_event(GST_ELEMENT(self),
-                           gst_event_new_tag(gst_lsfa_sample_meta_to_tag_list(meta)));
+    GST_ELEMENT_CLASS(gst_lsfa_src_parent_class)
+        ->send_event(GST_ELEMENT(self), gst_event_new_tag(gst_lsfa_sample_meta_to_tag_list(meta)));
 }
 
 // Timestamps and offsets of the next frame.

@@ -55,8 +55,7 @@ GType gst_lsfa_modalities_get_type(void) {
       {GST_LSFA_MODALITIES_RGB, "RGB only (DINO ViT)", "rgb"},
       {GST_LSFA_MODALITIES_3D, "3D only (Point-MAE)", "3d"},
       {GST_LSFA_MODALITIES_RGB_3D, "RGB and 3D, their scores fused", "rgb,3d"},
-      // The other spelling lsfa::modalities_from_string accepts; reads back as "rgb,3d".
-      {GST_LSFA_MODALITIES_RGB_3D, "Same as rgb,3d", "3d,rgb"},
+      {GST_LSFA_MODALITIES_3D_RGB, "Same as rgb,3d (reads back as rgb,3d)", "3d,rgb"},
       {0, nullptr, nullptr}};
   return register_enum("GstLsfaModalities", values, &type);
 }
@@ -73,7 +72,7 @@ GType gst_lsfa_device_get_type(void) {
       {GST_LSFA_DEVICE_CUDA_0 + 5, "CUDA device 5", "cuda:5"},
       {GST_LSFA_DEVICE_CUDA_0 + 6, "CUDA device 6", "cuda:6"},
       {GST_LSFA_DEVICE_CUDA_7, "CUDA device 7", "cuda:7"},
-      {GST_LSFA_DEVICE_CUDA_0, "Same as cuda:0", "cuda"},
+      {GST_LSFA_DEVICE_CUDA, "The current CUDA device (LibTorch's choice, normally 0)", "cuda"},
       {0, nullptr, nullptr}};
   return register_enum("GstLsfaDevice", values, &type);
 }

@@ -28,21 +28,26 @@ typedef enum {
 #define GST_TYPE_LSFA_PRESET (gst_lsfa_preset_get_type())
 GType gst_lsfa_preset_get_type(void);
 
-// lsfafeatures modalities: the values of lsfa::Modalities, in its order.
+// lsfafeatures modalities: the values of lsfa::Modalities, in its order, plus the other spelling
+// lsfa::modalities_from_string accepts, which the property stores as GST_LSFA_MODALITIES_RGB_3D.
+// (An alias must be a value of its own: gst-inspect-1.0 shows the last nick of a value, GLib the
+// first.)
 typedef enum {
   GST_LSFA_MODALITIES_RGB = 0,
   GST_LSFA_MODALITIES_3D = 1,
-  GST_LSFA_MODALITIES_RGB_3D = 2
+  GST_LSFA_MODALITIES_RGB_3D = 2,
+  GST_LSFA_MODALITIES_3D_RGB = 3
 } GstLsfaModalities;
 #define GST_TYPE_LSFA_MODALITIES (gst_lsfa_modalities_get_type())
 GType gst_lsfa_modalities_get_type(void);
 
-// lsfafeatures device: the CPU or one of the first eight CUDA devices (nicks "cpu", "cuda:0" ...
-// "cuda:7", the at::Device spellings; "cuda" is accepted for cuda:0).
+// lsfafeatures device: the CPU, one of the first eight CUDA devices, or the current CUDA device;
+// the nicks ("cpu", "cuda:0" ... "cuda:7", "cuda") are the at::Device spellings passed to liblsfa.
 typedef enum {
   GST_LSFA_DEVICE_CPU = 0,
   GST_LSFA_DEVICE_CUDA_0 = 1,  // cuda:N is GST_LSFA_DEVICE_CUDA_0 + N
-  GST_LSFA_DEVICE_CUDA_7 = 8
+  GST_LSFA_DEVICE_CUDA_7 = 8,
+  GST_LSFA_DEVICE_CUDA = 9
 } GstLsfaDevice;
 #define GST_TYPE_LSFA_DEVICE (gst_lsfa_device_get_type())
 GType gst_lsfa_device_get_type(void);

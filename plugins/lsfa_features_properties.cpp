@@ -44,6 +44,7 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
       return true;
     case PROP_MODALITIES:
       s.modalities = static_cast<GstLsfaModalities>(g_value_get_enum(value));
+      if (s.modalities == GST_LSFA_MODALITIES_3D_RGB) s.modalities = GST_LSFA_MODALITIES_RGB_3D;
       return true;
     case PROP_SEED:
       s.seed = g_value_get_uint64(value);

@@ -180,6 +180,11 @@ TEST_F(ElementsTest, ChoicePropertiesAreEnumsWithTheOldSpellings) {
   EXPECT_EQ(property_nicks(f, "device"),
             (std::vector<std::string>{"cpu", "cuda:0", "cuda:1", "cuda:2", "cuda:3", "cuda:4",
                                       "cuda:5", "cuda:6", "cuda:7", "cuda"}));
+  // Every device reads back as set (DeviceReachesTheExtractor: and reaches liblsfa so spelled).
+  for (const std::string &nick : property_nicks(f, "device")) {
+    gst_util_set_object_arg(G_OBJECT(f), "device", nick.c_str());
+    EXPECT_EQ(property_nick(f, "device"), nick);
+  }
   EXPECT_EQ(property_nicks(src, "split"),
             (std::vector<std::string>{"train", "validation", "test"}));
   EXPECT_EQ(property_nicks(src, "dataset"),
@@ -206,7 +211,7 @@ TEST_F(ElementsTest, EnumValuesParseFromLaunchLines) {
                                       {"modalities", "\"rgb,3d\"", "rgb,3d"},
                                       {"modalities", "3d,rgb", "rgb,3d"},
                                       {"device", "cpu", "cpu"},
-                                      {"device", "cuda", "cuda:0"},
+                                      {"device", "cuda", "cuda"},
                                       {"device", "cuda:0", "cuda:0"},
                                       {"device", "cuda:3", "cuda:3"},
                                       {"device", "cuda:7", "cuda:7"},
@@ -257,31 +262,37 @@ TEST_F(ElementsTest, BadEnumValuesAreRejectedNamingPropertyAndValue) {
 }
 
 TEST_F(ElementsTest, DeviceReachesTheExtractor) {
-  // A CUDA device on a LibTorch without CUDA fails at start, naming the device the enum gave.
+  // A CUDA device on a LibTorch without CUDA fails at start, naming the device as the enum nick
+  // spells it (the at::Device string the property used to take).
   if (at::hasCUDA()) GTEST_SKIP() << "this LibTorch has CUDA";
-  GError *err = nullptr;
-  GstElement *pipe =
-      gst_parse_launch("videotestsrc num-buffers=1 ! lsfafeatures device=cuda:2 ! fakesink", &err);
-  ASSERT_NE(pipe, nullptr);
-  ASSERT_EQ(err, nullptr);
-  gst_element_set_state(pipe, GST_STATE_PLAYING);
-  GstBus *bus = gst_element_get_bus(pipe);
-  GstMessage *msg = gst_bus_timed_pop_filtered(
-      bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
-  ASSERT_NE(msg, nullptr);
-  ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
-  GError *e = nullptr;
-  gchar *dbg = nullptr;
-  gst_message_parse_error(msg, &e, &dbg);
-  EXPECT_NE(std::string(dbg ? dbg : "").find("cuda:2"), std::string::npos) << dbg;
-  EXPECT_TRUE(g_str_has_prefix(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), "lsfafeatures"))
-      << GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
-  g_error_free(e);
-  g_free(dbg);
-  gst_message_unref(msg);
-  gst_element_set_state(pipe, GST_STATE_NULL);
-  gst_object_unref(bus);
-  gst_object_unref(pipe);
+  for (const std::string device : {"cuda:0", "cuda:2", "cuda:7", "cuda"}) {
+    SCOPED_TRACE(device);
+    GError *err = nullptr;
+    GstElement *pipe = gst_parse_launch(
+        ("videotestsrc num-buffers=1 ! lsfafeatures device=" + device + " ! fakesink").c_str(),
+        &err);
+    ASSERT_NE(pipe, nullptr);
+    ASSERT_EQ(err, nullptr);
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    ASSERT_NE(msg, nullptr);
+    ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
+    GError *e = nullptr;
+    gchar *dbg = nullptr;
+    gst_message_parse_error(msg, &e, &dbg);
+    EXPECT_NE(std::string(dbg ? dbg : "").find("device '" + device + "'"), std::string::npos)
+        << dbg;
+    EXPECT_TRUE(g_str_has_prefix(GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), "lsfafeatures"))
+        << GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+    g_error_free(e);
+    g_free(dbg);
+    gst_message_unref(msg);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipe);
+  }
 }
 
 TEST_F(ElementsTest, FeaturesIntrinsicsPropertyRoundTrips) {
