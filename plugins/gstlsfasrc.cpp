@@ -234,7 +234,9 @@ static bool ensure_caps(GstLsfaSrc *self, int width, int height) {
   const bool paired = p->streaming_output == GST_LSFA_SRC_OUTPUT_PAIRED;
   if (paired)
     gst_caps_set_features(caps, 0, gst_caps_features_new(GST_LSFA_CAPS_FEATURE_META_RGBD, nullptr));
-  bool ok = gst_base_src_set_caps(GST_BASE_SRC(self), caps);
+  // Asked first: a refused caps event would only surface as "not-negotiated" at the next push.
+  bool ok = gst_pad_peer_query_accept_caps(GST_BASE_SRC_PAD(self), caps) &&
+            gst_base_src_set_caps(GST_BASE_SRC(self), caps);
   if (!ok) {
     gchar *text = gst_caps_to_string(caps);
     GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refuses the output caps"),

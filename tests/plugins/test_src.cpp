@@ -196,6 +196,38 @@ TEST_F(ElementsTest, SrcErrorsNameTheProblem) {
   err = run_to_end("lsfasrc location=" + tmp.path() +
                    " category=part ! videoflip method=clockwise ! fakesink");
   EXPECT_NE(err.find("could not link"), std::string::npos) << err;
+  // Switched to the paired stream after linking, the refusal comes at negotiation; the error says
+  // why and what to use instead.
+  {
+    GError *perr = nullptr;
+    GstElement *pipe = gst_parse_launch(("lsfasrc name=s location=" + tmp.path() +
+                                         " category=part output=rgb ! videoflip ! fakesink")
+                                            .c_str(),
+                                        &perr);
+    ASSERT_NE(pipe, nullptr);
+    ASSERT_EQ(perr, nullptr);
+    GstElement *src = gst_bin_get_by_name(GST_BIN(pipe), "s");
+    gst_util_set_object_arg(G_OBJECT(src), "output", "paired");
+    gst_object_unref(src);
+    gst_element_set_state(pipe, GST_STATE_PLAYING);
+    GstBus *bus = gst_element_get_bus(pipe);
+    GstMessage *msg = gst_bus_timed_pop_filtered(
+        bus, 30 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    ASSERT_NE(msg, nullptr);
+    ASSERT_EQ(GST_MESSAGE_TYPE(msg), GST_MESSAGE_ERROR);
+    GError *e = nullptr;
+    gchar *dbg = nullptr;
+    gst_message_parse_error(msg, &e, &dbg);
+    const std::string text = std::string(e->message) + " | " + (dbg ? dbg : "");
+    EXPECT_NE(text.find("meta:LsfaRgbd"), std::string::npos) << text;
+    EXPECT_NE(text.find("output=rgb"), std::string::npos) << text;
+    g_error_free(e);
+    g_free(dbg);
+    gst_message_unref(msg);
+    gst_element_set_state(pipe, GST_STATE_NULL);
+    gst_object_unref(bus);
+    gst_object_unref(pipe);
+  }
   // The plain-video outputs link to it and play.
   for (const char *output : {"rgb", "depth"}) {
     err = run_to_end("lsfasrc location=" + tmp.path() + " category=part output=" + output +
