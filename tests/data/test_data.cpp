@@ -7,13 +7,13 @@
 #include <limits>
 #include <opencv2/imgcodecs.hpp>
 
-#include "lsfa/io/atomic_file.h"
+#include "lsfa/core/error.h"
 #include "lsfa/data/dataset.h"
 #include "lsfa/data/depth_camera.h"
-#include "lsfa/core/error.h"
 #include "lsfa/data/eyecandies.h"
-#include "lsfa/io/image_io.h"
 #include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/io/atomic_file.h"
+#include "lsfa/io/image_io.h"
 #include "lsfa/io/tiff_io.h"
 #include "test_util.h"
 
@@ -427,8 +427,7 @@ TEST(Dataset, DetectsEitherLayoutAndIndexesBoth) {
   TempDir dir;
   write_mvtec_fixture(dir.path());
   std::string out;
-  ASSERT_EQ(run_python("data_fixtures.py", "eyecandies " + shell_quote(dir.file("Candy")), &out),
-            0)
+  ASSERT_EQ(run_python("data_fixtures.py", "eyecandies " + shell_quote(dir.file("Candy")), &out), 0)
       << out;
   EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "cat"), lsfa::DatasetLayout::kMvtec3d);
   EXPECT_EQ(lsfa::detect_dataset_layout(dir.path(), "Candy"), lsfa::DatasetLayout::kEyecandies);

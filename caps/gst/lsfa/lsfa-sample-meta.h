@@ -8,10 +8,12 @@ G_BEGIN_DECLS
 
 /* Tags lsfasrc sends in a tag event before each sample's frame (registered by
  * gst_lsfa_caps_init; GST_TAG_FLAG_META). */
-#define GST_LSFA_TAG_SAMPLE_PATH "lsfa-sample-path" /* G_TYPE_STRING: the sample's RGB image file \
-                                                     */
-#define GST_LSFA_TAG_DEFECT "lsfa-defect"           /* G_TYPE_STRING: "good" or the defect type */
-#define GST_LSFA_TAG_LABEL "lsfa-label" /* G_TYPE_INT: 0 = good (defect-free), 1 = anomalous */
+/* G_TYPE_STRING: the sample's RGB image file. */
+#define GST_LSFA_TAG_SAMPLE_PATH "lsfa-sample-path"
+/* G_TYPE_STRING: "good" or the defect type. */
+#define GST_LSFA_TAG_DEFECT "lsfa-defect"
+/* G_TYPE_INT: 0 = good (defect-free), 1 = anomalous. */
+#define GST_LSFA_TAG_LABEL "lsfa-label"
 
 typedef struct {
   GstMeta meta;
