@@ -153,8 +153,19 @@ struct _GstLsfaFeatures {
   GDestroyNotify free_func;
 };
 
-G_DEFINE_BOXED_TYPE(GstLsfaFeatures, gst_lsfa_features, gst_lsfa_features_ref,
-                    gst_lsfa_features_unref)
+/* Registered as "GstLsfaFeaturesHandle", not after its C name: GstObject names instances after
+ * their type ("GstLsfaFeatures" -> "lsfafeatures0"), so the type name GstLsfaFeatures belongs to
+ * the lsfafeatures element. */
+GType gst_lsfa_features_get_type(void) {
+  static gsize type = 0;
+  if (g_once_init_enter(&type)) {
+    GType t = g_boxed_type_register_static(g_intern_static_string("GstLsfaFeaturesHandle"),
+                                           (GBoxedCopyFunc)gst_lsfa_features_ref,
+                                           (GBoxedFreeFunc)gst_lsfa_features_unref);
+    g_once_init_leave(&type, t);
+  }
+  return (GType)type;
+}
 
 /**
  * gst_lsfa_features_new: (skip)
@@ -459,5 +470,7 @@ void gst_lsfa_caps_init(void) {
   gst_lsfa_features_meta_get_info();
   gst_lsfa_anomaly_meta_get_info();
   gst_lsfa_alarm_meta_get_info();
+  gst_lsfa_sample_meta_get_info();
+  gst_lsfa_sample_tags_register();
   gst_lsfa_features_get_type();
 }

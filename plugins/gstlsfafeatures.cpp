@@ -4,7 +4,7 @@
  * @short_description: pairs RGB and depth frames and attaches LSFA backbone features
  *
  * lsfafeatures takes colour frames on its `rgb` pad and 16-bit depth frames on a requested `depth`
- * pad, pairs them by running time (within #GstLsfaFeatureExtractor:pair-tolerance; an older
+ * pad, pairs them by running time (within #GstLsfaFeatures:pair-tolerance; an older
  * frame that cannot be matched is dropped and counted), turns the depth into a point cloud with
  * the calibration of the depth caps (`depth-scale`, `intrinsics`, `intrinsics-size` fields) or of
  * the properties, preprocesses the pair and runs the frozen backbones (DINO ViT on RGB, Point-MAE
@@ -12,7 +12,7 @@
  * Alternatively the `rgb` pad takes a paired stream (caps feature `meta:LsfaRgbd`, as lsfasrc
  * sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
  *
- * With #GstLsfaFeatureExtractor:model set, the backbone preset, grouping, preprocessing and
+ * With #GstLsfaFeatures:model set, the backbone preset, grouping, preprocessing and
  * modalities come from the model bundle, and the backbones must be the ones it was built with.
  * Frames that downstream reports as late (QoS) are dropped before the backbones run.
  *
@@ -37,6 +37,7 @@
  * unregistered depth size, backbones that do not match the model bundle).
  */
 #include "gstlsfafeatures.h"
+#include "lsfa_plugin_info.h"
 
 #include <gst/lsfa/lsfa.h>
 #include <gst/video/video.h>
@@ -56,8 +57,8 @@
 #include "lsfa_pairing.h"
 #include "lsfa_qos.h"
 
-GST_DEBUG_CATEGORY_STATIC(gst_lsfa_feature_extractor_debug);
-#define GST_CAT_DEFAULT gst_lsfa_feature_extractor_debug
+GST_DEBUG_CATEGORY_STATIC(gst_lsfa_features_element_debug);
+#define GST_CAT_DEFAULT gst_lsfa_features_element_debug
 
 namespace {
 
@@ -78,16 +79,43 @@ struct Impl {
 
 }  // namespace
 
-struct _GstLsfaFeatureExtractor {
+struct _GstLsfaFeaturesElement {
   GstAggregator parent;
   GstAggregatorPad *rgb_pad;
   GstAggregatorPad *depth_pad;  // null until requested
   Impl *impl;
 };
 
-G_DEFINE_TYPE(GstLsfaFeatureExtractor, gst_lsfa_feature_extractor, GST_TYPE_AGGREGATOR);
+// G_DEFINE_TYPE by hand, for the type name: GstObject names instances after it ("GstLsfaFeatures"
+// -> "lsfafeatures0", like the factory), while the C name GstLsfaFeatures is the caps library's
+// features handle.
+static void gst_lsfa_features_element_class_init(GstLsfaFeaturesElementClass *klass);
+static void gst_lsfa_features_element_init(GstLsfaFeaturesElement *self);
+static gpointer gst_lsfa_features_element_parent_class = nullptr;
+
+static void gst_lsfa_features_element_class_intern_init(gpointer klass, gpointer) {
+  gst_lsfa_features_element_parent_class = g_type_class_peek_parent(klass);
+  gst_lsfa_features_element_class_init(static_cast<GstLsfaFeaturesElementClass *>(klass));
+}
+
+static void gst_lsfa_features_element_instance_init(GTypeInstance *instance, gpointer) {
+  gst_lsfa_features_element_init(reinterpret_cast<GstLsfaFeaturesElement *>(instance));
+}
+
+GType gst_lsfa_features_element_get_type(void) {
+  static gsize type = 0;
+  if (g_once_init_enter(&type)) {
+    GType t = g_type_register_static_simple(
+        GST_TYPE_AGGREGATOR, g_intern_static_string("GstLsfaFeatures"),
+        sizeof(GstLsfaFeaturesElementClass), gst_lsfa_features_element_class_intern_init,
+        sizeof(GstLsfaFeaturesElement), gst_lsfa_features_element_instance_init,
+        static_cast<GTypeFlags>(0));
+    g_once_init_leave(&type, t);
+  }
+  return static_cast<GType>(type);
+}
 GST_ELEMENT_REGISTER_DEFINE(lsfafeatures, "lsfafeatures", GST_RANK_NONE,
-                            GST_TYPE_LSFA_FEATURE_EXTRACTOR);
+                            GST_TYPE_LSFA_FEATURES_ELEMENT);
 
 static GstStaticPadTemplate rgb_template =
     GST_STATIC_PAD_TEMPLATE("rgb", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -99,9 +127,9 @@ static GstStaticPadTemplate src_template =
 
 // ------------------------------------------------------------------------------------ properties
 
-static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_id,
-                                                    const GValue *value, GParamSpec *pspec) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);
+static void gst_lsfa_features_element_set_property(GObject *object, guint prop_id,
+                                                   const GValue *value, GParamSpec *pspec) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(object);
   GST_OBJECT_LOCK(self);
   const bool known = lsfa_gst::features_set_property(self->impl->settings, prop_id, value);
   GST_OBJECT_UNLOCK(self);
@@ -112,9 +140,9 @@ static void gst_lsfa_feature_extractor_set_property(GObject *object, guint prop_
   }
 }
 
-static void gst_lsfa_feature_extractor_get_property(GObject *object, guint prop_id, GValue *value,
-                                                    GParamSpec *pspec) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);
+static void gst_lsfa_features_element_get_property(GObject *object, guint prop_id, GValue *value,
+                                                   GParamSpec *pspec) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(object);
   GST_OBJECT_LOCK(self);
   const bool known = lsfa_gst::features_get_property(self->impl->settings, prop_id, value);
   GST_OBJECT_UNLOCK(self);
@@ -123,8 +151,8 @@ static void gst_lsfa_feature_extractor_get_property(GObject *object, guint prop_
 
 // ------------------------------------------------------------------------------------ lifecycle
 
-static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static gboolean gst_lsfa_features_element_start(GstAggregator *agg) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   const lsfa_gst::FeaturesSettings settings = p->settings;
@@ -137,8 +165,9 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
     if (!settings.model.empty()) {
       // Backbone sizes, preprocessing and modalities come from the bundle so the features match
       // its memory banks; checkpoint paths and device stay properties.
-      p->extractor = lsfa::extractor_for_bundle(settings.model, settings.rgb_weights,
-                                                settings.point_weights, settings.device);
+      p->extractor =
+          lsfa::extractor_for_bundle(settings.model, settings.rgb_weights, settings.point_weights,
+                                     lsfa_gst::features_device(settings));
     } else {
       p->extractor =
           std::make_unique<lsfa::FeatureExtractor>(lsfa_gst::features_extractor_config(settings));
@@ -156,8 +185,8 @@ static gboolean gst_lsfa_feature_extractor_start(GstAggregator *agg) {
   return TRUE;
 }
 
-static gboolean gst_lsfa_feature_extractor_stop(GstAggregator *agg) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static gboolean gst_lsfa_features_element_stop(GstAggregator *agg) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   p->extractor.reset();
   p->have_rgb_caps = p->have_depth_caps = p->rgbd_mode = false;
@@ -169,11 +198,11 @@ static gboolean gst_lsfa_feature_extractor_stop(GstAggregator *agg) {
 
 // ------------------------------------------------------------------------------------ pads
 
-static GstAggregatorPad *gst_lsfa_feature_extractor_create_new_pad(GstAggregator *agg,
-                                                                   GstPadTemplate *templ,
-                                                                   const gchar *req_name,
-                                                                   const GstCaps *caps) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static GstAggregatorPad *gst_lsfa_features_element_create_new_pad(GstAggregator *agg,
+                                                                  GstPadTemplate *templ,
+                                                                  const gchar *req_name,
+                                                                  const GstCaps *caps) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   (void)req_name;
   (void)caps;
   if (g_strcmp0(GST_PAD_TEMPLATE_NAME_TEMPLATE(templ), "depth") != 0) return nullptr;
@@ -192,16 +221,16 @@ static GstAggregatorPad *gst_lsfa_feature_extractor_create_new_pad(GstAggregator
   return pad;
 }
 
-static void gst_lsfa_feature_extractor_release_pad(GstElement *element, GstPad *pad) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(element);
+static void gst_lsfa_features_element_release_pad(GstElement *element, GstPad *pad) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(element);
   GST_OBJECT_LOCK(self);
   if (GST_PAD(self->depth_pad) == pad) self->depth_pad = nullptr;
   GST_OBJECT_UNLOCK(self);
-  GST_ELEMENT_CLASS(gst_lsfa_feature_extractor_parent_class)->release_pad(element, pad);
+  GST_ELEMENT_CLASS(gst_lsfa_features_element_parent_class)->release_pad(element, pad);
 }
 
 // Caps the rgb pad can take: what downstream takes, with or without the meta:LsfaRgbd feature.
-static GstCaps *rgb_pad_caps(GstLsfaFeatureExtractor *self, GstCaps *filter) {
+static GstCaps *rgb_pad_caps(GstLsfaFeaturesElement *self, GstCaps *filter) {
   GstCaps *templ = gst_pad_get_pad_template_caps(GST_PAD(self->rgb_pad));
   GstCaps *peer = gst_pad_peer_query_caps(GST_AGGREGATOR_SRC_PAD(self), nullptr);
   GstCaps *result = lsfa_gst::caps_with_rgbd_feature(templ, peer, filter);
@@ -210,9 +239,9 @@ static GstCaps *rgb_pad_caps(GstLsfaFeatureExtractor *self, GstCaps *filter) {
   return result;
 }
 
-static gboolean gst_lsfa_feature_extractor_sink_query(GstAggregator *agg, GstAggregatorPad *pad,
-                                                      GstQuery *query) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static gboolean gst_lsfa_features_element_sink_query(GstAggregator *agg, GstAggregatorPad *pad,
+                                                     GstQuery *query) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   switch (GST_QUERY_TYPE(query)) {
     case GST_QUERY_CAPS: {
       GstCaps *filter;
@@ -239,12 +268,12 @@ static gboolean gst_lsfa_feature_extractor_sink_query(GstAggregator *agg, GstAgg
       return TRUE;
     }
     default:
-      return GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)
+      return GST_AGGREGATOR_CLASS(gst_lsfa_features_element_parent_class)
           ->sink_query(agg, pad, query);
   }
 }
 
-static gboolean handle_rgb_caps(GstLsfaFeatureExtractor *self, GstCaps *caps) {
+static gboolean handle_rgb_caps(GstLsfaFeaturesElement *self, GstCaps *caps) {
   Impl *p = self->impl;
   GstVideoInfo info;
   if (!gst_video_info_from_caps(&info, caps)) {
@@ -263,7 +292,7 @@ static gboolean handle_rgb_caps(GstLsfaFeatureExtractor *self, GstCaps *caps) {
   return TRUE;
 }
 
-static gboolean handle_depth_caps(GstLsfaFeatureExtractor *self, GstCaps *caps) {
+static gboolean handle_depth_caps(GstLsfaFeaturesElement *self, GstCaps *caps) {
   Impl *p = self->impl;
   GstVideoInfo info;
   if (!gst_video_info_from_caps(&info, caps) ||
@@ -288,9 +317,9 @@ static gboolean handle_depth_caps(GstLsfaFeatureExtractor *self, GstCaps *caps) 
   return TRUE;
 }
 
-static gboolean gst_lsfa_feature_extractor_sink_event(GstAggregator *agg, GstAggregatorPad *pad,
-                                                      GstEvent *event) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static gboolean gst_lsfa_features_element_sink_event(GstAggregator *agg, GstAggregatorPad *pad,
+                                                     GstEvent *event) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   if (GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
     GstCaps *caps;
     gst_event_parse_caps(event, &caps);
@@ -306,7 +335,7 @@ static gboolean gst_lsfa_feature_extractor_sink_event(GstAggregator *agg, GstAgg
   }
   gboolean is_rgb_segment = GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT && pad == self->rgb_pad;
   gboolean ret =
-      GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->sink_event(agg, pad, event);
+      GST_AGGREGATOR_CLASS(gst_lsfa_features_element_parent_class)->sink_event(agg, pad, event);
   if (is_rgb_segment) {
     // Output buffers keep the rgb timestamps, so the output segment is the rgb segment.
     GST_OBJECT_LOCK(self);
@@ -320,7 +349,7 @@ static gboolean gst_lsfa_feature_extractor_sink_event(GstAggregator *agg, GstAgg
 // ------------------------------------------------------------------------------------ processing
 
 // Calibration of the depth stream: caps fields first, properties as fallback (the library's rule).
-static lsfa::ResolvedDepthCalibration depth_calibration(GstLsfaFeatureExtractor *self, int width,
+static lsfa::ResolvedDepthCalibration depth_calibration(GstLsfaFeaturesElement *self, int width,
                                                         int height) {
   Impl *p = self->impl;
   lsfa::DepthCalibration configured;
@@ -342,7 +371,7 @@ static lsfa::ResolvedDepthCalibration depth_calibration(GstLsfaFeatureExtractor 
 }
 
 // Builds the sample of one frame. `depth` is null in RGB-D meta mode.
-static lsfa::Sample make_sample(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
+static lsfa::Sample make_sample(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBuffer *depth) {
   Impl *p = self->impl;
   if (depth == nullptr) return lsfa_gst::sample_from_rgbd_buffer(rgb, p->rgb_info);
   lsfa::require(p->have_depth_caps, "depth buffer before depth caps");
@@ -353,7 +382,7 @@ static lsfa::Sample make_sample(GstLsfaFeatureExtractor *self, GstBuffer *rgb, G
 
 // QoS: a frame whose running time is before the earliest time downstream can still use is dropped
 // before the backbones run (the expensive part).
-static bool is_late(GstLsfaFeatureExtractor *self, GstBuffer *rgb) {
+static bool is_late(GstLsfaFeaturesElement *self, GstBuffer *rgb) {
   Impl *p = self->impl;
   GstAggregatorPad *pad = self->rgb_pad;
   GST_OBJECT_LOCK(self);
@@ -383,8 +412,8 @@ static bool is_late(GstLsfaFeatureExtractor *self, GstBuffer *rgb) {
   return true;
 }
 
-static gboolean gst_lsfa_feature_extractor_src_event(GstAggregator *agg, GstEvent *event) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static gboolean gst_lsfa_features_element_src_event(GstAggregator *agg, GstEvent *event) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   if (GST_EVENT_TYPE(event) == GST_EVENT_QOS) {
     GstQOSType type;
     gdouble proportion;
@@ -396,15 +425,15 @@ static gboolean gst_lsfa_feature_extractor_src_event(GstAggregator *agg, GstEven
       self->impl->earliest_time = lsfa_gst::qos_earliest_time(timestamp, diff);
     GST_OBJECT_UNLOCK(self);
   }
-  return GST_AGGREGATOR_CLASS(gst_lsfa_feature_extractor_parent_class)->src_event(agg, event);
+  return GST_AGGREGATOR_CLASS(gst_lsfa_features_element_parent_class)->src_event(agg, event);
 }
 
 // The output caps are the rgb caps (set in process() when they arrive). Without this the base
 // class fixates the src template when it first negotiates (before any rgb caps) and sends 1x1,
 // 0/1 fps caps downstream ahead of the real ones, which e.g. makes vp8enc output nothing.
-static GstFlowReturn gst_lsfa_feature_extractor_update_src_caps(GstAggregator *agg, GstCaps *,
-                                                                GstCaps **ret) {
-  Impl *p = GST_LSFA_FEATURE_EXTRACTOR(agg)->impl;
+static GstFlowReturn gst_lsfa_features_element_update_src_caps(GstAggregator *agg, GstCaps *,
+                                                               GstCaps **ret) {
+  Impl *p = GST_LSFA_FEATURES_ELEMENT(agg)->impl;
   if (p->pending_src_caps != nullptr) {
     *ret = gst_caps_ref(p->pending_src_caps);
     return GST_FLOW_OK;
@@ -416,7 +445,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_update_src_caps(GstAggregator *a
   return GST_AGGREGATOR_FLOW_NEED_DATA;
 }
 
-static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
+static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
   if (!p->have_rgb_caps) {
@@ -455,9 +484,9 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   return gst_aggregator_finish_buffer(agg, rgb);
 }
 
-static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregator *agg,
-                                                                    gboolean timeout) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator *agg,
+                                                                   gboolean timeout) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   GstAggregatorPad *depth_pad =
@@ -521,31 +550,31 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
 // ------------------------------------------------------------------------------------ class
 
 // The vfunc boundary: no C++ exception may cross into GStreamer.
-static GstFlowReturn gst_lsfa_feature_extractor_aggregate(GstAggregator *agg, gboolean timeout) {
+static GstFlowReturn gst_lsfa_features_element_aggregate(GstAggregator *agg, gboolean timeout) {
   try {
-    return gst_lsfa_feature_extractor_aggregate_unguarded(agg, timeout);
+    return gst_lsfa_features_element_aggregate_unguarded(agg, timeout);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(agg, STREAM, FAILED, ("LSFA feature extraction failed"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
 }
 
-static void gst_lsfa_feature_extractor_finalize(GObject *object) {
-  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(object);
+static void gst_lsfa_features_element_finalize(GObject *object) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(object);
   gst_clear_caps(&self->impl->pending_src_caps);
   delete self->impl;
   self->impl = nullptr;
-  G_OBJECT_CLASS(gst_lsfa_feature_extractor_parent_class)->finalize(object);
+  G_OBJECT_CLASS(gst_lsfa_features_element_parent_class)->finalize(object);
 }
 
-static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *klass) {
+static void gst_lsfa_features_element_class_init(GstLsfaFeaturesElementClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstAggregatorClass *agg_class = GST_AGGREGATOR_CLASS(klass);
 
-  gobject_class->set_property = gst_lsfa_feature_extractor_set_property;
-  gobject_class->get_property = gst_lsfa_feature_extractor_get_property;
-  gobject_class->finalize = gst_lsfa_feature_extractor_finalize;
+  gobject_class->set_property = gst_lsfa_features_element_set_property;
+  gobject_class->get_property = gst_lsfa_features_element_get_property;
+  gobject_class->finalize = gst_lsfa_features_element_finalize;
 
   lsfa_gst::features_install_properties(gobject_class);
 
@@ -559,23 +588,23 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
       element_class, "LSFA feature extractor", "Filter/Analyzer/Video",
       "Pairs RGB and depth frames and attaches the frozen-backbone features of LSFA anomaly "
       "detection",
-      "gst-lsfa developers");
+      LSFA_ELEMENT_AUTHOR);
 
-  element_class->release_pad = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_release_pad);
-  agg_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_start);
-  agg_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_stop);
-  agg_class->aggregate = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_aggregate);
-  agg_class->create_new_pad = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_create_new_pad);
-  agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_event);
-  agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_query);
-  agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_src_event);
-  agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_update_src_caps);
+  element_class->release_pad = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_release_pad);
+  agg_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_start);
+  agg_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_stop);
+  agg_class->aggregate = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_aggregate);
+  agg_class->create_new_pad = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_create_new_pad);
+  agg_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_sink_event);
+  agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_sink_query);
+  agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_src_event);
+  agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_update_src_caps);
 
-  GST_DEBUG_CATEGORY_INIT(gst_lsfa_feature_extractor_debug, "lsfafeatures", 0,
+  GST_DEBUG_CATEGORY_INIT(gst_lsfa_features_element_debug, "lsfafeatures", 0,
                           "LSFA feature extractor");
 }
 
-static void gst_lsfa_feature_extractor_init(GstLsfaFeatureExtractor *self) {
+static void gst_lsfa_features_element_init(GstLsfaFeaturesElement *self) {
   self->impl = new Impl();
   self->depth_pad = nullptr;
   GstPadTemplate *templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(self), "rgb");

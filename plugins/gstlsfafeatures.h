@@ -6,9 +6,9 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_LSFA_FEATURE_EXTRACTOR (gst_lsfa_feature_extractor_get_type())
-G_DECLARE_FINAL_TYPE(GstLsfaFeatureExtractor, gst_lsfa_feature_extractor, GST,
-                     LSFA_FEATURE_EXTRACTOR, GstAggregator)
+#define GST_TYPE_LSFA_FEATURES_ELEMENT (gst_lsfa_features_element_get_type())
+G_DECLARE_FINAL_TYPE(GstLsfaFeaturesElement, gst_lsfa_features_element, GST, LSFA_FEATURES_ELEMENT,
+                     GstAggregator)
 
 GST_ELEMENT_REGISTER_DECLARE(lsfafeatures);
 

@@ -26,6 +26,7 @@
  * ]| Writes the first frame as a PNG with a fainter inferno heatmap and no contour.
  */
 #include "gstlsfaoverlay.h"
+#include "lsfa_plugin_info.h"
 
 #include <gst/lsfa/lsfa.h>
 
@@ -310,7 +311,7 @@ static void gst_lsfa_overlay_class_init(GstLsfaOverlayClass *klass) {
       "Draws the LSFA anomaly map (fixed calibrated colour "
       "scale), contours, verdict, score and optionally a colour bar "
       "over the frame",
-      "gst-lsfa developers");
+      LSFA_ELEMENT_AUTHOR);
 
   filter_class->transform_frame_ip = GST_DEBUG_FUNCPTR(gst_lsfa_overlay_transform_frame_ip);
 

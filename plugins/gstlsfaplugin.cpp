@@ -8,6 +8,7 @@
 #include "gstlsfarecorder.h"
 #include "gstlsfascore.h"
 #include "gstlsfasrc.h"
+#include "lsfa_plugin_info.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gst_lsfa_caps_init();
@@ -23,4 +24,4 @@ static gboolean plugin_init(GstPlugin *plugin) {
 
 GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, lsfa,
                   "LSFA industrial RGB + 3D anomaly detection", plugin_init, PACKAGE_VERSION,
-                  "MIT/X11", "gst-lsfa", "https://github.com/gst-lsfa/gst-lsfa")
+                  "MIT/X11", "gst-lsfa", LSFA_PLUGIN_ORIGIN)

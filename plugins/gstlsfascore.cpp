@@ -36,6 +36,7 @@
  * (gfloat).
  */
 #include "gstlsfascore.h"
+#include "lsfa_plugin_info.h"
 
 #include <gst/lsfa/lsfa.h>
 #include <gst/video/video.h>
@@ -402,7 +403,7 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
       element_class, "LSFA anomaly scorer", "Filter/Analyzer/Video",
       "Scores LSFA features against a model bundle, attaches the anomaly result and posts "
       "lsfa-anomaly messages",
-      "gst-lsfa developers");
+      LSFA_ELEMENT_AUTHOR);
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_score_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_score_stop);

@@ -1,24 +1,34 @@
 /**
  * SECTION:element-lsfasrc
  * @title: lsfasrc
- * @short_description: plays an MVTec 3D-AD style data set as a paired RGB + point-cloud stream
+ * @short_description: plays an MVTec 3D-AD or Eyecandies data set as a paired RGB + point-cloud
+ * stream, or as plain video
  *
- * lsfasrc reads `<location>/<category>/<split>/` in the MVTec 3D-AD layout (also what
- * `lsfa synth` writes) and pushes one RGB frame per sample with caps feature `meta:LsfaRgbd`;
- * each buffer carries the sample's organized XYZ cloud and, when it has one, its ground-truth
- * mask in a GstLsfaRgbdMeta. Samples play in sorted order at #GstLsfaSrc:framerate, optionally
- * looping.
+ * lsfasrc reads the samples of `<location>/<category>` and one split, in the MVTec 3D-AD layout
+ * (also what `lsfa synth` writes) or the Eyecandies layout (#GstLsfaSrc:dataset, detected by
+ * default). With #GstLsfaSrc:output=paired (the default) it pushes one RGB frame per sample with
+ * caps feature `meta:LsfaRgbd`; each buffer carries the sample's organized XYZ cloud and, when it
+ * has one, its ground-truth mask in a GstLsfaRgbdMeta. output=rgb and output=depth push plain
+ * `video/x-raw, format=RGB` (the colour image, or the depth through a colour map) that ordinary
+ * video elements take. Every buffer carries a GstLsfaSampleMeta (sample path, defect type,
+ * label), and a tag event with the same facts precedes it. Samples play in sorted order at
+ * #GstLsfaSrc:framerate, optionally looping.
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 lsfasrc location=data category=ring split=test ! \
  *     lsfafeatures model=ring.lsfa ! lsfascore model=ring.lsfa ! lsfaoverlay ! \
  *     videoconvert ! autovideosink
- * ]|
+ * ]| Scoring a data set.
+ * |[
+ * gst-launch-1.0 lsfasrc location=data category=ring output=depth ! videoconvert ! autovideosink
+ * ]| Previewing the depth of a data set with ordinary elements.
  *
- * Elements that do not know the meta cannot link to it (the depth would be lost silently).
+ * Elements that do not know the meta cannot link to the paired stream (the depth would be lost
+ * silently).
  */
 #include "gstlsfasrc.h"
+#include "lsfa_plugin_info.h"
 
 #include <gst/lsfa/lsfa.h>
 #include <gst/video/video.h>
@@ -28,7 +38,9 @@
 #include <vector>
 
 #include "lsfa/core/error.h"
-#include "lsfa/data/mvtec_dataset.h"
+#include "lsfa/data/dataset.h"
+#include "lsfa/render/depth_view.h"
+#include "lsfa_enums.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_lsfa_src_debug);
 #define GST_CAT_DEFAULT gst_lsfa_src_debug
@@ -40,19 +52,30 @@ enum {
   PROP_SPLIT,
   PROP_FRAMERATE,
   PROP_LOOP,
+  PROP_DATASET,
+  PROP_OUTPUT,
 };
 
-#define DEFAULT_SPLIT "test"
+#define DEFAULT_SPLIT GST_LSFA_SPLIT_TEST
+#define DEFAULT_DATASET GST_LSFA_DATASET_AUTO
+#define DEFAULT_OUTPUT GST_LSFA_SRC_OUTPUT_PAIRED
+// Colour map of output=depth.
+#define DEPTH_COLORMAP lsfa::Colormap::kTurbo
 #define DEFAULT_FPS_N 1
 #define DEFAULT_FPS_D 1
 #define DEFAULT_LOOP FALSE
 
 namespace {
 struct Impl {
-  std::string location, category, split = DEFAULT_SPLIT;
+  std::string location, category;
+  GstLsfaSplit split = DEFAULT_SPLIT;
+  GstLsfaDataset dataset = DEFAULT_DATASET;
+  GstLsfaSrcOutput output = DEFAULT_OUTPUT;
   gint fps_n = DEFAULT_FPS_N, fps_d = DEFAULT_FPS_D;
   bool loop = DEFAULT_LOOP;
 
+  // Streaming state; `streaming_output` is the output property when the element started.
+  GstLsfaSrcOutput streaming_output = DEFAULT_OUTPUT;
   std::vector<lsfa::DatasetEntry> entries;
   size_t next = 0;
   guint64 frame = 0;
@@ -69,9 +92,13 @@ struct _GstLsfaSrc {
 G_DEFINE_TYPE(GstLsfaSrc, gst_lsfa_src, GST_TYPE_PUSH_SRC);
 GST_ELEMENT_REGISTER_DEFINE(lsfasrc, "lsfasrc", GST_RANK_NONE, GST_TYPE_LSFA_SRC);
 
+#define PAIRED_CAPS GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_LSFA_CAPS_FEATURE_META_RGBD, "RGB")
+#define PLAIN_CAPS GST_VIDEO_CAPS_MAKE("RGB")
+
+// Both forms; get_caps offers the one of the output property, so linking the paired stream to an
+// element that does not know the meta still fails when the pipeline is built.
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE_WITH_FEATURES(GST_LSFA_CAPS_FEATURE_META_RGBD, "RGB")));
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS(PAIRED_CAPS "; " PLAIN_CAPS));
 
 static void gst_lsfa_src_set_property(GObject *object, guint prop_id, const GValue *value,
                                       GParamSpec *pspec) {
@@ -90,7 +117,13 @@ static void gst_lsfa_src_set_property(GObject *object, guint prop_id, const GVal
       p->category = str();
       break;
     case PROP_SPLIT:
-      p->split = str();
+      p->split = static_cast<GstLsfaSplit>(g_value_get_enum(value));
+      break;
+    case PROP_DATASET:
+      p->dataset = static_cast<GstLsfaDataset>(g_value_get_enum(value));
+      break;
+    case PROP_OUTPUT:
+      p->output = static_cast<GstLsfaSrcOutput>(g_value_get_enum(value));
       break;
     case PROP_FRAMERATE:
       p->fps_n = gst_value_get_fraction_numerator(value);
@@ -119,7 +152,13 @@ static void gst_lsfa_src_get_property(GObject *object, guint prop_id, GValue *va
       g_value_set_string(value, p->category.empty() ? nullptr : p->category.c_str());
       break;
     case PROP_SPLIT:
-      g_value_set_string(value, p->split.c_str());
+      g_value_set_enum(value, p->split);
+      break;
+    case PROP_DATASET:
+      g_value_set_enum(value, p->dataset);
+      break;
+    case PROP_OUTPUT:
+      g_value_set_enum(value, p->output);
       break;
     case PROP_FRAMERATE:
       gst_value_set_fraction(value, p->fps_n, p->fps_d);
@@ -138,7 +177,14 @@ static gboolean gst_lsfa_src_start(GstBaseSrc *src) {
   GstLsfaSrc *self = GST_LSFA_SRC(src);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
-  std::string location = p->location, category = p->category, split = p->split;
+  const std::string location = p->location, category = p->category,
+                    split = gst_lsfa_enum_nick(GST_TYPE_LSFA_SPLIT, p->split);
+  static_assert(
+      static_cast<int>(lsfa::DatasetLayout::kMvtec3d) == GST_LSFA_DATASET_MVTEC3D &&
+          static_cast<int>(lsfa::DatasetLayout::kEyecandies) == GST_LSFA_DATASET_EYECANDIES,
+      "the dataset enum follows lsfa::DatasetLayout");
+  const auto layout = static_cast<lsfa::DatasetLayout>(p->dataset);
+  p->streaming_output = p->output;
   GST_OBJECT_UNLOCK(self);
   p->next = 0;
   p->frame = 0;
@@ -149,7 +195,7 @@ static gboolean gst_lsfa_src_start(GstBaseSrc *src) {
     return FALSE;
   }
   try {
-    p->entries = lsfa::index_split(location, category, split);
+    p->entries = lsfa::index_dataset(location, category, split, layout);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("Cannot read the data set"), ("%s", e.what()));
     return FALSE;
@@ -160,8 +206,9 @@ static gboolean gst_lsfa_src_start(GstBaseSrc *src) {
         ("no samples in %s/%s/%s", location.c_str(), category.c_str(), split.c_str()));
     return FALSE;
   }
-  GST_INFO_OBJECT(self, "%zu samples in %s/%s/%s", p->entries.size(), location.c_str(),
-                  category.c_str(), split.c_str());
+  GST_INFO_OBJECT(self, "%zu samples in %s/%s/%s (%s layout)", p->entries.size(), location.c_str(),
+                  category.c_str(), split.c_str(),
+                  lsfa::dataset_layout_name(p->entries.front().layout).c_str());
   return TRUE;
 }
 
@@ -184,11 +231,39 @@ static bool ensure_caps(GstLsfaSrc *self, int width, int height) {
   GST_VIDEO_INFO_FPS_N(&p->info) = fps_n;
   GST_VIDEO_INFO_FPS_D(&p->info) = fps_d;
   GstCaps *caps = gst_video_info_to_caps(&p->info);
-  gst_caps_set_features(caps, 0, gst_caps_features_new(GST_LSFA_CAPS_FEATURE_META_RGBD, nullptr));
-  bool ok = gst_base_src_set_caps(GST_BASE_SRC(self), caps);
+  const bool paired = p->streaming_output == GST_LSFA_SRC_OUTPUT_PAIRED;
+  if (paired)
+    gst_caps_set_features(caps, 0, gst_caps_features_new(GST_LSFA_CAPS_FEATURE_META_RGBD, nullptr));
+  // Asked first: a refused caps event would only surface as "not-negotiated" at the next push.
+  bool ok = gst_pad_peer_query_accept_caps(GST_BASE_SRC_PAD(self), caps) &&
+            gst_base_src_set_caps(GST_BASE_SRC(self), caps);
+  if (!ok) {
+    gchar *text = gst_caps_to_string(caps);
+    GST_ELEMENT_ERROR(self, CORE, NEGOTIATION, ("Downstream refuses the output caps"),
+                      ("%s%s", text,
+                       paired ? " (the paired stream needs lsfafeatures or another element that "
+                                "knows meta:LsfaRgbd; output=rgb or output=depth give plain video)"
+                              : ""));
+    g_free(text);
+  }
   gst_caps_unref(caps);
   p->have_info = ok;
   return ok;
+}
+
+// The caps of the output property: the paired form, or plain RGB video.
+static GstCaps *gst_lsfa_src_get_caps(GstBaseSrc *src, GstCaps *filter) {
+  GstLsfaSrc *self = GST_LSFA_SRC(src);
+  GST_OBJECT_LOCK(self);
+  const bool paired = self->impl->output == GST_LSFA_SRC_OUTPUT_PAIRED;
+  GST_OBJECT_UNLOCK(self);
+  GstCaps *caps = gst_caps_from_string(paired ? PAIRED_CAPS : PLAIN_CAPS);
+  if (filter) {
+    GstCaps *both = gst_caps_intersect_full(filter, caps, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(caps);
+    caps = both;
+  }
+  return caps;
 }
 
 // The caps follow the data (size of each sample), so they are set in create(), not negotiated up
@@ -196,6 +271,35 @@ static bool ensure_caps(GstLsfaSrc *self, int width, int height) {
 static gboolean gst_lsfa_src_negotiate(GstBaseSrc *src) {
   (void)src;
   return TRUE;
+}
+
+// The sample meta on the buffer, and the same facts as a tag event that GstBaseSrc pushes right
+// before this buffer (after the segment), so elements that do not know the meta see them too.
+// GstBaseSrc's send_event queues tag events for its streaming loop; it is called directly because
+// gst_element_send_event takes the state lock, which a state change may hold while it waits for
+// this streaming thread.
+static void attach_sample(GstLsfaSrc *self, GstBuffer *buffer, const lsfa::DatasetEntry &entry,
+                          const lsfa::Sample &sample) {
+  const gint label = sample.defect == "good" ? 0 : 1;
+  GstLsfaSampleMeta *meta = gst_buffer_add_lsfa_sample_meta(
+      buffer, entry.rgb_path.c_str(), entry.category.c_str(), entry.split.c_str(),
+      sample.defect.c_str(), entry.id.c_str(), label);
+  if (meta)
+    GST_ELEMENT_CLASS(gst_lsfa_src_parent_class)
+        ->send_event(GST_ELEMENT(self), gst_event_new_tag(gst_lsfa_sample_meta_to_tag_list(meta)));
+}
+
+// Timestamps and offsets of the next frame.
+static void finish_buffer(Impl *p, GstBuffer *buffer, gint fps_n, gint fps_d) {
+  if (fps_n > 0) {
+    GST_BUFFER_PTS(buffer) = gst_util_uint64_scale(p->frame, fps_d * GST_SECOND, fps_n);
+    GST_BUFFER_DURATION(buffer) = gst_util_uint64_scale(1, fps_d * GST_SECOND, fps_n);
+  } else {
+    GST_BUFFER_PTS(buffer) = p->frame == 0 ? 0 : GST_CLOCK_TIME_NONE;
+  }
+  GST_BUFFER_OFFSET(buffer) = p->frame;
+  GST_BUFFER_OFFSET_END(buffer) = p->frame + 1;
+  p->frame++;
 }
 
 static GstFlowReturn gst_lsfa_src_create_unguarded(GstPushSrc *src, GstBuffer **out) {
@@ -222,6 +326,13 @@ static GstFlowReturn gst_lsfa_src_create_unguarded(GstPushSrc *src, GstBuffer **
   }
   const int w = sample.rgb.cols, h = sample.rgb.rows;
   if (!ensure_caps(self, w, h)) return GST_FLOW_NOT_NEGOTIATED;
+  const bool paired = p->streaming_output == GST_LSFA_SRC_OUTPUT_PAIRED;
+  // The picture: the colour image, or (output=depth) the cloud's z through the colour map over
+  // this sample's measured range.
+  const cv::Mat picture = p->streaming_output == GST_LSFA_SRC_OUTPUT_DEPTH
+                              ? lsfa::depth_view(sample.xyz, lsfa::measured_z_range(sample.xyz),
+                                                 DEPTH_COLORMAP, lsfa::ChannelOrder::kRgb)
+                              : sample.rgb;
 
   GstBuffer *buffer = gst_buffer_new_allocate(nullptr, GST_VIDEO_INFO_SIZE(&p->info), nullptr);
   GstVideoFrame frame;
@@ -232,9 +343,15 @@ static GstFlowReturn gst_lsfa_src_create_unguarded(GstPushSrc *src, GstBuffer **
   }
   auto *dst = static_cast<guint8 *>(GST_VIDEO_FRAME_PLANE_DATA(&frame, 0));
   const int stride = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, 0);
-  for (int y = 0; y < h; ++y) memcpy(dst + y * stride, sample.rgb.ptr(y), w * 3);
+  for (int y = 0; y < h; ++y) memcpy(dst + y * stride, picture.ptr(y), w * 3);
   gst_video_frame_unmap(&frame);
 
+  attach_sample(self, buffer, entry, sample);
+  if (!paired) {
+    finish_buffer(p, buffer, fps_n, fps_d);
+    *out = buffer;
+    return GST_FLOW_OK;
+  }
   cv::Mat xyz = sample.xyz.isContinuous() ? sample.xyz : sample.xyz.clone();
   GstBuffer *depth = gst_buffer_new_memdup(xyz.data, xyz.total() * xyz.elemSize());
   GstLsfaRgbdMeta *meta = gst_buffer_add_lsfa_rgbd_meta(buffer, GST_LSFA_DEPTH_FORMAT_XYZ_F32,
@@ -247,17 +364,8 @@ static GstFlowReturn gst_lsfa_src_create_unguarded(GstPushSrc *src, GstBuffer **
     gst_buffer_unref(mask);
   }
 
-  if (fps_n > 0) {
-    GST_BUFFER_PTS(buffer) = gst_util_uint64_scale(p->frame, fps_d * GST_SECOND, fps_n);
-    GST_BUFFER_DURATION(buffer) = gst_util_uint64_scale(1, fps_d * GST_SECOND, fps_n);
-  } else {
-    GST_BUFFER_PTS(buffer) = p->frame == 0 ? 0 : GST_CLOCK_TIME_NONE;
-  }
-  GST_BUFFER_OFFSET(buffer) = p->frame;
-  GST_BUFFER_OFFSET_END(buffer) = p->frame + 1;
-  p->frame++;
-  GST_DEBUG_OBJECT(self, "sample %s/%s/%s (%dx%d)", entry.split.c_str(), entry.defect.c_str(),
-                   entry.id.c_str(), w, h);
+  finish_buffer(p, buffer, fps_n, fps_d);
+  GST_DEBUG_OBJECT(self, "sample %s (%dx%d)", entry.rgb_path.c_str(), w, h);
   *out = buffer;
   return GST_FLOW_OK;
 }
@@ -293,16 +401,29 @@ static void gst_lsfa_src_class_init(GstLsfaSrcClass *klass) {
                                               GST_PARAM_MUTABLE_READY);
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
-      g_param_spec_string("location", "Location", "Data-set root directory (MVTec 3D-AD layout)",
-                          nullptr, ready));
+      g_param_spec_string("location", "Location",
+                          "Data-set root directory (holds one directory per category)", nullptr,
+                          ready));
   g_object_class_install_property(
       gobject_class, PROP_CATEGORY,
       g_param_spec_string("category", "Category", "Category sub-directory, e.g. \"bagel\"", nullptr,
                           ready));
   g_object_class_install_property(
       gobject_class, PROP_SPLIT,
-      g_param_spec_string("split", "Split", "\"train\", \"validation\" or \"test\"", DEFAULT_SPLIT,
-                          ready));
+      g_param_spec_enum("split", "Split", "Which samples of the category to play",
+                        GST_TYPE_LSFA_SPLIT, DEFAULT_SPLIT, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_DATASET,
+      g_param_spec_enum("dataset", "Data set layout",
+                        "Layout of the data set; auto: Eyecandies when the category holds "
+                        "train/data, val/data or test_public/data, else MVTec 3D-AD",
+                        GST_TYPE_LSFA_DATASET, DEFAULT_DATASET, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_OUTPUT,
+      g_param_spec_enum("output", "Output",
+                        "What the frames show: the paired stream for lsfafeatures, or plain RGB "
+                        "video of the colour image or of the depth for ordinary video elements",
+                        GST_TYPE_LSFA_SRC_OUTPUT, DEFAULT_OUTPUT, ready));
   g_object_class_install_property(
       gobject_class, PROP_FRAMERATE,
       // At least 1/G_MAXINT: 0/1 would leave every frame after the first without a timestamp.
@@ -319,12 +440,15 @@ static void gst_lsfa_src_class_init(GstLsfaSrcClass *klass) {
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "LSFA data-set source", "Source/Video",
-      "Plays an MVTec 3D-AD style data set as RGB frames carrying their XYZ cloud (meta:LsfaRgbd)",
-      "gst-lsfa developers");
+      "Plays an MVTec 3D-AD or Eyecandies data set as RGB frames carrying their XYZ cloud "
+      "(meta:LsfaRgbd), or as plain video of the colour image or the depth; every frame carries "
+      "its sample's path, defect type and label (GstLsfaSampleMeta and tags)",
+      LSFA_ELEMENT_AUTHOR);
 
   basesrc_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_src_start);
   basesrc_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_src_stop);
   basesrc_class->negotiate = GST_DEBUG_FUNCPTR(gst_lsfa_src_negotiate);
+  basesrc_class->get_caps = GST_DEBUG_FUNCPTR(gst_lsfa_src_get_caps);
   pushsrc_class->create = GST_DEBUG_FUNCPTR(gst_lsfa_src_create);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_src_debug, "lsfasrc", 0, "LSFA data-set source");

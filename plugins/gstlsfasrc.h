@@ -1,4 +1,5 @@
-// lsfasrc: plays an MVTec 3D-AD style data-set directory as a paired RGB-D stream.
+// lsfasrc: plays an MVTec 3D-AD or Eyecandies data-set directory as a paired RGB-D stream, or as
+// plain video of its colour images or depth.
 #pragma once
 
 #include <gst/base/gstpushsrc.h>

@@ -8,16 +8,24 @@ lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s) {
   static_assert(static_cast<int>(lsfa::PointBatchNorm::kBatch) == GST_LSFA_POINT_BN_BATCH &&
                     static_cast<int>(lsfa::PointBatchNorm::kRunning) == GST_LSFA_POINT_BN_RUNNING,
                 "the point-bn enum follows lsfa::PointBatchNorm");
+  static_assert(static_cast<int>(lsfa::Modalities::kRgb) == GST_LSFA_MODALITIES_RGB &&
+                    static_cast<int>(lsfa::Modalities::kPoints) == GST_LSFA_MODALITIES_3D &&
+                    static_cast<int>(lsfa::Modalities::kFused) == GST_LSFA_MODALITIES_RGB_3D,
+                "the modalities enum follows lsfa::Modalities");
   lsfa::ExtractorConfig config;
-  config.preset = s.preset;
+  config.preset = gst_lsfa_enum_nick(GST_TYPE_LSFA_PRESET, s.preset);
   config.rgb_weights = s.rgb_weights;
   config.point_weights = s.point_weights;
   config.seed = s.seed;
-  config.device = s.device;
-  config.modalities = lsfa::modalities_from_string(s.modalities);
+  config.device = features_device(s);
+  config.modalities = static_cast<lsfa::Modalities>(s.modalities);
   config.point_batch_stats = lsfa::uses_batch_statistics(
       static_cast<lsfa::PointBatchNorm>(s.point_bn), !s.point_weights.empty());
   return config;
+}
+
+std::string features_device(const FeaturesSettings &s) {
+  return gst_lsfa_enum_nick(GST_TYPE_LSFA_DEVICE, s.device);
 }
 
 bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
@@ -32,10 +40,11 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
       s.point_weights = string_from_value(value);
       return true;
     case PROP_PRESET:
-      s.preset = string_from_value(value);
+      s.preset = static_cast<GstLsfaPreset>(g_value_get_enum(value));
       return true;
     case PROP_MODALITIES:
-      s.modalities = string_from_value(value);
+      s.modalities = static_cast<GstLsfaModalities>(g_value_get_enum(value));
+      if (s.modalities == GST_LSFA_MODALITIES_3D_RGB) s.modalities = GST_LSFA_MODALITIES_RGB_3D;
       return true;
     case PROP_SEED:
       s.seed = g_value_get_uint64(value);
@@ -44,7 +53,7 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
       s.threads = g_value_get_int(value);
       return true;
     case PROP_DEVICE:
-      s.device = string_from_value(value);
+      s.device = static_cast<GstLsfaDevice>(g_value_get_enum(value));
       return true;
     case PROP_DEPTH_SCALE:
       s.depth_scale = g_value_get_double(value);
@@ -101,10 +110,10 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
       set_value_string(value, s.point_weights);
       return true;
     case PROP_PRESET:
-      set_value_string(value, s.preset, false);
+      g_value_set_enum(value, s.preset);
       return true;
     case PROP_MODALITIES:
-      set_value_string(value, s.modalities, false);
+      g_value_set_enum(value, s.modalities);
       return true;
     case PROP_SEED:
       g_value_set_uint64(value, s.seed);
@@ -113,7 +122,7 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
       g_value_set_int(value, s.threads);
       return true;
     case PROP_DEVICE:
-      set_value_string(value, s.device, false);
+      g_value_set_enum(value, s.device);
       return true;
     case PROP_DEPTH_SCALE:
       g_value_set_double(value, s.depth_scale);
@@ -180,14 +189,14 @@ void features_install_properties(GObjectClass *klass) {
                           nullptr, ready));
   g_object_class_install_property(
       klass, PROP_PRESET,
-      g_param_spec_string("preset", "Preset", "Backbone size preset (ignored when model is set)",
-                          defaults.preset.c_str(), ready));
+      g_param_spec_enum("preset", "Preset",
+                        "Backbone size preset, as lsfa --preset (ignored when model is set)",
+                        GST_TYPE_LSFA_PRESET, defaults.preset, ready));
   g_object_class_install_property(
       klass, PROP_MODALITIES,
-      g_param_spec_string("modalities", "Modalities",
-                          "Modalities to extract: \"rgb,3d\", \"rgb\" or \"3d\" (ignored when "
-                          "model is set)",
-                          defaults.modalities.c_str(), ready));
+      g_param_spec_enum("modalities", "Modalities",
+                        "Modalities to extract, as lsfa --modalities (ignored when model is set)",
+                        GST_TYPE_LSFA_MODALITIES, defaults.modalities, ready));
   g_object_class_install_property(
       klass, PROP_SEED,
       g_param_spec_uint64("seed", "Seed",
@@ -200,8 +209,9 @@ void features_install_properties(GObjectClass *klass) {
                        defaults.threads, ready));
   g_object_class_install_property(
       klass, PROP_DEVICE,
-      g_param_spec_string("device", "Device", "Compute device, e.g. \"cpu\" or \"cuda:0\"",
-                          defaults.device.c_str(), ready));
+      g_param_spec_enum("device", "Device",
+                        "Compute device of the backbones (cuda:N needs a LibTorch built with CUDA)",
+                        GST_TYPE_LSFA_DEVICE, defaults.device, ready));
   g_object_class_install_property(
       klass, PROP_DEPTH_SCALE,
       g_param_spec_double("depth-scale", "Depth scale",

@@ -37,8 +37,10 @@ enum FeaturesProperty {
 constexpr GstClockTime kDefaultPairTolerance = 10 * GST_MSECOND;
 
 struct FeaturesSettings {
-  std::string model, rgb_weights, point_weights, preset = "small", modalities = "rgb,3d",
-                                                 device = "cpu";
+  std::string model, rgb_weights, point_weights;
+  GstLsfaPreset preset = GST_LSFA_PRESET_SMALL;
+  GstLsfaModalities modalities = GST_LSFA_MODALITIES_RGB_3D;
+  GstLsfaDevice device = GST_LSFA_DEVICE_CPU;
   guint64 seed = 0;
   gint threads = 0;
   gdouble depth_scale = 0.0;  // 0 = unset
@@ -56,6 +58,9 @@ void features_install_properties(GObjectClass *klass);
 
 // The extractor the properties ask for (without a model bundle). Throws lsfa::Error on bad values.
 lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s);
+
+// The at::Device spelling of the device property ("cpu", "cuda:0", ...).
+std::string features_device(const FeaturesSettings &s);
 
 // Call with the object lock held. Return false for an id that is not a property of lsfafeatures.
 // A malformed array value is ignored with a warning (GObject set_property cannot fail).

@@ -1,4 +1,5 @@
-// Tests of the gstlsfacaps library: caps helpers, the three metas (init, copy, free, scale).
+// Tests of the gstlsfacaps library: caps helpers, the metas (init, copy, free, scale), the sample
+// tags.
 #include <gst/check/gstharness.h>
 #include <gst/gst.h>
 #include <gst/lsfa/lsfa.h>
@@ -446,6 +447,71 @@ TEST_F(CapsTest, MetasSurviveRealVideoScaler) {
   EXPECT_DOUBLE_EQ(o->map_rect.height, 128);
   gst_buffer_unref(out);
   gst_harness_teardown(h);
+}
+
+TEST_F(CapsTest, SampleMetaAddCopyTransformAndTags) {
+  GstBuffer *b = gst_buffer_new_allocate(nullptr, 16, nullptr);
+  GstLsfaSampleMeta *m = gst_buffer_add_lsfa_sample_meta(b, "/d/ring/test/crack/rgb/003.png",
+                                                         "ring", "test", "crack", "003", 1);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(gst_buffer_get_lsfa_sample_meta(b), m);
+  // The strings are copies, and the meta survives a copy and any transform (it has no API tags,
+  // so video converters keep it).
+  GstBuffer *copy = gst_buffer_copy(b);
+  GstLsfaSampleMeta *c = gst_buffer_get_lsfa_sample_meta(copy);
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->path, m->path);
+  EXPECT_STREQ(c->path, "/d/ring/test/crack/rgb/003.png");
+  EXPECT_STREQ(c->category, "ring");
+  EXPECT_STREQ(c->split, "test");
+  EXPECT_STREQ(c->defect, "crack");
+  EXPECT_STREQ(c->id, "003");
+  EXPECT_EQ(c->label, 1);
+  const gchar *const *tags = gst_meta_api_type_get_tags(GST_LSFA_SAMPLE_META_API_TYPE);
+  EXPECT_TRUE(tags == nullptr || tags[0] == nullptr);
+  EXPECT_FALSE(gst_meta_api_type_has_tag(GST_LSFA_SAMPLE_META_API_TYPE,
+                                         g_quark_from_string(GST_META_TAG_VIDEO_STR)));
+  GstBuffer *scaled = gst_buffer_new();
+  GstVideoMetaTransform scale{};
+  ASSERT_TRUE(GST_LSFA_SAMPLE_META_INFO->transform_func(
+      scaled, &m->meta, b, gst_video_meta_transform_scale_get_quark(), &scale));
+  EXPECT_STREQ(gst_buffer_get_lsfa_sample_meta(scaled)->defect, "crack");
+
+  GstTagList *list = gst_lsfa_sample_meta_to_tag_list(m);
+  gchar *path = nullptr, *defect = nullptr;
+  gint label = -1;
+  ASSERT_TRUE(gst_tag_list_get_string(list, GST_LSFA_TAG_SAMPLE_PATH, &path));
+  ASSERT_TRUE(gst_tag_list_get_string(list, GST_LSFA_TAG_DEFECT, &defect));
+  ASSERT_TRUE(gst_tag_list_get_int(list, GST_LSFA_TAG_LABEL, &label));
+  EXPECT_STREQ(path, "/d/ring/test/crack/rgb/003.png");
+  EXPECT_STREQ(defect, "crack");
+  EXPECT_EQ(label, 1);
+  EXPECT_EQ(gst_tag_get_type(GST_LSFA_TAG_LABEL), G_TYPE_INT);
+  g_free(path);
+  g_free(defect);
+  gst_tag_list_unref(list);
+  for (GstBuffer *x : {b, copy, scaled}) gst_buffer_unref(x);
+}
+
+TEST_F(CapsTest, SampleMetaRefusesALabelOtherThanZeroOrOne) {
+  GstBuffer *b = gst_buffer_new();
+  g_test_expect_message("GstLsfaCaps", G_LOG_LEVEL_CRITICAL, "*label*");
+  EXPECT_EQ(gst_buffer_add_lsfa_sample_meta(b, "p", "c", "test", "good", "0", 2), nullptr);
+  g_test_assert_expected_messages();
+  EXPECT_EQ(gst_buffer_get_lsfa_sample_meta(b), nullptr);
+  // NULL strings are stored as "".
+  GstLsfaSampleMeta *m =
+      gst_buffer_add_lsfa_sample_meta(b, nullptr, nullptr, nullptr, nullptr, nullptr, 0);
+  ASSERT_NE(m, nullptr);
+  EXPECT_STREQ(m->path, "");
+  EXPECT_STREQ(m->defect, "");
+  gst_buffer_unref(b);
+}
+
+TEST_F(CapsTest, FeaturesHandleTypeLeavesTheElementNameFree) {
+  // GstObject names instances after their type: the name GstLsfaFeatures is the element's.
+  EXPECT_STREQ(g_type_name(GST_LSFA_TYPE_FEATURES), "GstLsfaFeaturesHandle");
+  EXPECT_TRUE(G_TYPE_IS_BOXED(GST_LSFA_TYPE_FEATURES));
 }
 
 }  // namespace

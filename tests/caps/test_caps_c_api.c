@@ -40,6 +40,9 @@ int main(int argc, char **argv) {
                                       &k) != NULL);
   gst_buffer_unref(depth);
 
+  CHECK(gst_buffer_add_lsfa_sample_meta(frame, "d/ring/test/good/rgb/000.png", "ring", "test",
+                                        "good", "000", 0) != NULL);
+
   GstBuffer *copy = gst_buffer_copy(frame);
   const GstLsfaAnomalyMeta *c = gst_buffer_get_lsfa_anomaly_meta(copy);
   CHECK(c != NULL && c->is_anomalous && c->map_width == 3 && c->map_height == 2);
@@ -51,6 +54,14 @@ int main(int argc, char **argv) {
   const GstLsfaRgbdMeta *r = gst_buffer_get_lsfa_rgbd_meta(copy);
   CHECK(r != NULL && r->stride == 6 && r->intrinsics.fx == 100.0);
   CHECK(gst_buffer_get_lsfa_features_meta(copy) == NULL);
+  const GstLsfaSampleMeta *s = gst_buffer_get_lsfa_sample_meta(copy);
+  CHECK(s != NULL && strcmp(s->defect, "good") == 0 && s->label == 0);
+  GstTagList *tags = gst_lsfa_sample_meta_to_tag_list(s);
+  gchar *path = NULL;
+  CHECK(gst_tag_list_get_string(tags, GST_LSFA_TAG_SAMPLE_PATH, &path) &&
+        strcmp(path, "d/ring/test/good/rgb/000.png") == 0);
+  g_free(path);
+  gst_tag_list_unref(tags);
 
   /* The accessors for bindings (lsfa-meta-accessors.c) on the copy. */
   CHECK(gst_lsfa_buffer_get_anomaly_meta(copy) == c);

@@ -14,6 +14,7 @@
 #include "lsfa/core/error.h"
 #include "lsfa/render/colorbar.h"
 #include "lsfa/render/colormap.h"
+#include "lsfa/render/depth_view.h"
 #include "lsfa/render/map_sampling.h"
 #include "lsfa/render/overlay.h"
 #include "lsfa/render/sample_heatmap.h"
@@ -596,4 +597,43 @@ TEST(RenderSampleHeatmap, BadInputsAreRefused) {
   in = heatmap_input({40, 30}, {1, 1, 4, 4});
   in.gt = cv::Mat();  // no ground truth: no contour, still a figure
   EXPECT_NO_THROW(lsfa::draw_sample_heatmap(in));
+
+TEST(RenderDepthView, RangeOverMeasuredPointsAndColoursEqualApplyColorMap) {
+  // z = 1 + 0.1 x on a 5 x 2 cloud; (0,0,0), NaN and an infinite point are not measurements.
+  cv::Mat xyz(2, 5, CV_32FC3);
+  for (int y = 0; y < 2; ++y)
+    for (int x = 0; x < 5; ++x) xyz.at<cv::Vec3f>(y, x) = cv::Vec3f(0.1f, 0.2f, 1.0f + 0.1f * x);
+  xyz.at<cv::Vec3f>(0, 0) = cv::Vec3f(0, 0, 0);
+  xyz.at<cv::Vec3f>(0, 4) = cv::Vec3f(NAN, 0, 9);
+  xyz.at<cv::Vec3f>(1, 4) = cv::Vec3f(0, 0, INFINITY);
+  const lsfa::ValueRange r = lsfa::measured_z_range(xyz);
+  EXPECT_FLOAT_EQ(r.low, 1.0f);   // (1, 0)
+  EXPECT_FLOAT_EQ(r.high, 1.3f);  // x = 3: the x = 4 points are not measured
+  for (lsfa::ChannelOrder order : {lsfa::ChannelOrder::kRgb, lsfa::ChannelOrder::kBgr}) {
+    const cv::Mat view = lsfa::depth_view(xyz, r, lsfa::Colormap::kTurbo, order);
+    ASSERT_EQ(view.type(), CV_8UC3);
+    cv::Mat index(2, 5, CV_8UC1);
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 5; ++x)
+        index.at<uint8_t>(y, x) = lsfa::range_index(xyz.at<cv::Vec3f>(y, x)[2], r);
+    const cv::Mat want = lsfa::apply_colormap(index, lsfa::Colormap::kTurbo, order);
+    for (int y = 0; y < 2; ++y)
+      for (int x = 0; x < 5; ++x) {
+        const bool measured = !(y == 0 && (x == 0 || x == 4)) && !(y == 1 && x == 4);
+        EXPECT_EQ(view.at<cv::Vec3b>(y, x),
+                  measured ? want.at<cv::Vec3b>(y, x) : cv::Vec3b(0, 0, 0))
+            << x << "," << y;
+      }
+  }
+  // No measurement at all: an empty range, and an all-black picture.
+  const cv::Mat none = cv::Mat::zeros(3, 3, CV_32FC3);
+  EXPECT_EQ(lsfa::measured_z_range(none).low, 0.0f);
+  EXPECT_EQ(lsfa::measured_z_range(none).high, 0.0f);
+  EXPECT_EQ(cv::countNonZero(
+                lsfa::depth_view(none, {0, 0}, lsfa::Colormap::kJet, lsfa::ChannelOrder::kRgb)
+                    .reshape(1)),
+            0);
+  EXPECT_THROW(lsfa::depth_view(cv::Mat::zeros(2, 2, CV_32FC1), {0, 1}, lsfa::Colormap::kJet,
+                                lsfa::ChannelOrder::kRgb),
+               lsfa::Error);
 }

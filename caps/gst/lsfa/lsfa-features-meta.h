@@ -9,7 +9,8 @@
 
 G_BEGIN_DECLS
 
-/* Opaque reference-counted holder of the features data (immutable once created). */
+/* Opaque reference-counted holder of the features data (immutable once created). Its boxed GType
+ * is named "GstLsfaFeaturesHandle" (the name GstLsfaFeatures is the lsfafeatures element's). */
 typedef struct _GstLsfaFeatures GstLsfaFeatures;
 
 GType gst_lsfa_features_get_type(void);

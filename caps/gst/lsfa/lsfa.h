@@ -7,6 +7,7 @@
 #include <gst/lsfa/lsfa-features-meta.h>
 #include <gst/lsfa/lsfa-geometry.h>
 #include <gst/lsfa/lsfa-rgbd-meta.h>
+#include <gst/lsfa/lsfa-sample-meta.h>
 
 G_BEGIN_DECLS
 
