@@ -597,6 +597,7 @@ TEST(RenderSampleHeatmap, BadInputsAreRefused) {
   in = heatmap_input({40, 30}, {1, 1, 4, 4});
   in.gt = cv::Mat();  // no ground truth: no contour, still a figure
   EXPECT_NO_THROW(lsfa::draw_sample_heatmap(in));
+}
 
 TEST(RenderDepthView, RangeOverMeasuredPointsAndColoursEqualApplyColorMap) {
   // z = 1 + 0.1 x on a 5 x 2 cloud; (0,0,0), NaN and an infinite point are not measurements.
