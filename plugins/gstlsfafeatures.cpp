@@ -5,7 +5,8 @@
  *
  * lsfafeatures takes colour frames on its `rgb` pad and 16-bit depth frames on a requested `depth`
  * pad, pairs them by running time (within #GstLsfaFeatureExtractor:pair-tolerance; an older
- * frame that cannot be matched is dropped and counted), turns the depth into a point cloud with
+ * frame that cannot be matched is dropped and counted; in a live pipeline an rgb frame that waited
+ * #GstLsfaFeatureExtractor:pair-timeout for depth is dropped with a warning), turns the depth into a point cloud with
  * the calibration of the depth caps (`depth-scale`, `intrinsics`, `intrinsics-size` fields) or of
  * the properties, preprocesses the pair and runs the frozen backbones (DINO ViT on RGB, Point-MAE
  * on the cloud). The RGB frame goes downstream unchanged with a GstLsfaFeaturesMeta.
@@ -33,7 +34,8 @@
  * ]| Two streams of a recorded RGB + depth sequence.
  *
  * ## Messages
- * QoS messages for frames dropped as late; element errors name the problem (missing calibration,
+ * QoS messages for frames dropped as late; a warning "The depth stream stalled" (once per stall)
+ * when pair-timeout drops rgb frames; element errors name the problem (missing calibration,
  * unregistered depth size, backbones that do not match the model bundle).
  */
 #include "gstlsfafeatures.h"
@@ -74,6 +76,7 @@ struct Impl {
   GstCaps *pending_src_caps = nullptr;
   GstLsfaDepthCalibration caps_calibration{};
   bool logged_rescale = false;
+  bool depth_stalled = false;  // pair-timeout hit; cleared by the next depth frame
 };
 
 }  // namespace
@@ -163,6 +166,7 @@ static gboolean gst_lsfa_feature_extractor_stop(GstAggregator *agg) {
   p->have_rgb_caps = p->have_depth_caps = p->rgbd_mode = false;
   p->caps_calibration = {};
   p->logged_rescale = false;
+  p->depth_stalled = false;
   gst_clear_caps(&p->pending_src_caps);
   return TRUE;
 }
@@ -455,6 +459,47 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   return gst_aggregator_finish_buffer(agg, rgb);
 }
 
+// Live pipelines: when to give up waiting for depth (pair-timeout). The base class waits on the
+// clock until this running time plus the latency, then calls aggregate with timeout = TRUE.
+static GstClockTime gst_lsfa_feature_extractor_get_next_time(GstAggregator *agg) {
+  GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
+  GST_OBJECT_LOCK(self);
+  GstAggregatorPad *depth_pad =
+      self->depth_pad ? GST_AGGREGATOR_PAD(gst_object_ref(self->depth_pad)) : nullptr;
+  const GstClockTime timeout = self->impl->settings.pair_timeout;
+  GST_OBJECT_UNLOCK(self);
+  if (depth_pad == nullptr) return GST_CLOCK_TIME_NONE;
+  GstBuffer *rgb = gst_aggregator_pad_peek_buffer(self->rgb_pad);
+  GstBuffer *depth = gst_aggregator_pad_peek_buffer(depth_pad);
+  const GstClockTime deadline = lsfa_gst::pair_deadline(
+      lsfa_gst::pad_head(self->rgb_pad, rgb), lsfa_gst::pad_head(depth_pad, depth), timeout);
+  if (rgb) gst_buffer_unref(rgb);
+  if (depth) gst_buffer_unref(depth);
+  gst_object_unref(depth_pad);
+  return deadline;
+}
+
+// The rgb head waited pair-timeout for depth in a live pipeline: drop it, and say once per stall
+// that the depth stream stopped (a camera that died without EOS must not block the line).
+static void drop_stalled_rgb(GstLsfaFeatureExtractor *self, const lsfa_gst::PadHead &rgb,
+                             GstClockTime timeout) {
+  Impl *p = self->impl;
+  if (!p->depth_stalled) {
+    p->depth_stalled = true;
+    GST_ELEMENT_WARNING(self, STREAM, FAILED, ("The depth stream stalled"),
+                        ("no depth frame within pair-timeout %" GST_TIME_FORMAT
+                         " of the rgb frame at running time %" GST_TIME_FORMAT
+                         "; dropping rgb frames until depth frames arrive again",
+                         GST_TIME_ARGS(timeout), GST_TIME_ARGS(rgb.running_time)));
+  }
+  GST_INFO_OBJECT(self, "depth stalled: dropping rgb frame at %" GST_TIME_FORMAT,
+                  GST_TIME_ARGS(rgb.running_time));
+  gst_aggregator_pad_drop_buffer(self->rgb_pad);
+  GST_OBJECT_LOCK(self);
+  p->settings.dropped_rgb++;
+  GST_OBJECT_UNLOCK(self);
+}
+
 static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregator *agg,
                                                                     gboolean timeout) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
@@ -463,6 +508,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
   GstAggregatorPad *depth_pad =
       self->depth_pad ? GST_AGGREGATOR_PAD(gst_object_ref(self->depth_pad)) : nullptr;
   GstClockTime tolerance = p->settings.pair_tolerance;
+  GstClockTime pair_timeout = p->settings.pair_timeout;
   GST_OBJECT_UNLOCK(self);
 
   if (depth_pad == nullptr) {  // RGB-D meta mode
@@ -482,6 +528,7 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
                  lsfa_gst::pair_action_name(action));
   if (rgb) gst_buffer_unref(rgb);
   if (depth) gst_buffer_unref(depth);
+  if (dh.has_buffer) p->depth_stalled = false;
 
   GstFlowReturn ret = GST_FLOW_OK;
   switch (action) {
@@ -509,6 +556,8 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
       GST_OBJECT_UNLOCK(self);
       break;
     case lsfa_gst::PairAction::kWait:
+      if (timeout && GST_CLOCK_TIME_IS_VALID(lsfa_gst::pair_deadline(rh, dh, pair_timeout)))
+        drop_stalled_rgb(self, rh, pair_timeout);
       break;
     case lsfa_gst::PairAction::kEos:
       ret = GST_FLOW_EOS;
@@ -570,6 +619,7 @@ static void gst_lsfa_feature_extractor_class_init(GstLsfaFeatureExtractorClass *
   agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_sink_query);
   agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_src_event);
   agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_update_src_caps);
+  agg_class->get_next_time = GST_DEBUG_FUNCPTR(gst_lsfa_feature_extractor_get_next_time);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_feature_extractor_debug, "lsfafeatures", 0,
                           "LSFA feature extractor");

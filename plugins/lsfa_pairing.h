@@ -28,6 +28,13 @@ PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime to
 
 const char *pair_action_name(PairAction action);
 
+// pair-timeout: the running time until which an rgb head that waits for depth may wait, or
+// GST_CLOCK_TIME_NONE when nothing waits (a depth head is there, the depth pad is EOS, the rgb
+// head has no timestamp) or `timeout` is 0 (wait for ever). In a live pipeline the aggregator
+// calls aggregate(timeout=TRUE) once the clock passes this time plus the latency; the rgb head
+// is then dropped as stalled.
+GstClockTime pair_deadline(const PadHead &rgb, const PadHead &depth, GstClockTime timeout);
+
 // The head of an aggregator pad: its peeked `buffer` (may be null) at its running time.
 PadHead pad_head(GstAggregatorPad *pad, GstBuffer *buffer);
 

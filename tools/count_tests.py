@@ -1,6 +1,15 @@
 #!/usr/bin/env python3
 """Counts test cases over GoogleTest XML reports plus meson tests that are not GoogleTest, and
-prints the one summary line "N passed, N failed". Exits 1 when anything failed."""
+prints the one summary line "N passed, N failed". Exits 1 when anything failed.
+
+  count_tests.py XML_DIR MESON_LOG                      one build (the plain suite)
+  count_tests.py [--stage PREFIX XML_DIR MESON_LOG]... [--results PREFIX FILE]...
+
+Each --stage is a build of the suite (e.g. "asan" for the sanitizer build); --results is a file of
+lines "NAME ok" or "NAME failed" from a stage that is not a meson run (short fuzzing, soak). Every
+stage prints "PREFIX: N passed, N failed" and its failed tests as "FAILED PREFIX/NAME"; the last
+line is the total over all stages."""
+import argparse
 import glob
 import json
 import os
@@ -8,9 +17,10 @@ import sys
 import xml.etree.ElementTree as ET
 
 
-def main():
-    xml_dir, meson_log = sys.argv[1], sys.argv[2]
+def count_meson(xml_dir, meson_log):
+    """Returns (passed, failed, failed names) of one meson build's test run."""
     passed = failed = 0
+    names = []
     gtest_exes = set()
     for path in sorted(glob.glob(os.path.join(xml_dir, "*.xml"))):
         gtest_exes.add(os.path.splitext(os.path.basename(path))[0])
@@ -20,6 +30,7 @@ def main():
                 continue
             if case.find("failure") is not None or case.find("error") is not None:
                 failed += 1
+                names.append(f"{case.get('classname')}.{case.get('name')}")
             else:
                 passed += 1
     # Meson tests: a GoogleTest executable that crashed before writing its XML counts as one
@@ -35,13 +46,62 @@ def main():
                 if exe in gtest_exes:
                     if not ok and t.get("result") in ("TIMEOUT", "ERROR"):
                         failed += 1
+                        names.append(f"{t.get('name')} ({t.get('result')})")
                     continue
                 if ok:
                     passed += 1
                 else:
                     failed += 1
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+                    names.append(f"{t.get('name')} ({t.get('result')})")
+    elif not glob.glob(os.path.join(xml_dir, "*.xml")):
+        failed += 1  # the stage ran nothing at all (build or setup failure)
+        names.append("(no test results)")
+    return passed, failed, names
+
+
+def count_results(path):
+    passed = failed = 0
+    names = []
+    if not os.path.exists(path):
+        return 0, 1, ["(no results file)"]
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            if parts[1] == "ok":
+                passed += 1
+            else:
+                failed += 1
+                names.append(parts[0])
+    return passed, failed, names
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("legacy", nargs="*", help="XML_DIR MESON_LOG of a single build")
+    ap.add_argument("--stage", nargs=3, action="append", default=[],
+                    metavar=("PREFIX", "XML_DIR", "MESON_LOG"))
+    ap.add_argument("--results", nargs=2, action="append", default=[], metavar=("PREFIX", "FILE"))
+    args = ap.parse_args()
+    stages = []
+    if args.legacy:
+        if len(args.legacy) != 2:
+            ap.error("give XML_DIR MESON_LOG, or --stage")
+        stages.append(("", count_meson(*args.legacy)))
+    stages += [(p, count_meson(x, m)) for p, x, m in args.stage]
+    stages += [(p, count_results(f)) for p, f in args.results]
+    total_passed = total_failed = 0
+    for prefix, (passed, failed, names) in stages:
+        total_passed += passed
+        total_failed += failed
+        label = prefix or "main"
+        if len(stages) > 1:
+            print(f"{label}: {passed} passed, {failed} failed")
+        for n in names:
+            print(f"FAILED {prefix + '/' if prefix else ''}{n}")
+    print(f"{total_passed} passed, {total_failed} failed")
+    return 1 if total_failed else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs every suite, and ends with one line
 # "N passed, N failed" counting individual test cases.
+#
+# Extra stages (tools/test-stages.sh), counted in the same last line with a prefix:
+#   asan  the whole suite again in a gcc AddressSanitizer + UndefinedBehaviorSanitizer build
+#   soak  tools/soak.sh, short (LSFA_SOAK_FRAMES frames, default 300; 3 teach / inspect cycles)
+#   fuzz  every libFuzzer target for LSFA_FUZZ_SECONDS seconds (default 20; needs a clang build)
+# LSFA_STAGES picks them (space separated); the default is "asan soak" in CI (CI=true) and none
+# otherwise. docs/reliability.md has their times on this machine.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,8 +37,21 @@ start=$(date +%s)
 GTEST_OUTPUT="xml:$XML_DIR/" meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@"
 meson_rc=$?
 echo "tests took $(( $(date +%s) - start )) s"
+COUNT_ARGS=(--stage "" "$XML_DIR" "$BUILD/meson-logs/testlog.json")
 
-/usr/bin/python3 tools/count_tests.py "$XML_DIR" "$BUILD/meson-logs/testlog.json"
+# --- extra stages: each adds its results to COUNT_ARGS (tools/test-stages.sh) ---
+source tools/test-stages.sh
+if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-asan soak}; else STAGES=${LSFA_STAGES-}; fi
+for stage in $STAGES; do
+  case "$stage" in
+    asan) run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$WERROR" "$@" ;;
+    soak) run_soak_stage "$BUILD" "${LSFA_SOAK_FRAMES:-300}" ;;
+    fuzz) run_fuzz_stage "${LSFA_FUZZ_SECONDS:-20}" ;;
+    *) echo "test.sh: unknown stage $stage (asan soak fuzz)"; COUNT_ARGS+=(--results "$stage" /nonexistent) ;;
+  esac
+done
+
+/usr/bin/python3 tools/count_tests.py "${COUNT_ARGS[@]}"
 count_rc=$?
 if [ $meson_rc -ne 0 ] || [ $count_rc -ne 0 ]; then exit 1; fi
 exit 0
