@@ -6,12 +6,12 @@
  * lsfafeatures takes colour frames on its `rgb` pad and 16-bit depth frames on a requested `depth`
  * pad, pairs them by running time (within #GstLsfaFeatureExtractor:pair-tolerance; an older
  * frame that cannot be matched is dropped and counted; in a live pipeline an rgb frame that waited
- * #GstLsfaFeatureExtractor:pair-timeout for depth is dropped with a warning), turns the depth into a point cloud with
- * the calibration of the depth caps (`depth-scale`, `intrinsics`, `intrinsics-size` fields) or of
- * the properties, preprocesses the pair and runs the frozen backbones (DINO ViT on RGB, Point-MAE
- * on the cloud). The RGB frame goes downstream unchanged with a GstLsfaFeaturesMeta.
- * Alternatively the `rgb` pad takes a paired stream (caps feature `meta:LsfaRgbd`, as lsfasrc
- * sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
+ * #GstLsfaFeatureExtractor:pair-timeout for depth is dropped with a warning), turns the depth into
+ * a point cloud with the calibration of the depth caps (`depth-scale`, `intrinsics`,
+ * `intrinsics-size` fields) or of the properties, preprocesses the pair and runs the frozen
+ * backbones (DINO ViT on RGB, Point-MAE on the cloud). The RGB frame goes downstream unchanged with
+ * a GstLsfaFeaturesMeta. Alternatively the `rgb` pad takes a paired stream (caps feature
+ * `meta:LsfaRgbd`, as lsfasrc sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
  *
  * With #GstLsfaFeatureExtractor:model set, the backbone preset, grouping, preprocessing and
  * modalities come from the model bundle, and the backbones must be the ones it was built with.
@@ -51,6 +51,7 @@
 
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/data/measured_points.h"
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/pipeline.h"
 #include "lsfa_features_properties.h"
@@ -420,6 +421,15 @@ static GstFlowReturn gst_lsfa_feature_extractor_update_src_caps(GstAggregator *a
   return GST_AGGREGATOR_FLOW_NEED_DATA;
 }
 
+// "pts 0:00:01.200000000" for messages about one frame.
+static std::string frame_time(GstBuffer *buffer) {
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return "(no timestamp)";
+  gchar *text = g_strdup_printf("pts %" GST_TIME_FORMAT, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+  std::string s = text;
+  g_free(text);
+  return s;
+}
+
 static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
@@ -446,6 +456,12 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   }
   try {
     lsfa::Sample sample = make_sample(self, rgb, depth);
+    // A depth frame without a single measured point (all 0, NaN or infinite: a camera fault)
+    // would give empty 3D features and an all-normal 3D score without a word.
+    if (lsfa::uses_points(p->extractor->config().modalities) &&
+        !lsfa::has_measured_point(sample.xyz))
+      throw lsfa::Error("the depth of the frame at " + frame_time(rgb) +
+                        " has no measured point (every depth is 0, NaN or infinite)");
     lsfa::SampleFeatures features = p->extractor->extract(sample);
     rgb = gst_buffer_make_writable(rgb);
     if (lsfa_gst::attach_features(rgb, std::move(features), p->identity, p->modalities_text,

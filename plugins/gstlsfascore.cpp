@@ -144,7 +144,8 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
       // Before collecting frames, not after: a read-only or missing folder fails now.
       lsfa::check_file_writable(teach_output);
     } catch (const std::exception &e) {
-      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the teach output"), ("%s", e.what()));
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the teach output"),
+                        ("%s", e.what()));
       return FALSE;
     }
     GST_INFO_OBJECT(self, "teach mode: the bundle will be written to %s", teach_output.c_str());

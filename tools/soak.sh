@@ -13,7 +13,7 @@
 #        LSFA_SOAK_WARMUP   warm-up frames left out of the growth (default FRAMES / 10, at least 50)
 #        LSFA_SOAK_CYCLES   teach / inspect cycles (default 20; 0 = none)
 #        LSFA_SOAK_MODALITIES  modalities of the model (default rgb,3d; "3d" skips the ViT)
-#        LSFA_SOAK_GROUPS   Point-MAE groups of the model (default: the small preset's 256)
+#        LSFA_SOAK_FIT_ARGS more `lsfa fit` options of the model, e.g. "--groups 32 --no-preprocess"
 #        LSFA_THREADS       LibTorch threads (default 2)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,11 +41,12 @@ export OMP_WAIT_POLICY=passive OMP_NUM_THREADS="$THREADS"
 "$LSFA" synth --out "$WORK/data" --category tile --seed 5 --train 7 --validation 3 --test-good 3 \
   --test-defect 2 --stream 0 --size 64x48 >/dev/null
 fit_args=(--preset small --modalities "$MODALITIES" --threads "$THREADS")
-[ -n "${LSFA_SOAK_GROUPS:-}" ] && fit_args+=(--groups "$LSFA_SOAK_GROUPS")
+# shellcheck disable=SC2206
+[ -n "${LSFA_SOAK_FIT_ARGS:-}" ] && fit_args+=($LSFA_SOAK_FIT_ARGS)
 "$LSFA" fit --data "$WORK/data" --category tile --out "$WORK/m.lsfa" "${fit_args[@]}" >/dev/null
 
 M="$WORK/m.lsfa"
-echo "soak: $FRAMES frames of 64x48 (small preset, modalities $MODALITIES${LSFA_SOAK_GROUPS:+, $LSFA_SOAK_GROUPS groups}), sample every $EVERY frames, warm-up $WARMUP frames"
+echo "soak: $FRAMES frames of 64x48 (lsfa fit ${fit_args[*]}), sample every $EVERY frames, warm-up $WARMUP frames"
 rc=0
 /usr/bin/python3 "$ROOT/tools/soak.py" stream --frames "$FRAMES" --every "$EVERY" \
   --warmup "$WARMUP" --csv "$OUT/samples.csv" --progress $(( EVERY * 20 )) \

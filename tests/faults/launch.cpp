@@ -24,8 +24,7 @@ int main(int argc, char **argv) {
   GstBus *bus = gst_element_get_bus(pipe);
   while (rc == 0) {
     GstMessage *msg = gst_bus_timed_pop_filtered(
-        bus, GST_CLOCK_TIME_NONE,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+        bus, GST_CLOCK_TIME_NONE, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
       GError *e = nullptr;
       gchar *dbg = nullptr;

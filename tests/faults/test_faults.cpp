@@ -26,10 +26,14 @@ using lsfa::test::run_command;
 using lsfa::test::run_lsfa;
 using lsfa::test::shell_quote;
 
-std::string tool() { return std::getenv("LSFA_TOOL"); }
+std::string tool() {
+  return std::getenv("LSFA_TOOL");
+}
 
 // tests/lsfa_fault_launch (beside this test): plays a pipeline description to EOS, exit 1 on error.
-std::string launcher() { return (fs::read_symlink("/proc/self/exe").parent_path() / "lsfa_fault_launch").string(); }
+std::string launcher() {
+  return (fs::read_symlink("/proc/self/exe").parent_path() / "lsfa_fault_launch").string();
+}
 
 // Files of `dir` whose name contains ".tmp." (temporaries of atomic writes).
 std::vector<std::string> temporaries(const std::string &dir) {
@@ -46,9 +50,9 @@ bool dir_is_empty(const std::string &dir) {
   return fs::is_empty(dir, ec);
 }
 
-// Starts `argv` with stdout/stderr to /dev/null, watches `dir` in a tight loop and sends SIGKILL the
-// moment a temporary of `target` (`<target>.tmp.<pid>`) exists: the kill lands while the bundle is
-// being written. Returns true when it did; false when the process ended first.
+// Starts `argv` with stdout/stderr to /dev/null, watches `dir` in a tight loop and sends SIGKILL
+// the moment a temporary of `target` (`<target>.tmp.<pid>`) exists: the kill lands while the bundle
+// is being written. Returns true when it did; false when the process ended first.
 bool kill_during_write(const std::vector<std::string> &argv, const std::string &dir,
                        const std::string &target) {
   const pid_t pid = ::fork();
@@ -130,8 +134,7 @@ void check_kill_during_bundle_write(const std::vector<std::string> &argv, const 
                                     const std::string &target, const std::string &rerun) {
   const std::string old_bytes = lsfa::read_file(dir + "/" + target);
   bool hit = false;
-  for (int attempt = 0; attempt < 5 && !hit; ++attempt)
-    hit = kill_during_write(argv, dir, target);
+  for (int attempt = 0; attempt < 5 && !hit; ++attempt) hit = kill_during_write(argv, dir, target);
   ASSERT_TRUE(hit) << "the process always finished before the kill";
   EXPECT_EQ(lsfa::read_file(dir + "/" + target), old_bytes) << "the old bundle was changed";
   EXPECT_EQ(temporaries(dir).size(), 1u) << "expected the killed writer's temporary";
@@ -157,10 +160,9 @@ TEST_F(FaultsTest, KillDuringTrainBundleWriteKeepsTheOldBundle) {
   lsfa::test::TempDir out;
   std::string log;
   ASSERT_EQ(run_lsfa(fit_args(out.file("m.lsfa")) + " --seed 9", &log), 0) << log;
-  const std::vector<std::string> train = {tool(),       "train",   "--data",    data_,
-                                          "--category", "tile",    "--out",     out.file("m.lsfa"),
-                                          "--preset",   "small",   "--threads", "2",
-                                          "--epochs",   "1"};
+  const std::vector<std::string> train = {
+      tool(),     "train", "--data",    data_, "--category", "tile", "--out", out.file("m.lsfa"),
+      "--preset", "small", "--threads", "2",   "--epochs",   "1"};
   std::string rerun;
   for (const auto &a : train) rerun += shell_quote(a) + " ";
   check_kill_during_bundle_write(train, out.path(), "m.lsfa", rerun);
@@ -170,12 +172,22 @@ TEST_F(FaultsTest, KillDuringTeachPipelineBundleWriteKeepsTheOldBundle) {
   lsfa::test::TempDir out;
   std::string log;
   ASSERT_EQ(run_lsfa(fit_args(out.file("m.lsfa")) + " --seed 9", &log), 0) << log;
-  const std::vector<std::string> launch = {
-      launcher(),       "lsfasrc",   "location=" + data_,
-      "category=tile",  "split=train", "!",         "lsfafeatures",
-      "preset=small",   "threads=2",   "!",         "lsfascore",
-      "mode=teach",     "teach-holdout=0.5", "teach-output=" + out.file("m.lsfa"), "!",
-      "fakesink"};
+  const std::vector<std::string> launch = {launcher(),
+                                           "lsfasrc",
+                                           "location=" + data_,
+                                           "category=tile",
+                                           "split=train",
+                                           "!",
+                                           "lsfafeatures",
+                                           "preset=small",
+                                           "threads=2",
+                                           "!",
+                                           "lsfascore",
+                                           "mode=teach",
+                                           "teach-holdout=0.5",
+                                           "teach-output=" + out.file("m.lsfa"),
+                                           "!",
+                                           "fakesink"};
   std::string rerun = "OMP_WAIT_POLICY=passive";
   for (const auto &a : launch) rerun += " " + shell_quote(a);
   check_kill_during_bundle_write(launch, out.path(), "m.lsfa", rerun);
@@ -197,7 +209,8 @@ TEST_F(FaultsTest, FullDiskIsACleanErrorAndLeavesNothing) {
   EXPECT_TRUE(dir_is_empty(mnt.path())) << "partial files left on the full disk";
   // The same through the teaching pipeline: an element error, nothing left.
   const std::string teach =
-      "OMP_WAIT_POLICY=passive " + shell_quote(launcher()) + " lsfasrc location=" + shell_quote(data_) +
+      "OMP_WAIT_POLICY=passive " + shell_quote(launcher()) +
+      " lsfasrc location=" + shell_quote(data_) +
       " category=tile split=train ! lsfafeatures preset=small threads=2 ! lsfascore mode=teach "
       "teach-holdout=0.5 teach-output=" +
       shell_quote(mnt.file("t.lsfa")) + " ! fakesink";
@@ -212,10 +225,10 @@ TEST_F(FaultsTest, FullDiskIsACleanErrorAndLeavesNothing) {
 TEST_F(FaultsTest, FileSizeLimitIsACleanErrorAndLeavesNothing) {
   lsfa::test::TempDir out;
   std::string log;
-  const int rc = run_command("bash -c " + shell_quote("trap '' XFSZ; ulimit -f 256; exec " +
-                                                      shell_quote(tool()) + " " +
-                                                      fit_args(out.file("m.lsfa"))),
-                             &log);
+  const int rc = run_command(
+      "bash -c " + shell_quote("trap '' XFSZ; ulimit -f 256; exec " + shell_quote(tool()) + " " +
+                               fit_args(out.file("m.lsfa"))),
+      &log);
   EXPECT_NE(rc, 0) << log;
   EXPECT_NE(log.find("File too large"), std::string::npos) << log;
   EXPECT_TRUE(dir_is_empty(out.path())) << "partial files left behind";
@@ -242,7 +255,8 @@ TEST_F(FaultsTest, ReadOnlyOutputFolderIsRefusedBeforeTheWork) {
   EXPECT_NE(log.find(ro), std::string::npos) << log;
   EXPECT_NE(log.find("not writable"), std::string::npos) << log;
   const std::string teach =
-      "OMP_WAIT_POLICY=passive " + shell_quote(launcher()) + " lsfasrc location=" + shell_quote(data_) +
+      "OMP_WAIT_POLICY=passive " + shell_quote(launcher()) +
+      " lsfasrc location=" + shell_quote(data_) +
       " category=tile split=train ! lsfafeatures preset=small threads=2 ! lsfascore mode=teach "
       "teach-output=" +
       shell_quote(ro + "/t.lsfa") + " ! fakesink";
@@ -304,10 +318,11 @@ std::string play(GstElement *pipe, Counted *counted, int after_frames,
 
 GstElement *scoring_pipeline(const std::string &data, const std::string &model, int frames,
                              Counted *counted) {
-  const std::string line = "lsfasrc location=" + data +
-                           " category=tile split=test loop=true num-buffers=" +
-                           std::to_string(frames) + " ! lsfafeatures threads=2 model=" + model +
-                           " ! lsfascore model=" + model + " ! lsfaoverlay ! fakesink name=sink";
+  const std::string line =
+      "lsfasrc location=" + data +
+      " category=tile split=test loop=true num-buffers=" + std::to_string(frames) +
+      " ! lsfafeatures threads=2 model=" + model + " ! lsfascore model=" + model +
+      " ! lsfaoverlay ! fakesink name=sink";
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(line.c_str(), &err);
   EXPECT_EQ(err, nullptr);
@@ -688,10 +703,10 @@ TEST_F(FaultsTest, PlayingNullThousandTimesLeaksNothing) {
   const char *env = std::getenv("LSFA_FAULT_STATE_CYCLES");
   const int cycles = env ? std::atoi(env) : 1000, warmup = 20;
   ASSERT_GT(cycles, warmup);
-  const std::string line = "lsfasrc location=" + data_ +
-                           " category=tile split=test loop=true ! lsfafeatures threads=2 model=" +
-                           bundle_ + " ! lsfascore model=" + bundle_ +
-                           " ! lsfaoverlay ! fakesink name=sink";
+  const std::string line =
+      "lsfasrc location=" + data_ +
+      " category=tile split=test loop=true ! lsfafeatures threads=2 model=" + bundle_ +
+      " ! lsfascore model=" + bundle_ + " ! lsfaoverlay ! fakesink name=sink";
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(line.c_str(), &err);
   ASSERT_EQ(err, nullptr);
