@@ -475,8 +475,9 @@ static GstFlowReturn process(GstLsfaFeatureExtractor *self, GstBuffer *rgb, GstB
   return gst_aggregator_finish_buffer(agg, rgb);
 }
 
-// Live pipelines: when to give up waiting for depth (pair-timeout). The base class waits on the
-// clock until this running time plus the latency, then calls aggregate with timeout = TRUE.
+// Live pipelines: when to give up waiting for depth (pair-timeout), or to end the output after the
+// rgb EOS (lsfa_gst::pair_deadline). The base class waits on the clock until this running time
+// plus the latency, then calls aggregate with timeout = TRUE.
 static GstClockTime gst_lsfa_feature_extractor_get_next_time(GstAggregator *agg) {
   GstLsfaFeatureExtractor *self = GST_LSFA_FEATURE_EXTRACTOR(agg);
   GST_OBJECT_LOCK(self);
@@ -572,7 +573,8 @@ static GstFlowReturn gst_lsfa_feature_extractor_aggregate_unguarded(GstAggregato
       GST_OBJECT_UNLOCK(self);
       break;
     case lsfa_gst::PairAction::kWait:
-      if (timeout && GST_CLOCK_TIME_IS_VALID(lsfa_gst::pair_deadline(rh, dh, pair_timeout)))
+      if (timeout && rh.has_buffer &&
+          GST_CLOCK_TIME_IS_VALID(lsfa_gst::pair_deadline(rh, dh, pair_timeout)))
         drop_stalled_rgb(self, rh, pair_timeout);
       break;
     case lsfa_gst::PairAction::kEos:

@@ -35,6 +35,7 @@ const char *pair_action_name(PairAction action) {
 }
 
 GstClockTime pair_deadline(const PadHead &rgb, const PadHead &depth, GstClockTime timeout) {
+  if (!rgb.has_buffer && rgb.eos) return 0;
   if (timeout == 0 || !rgb.has_buffer || !GST_CLOCK_TIME_IS_VALID(rgb.running_time) ||
       depth.has_buffer || depth.eos)
     return GST_CLOCK_TIME_NONE;

@@ -28,11 +28,12 @@ PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime to
 
 const char *pair_action_name(PairAction action);
 
-// pair-timeout: the running time until which an rgb head that waits for depth may wait, or
-// GST_CLOCK_TIME_NONE when nothing waits (a depth head is there, the depth pad is EOS, the rgb
-// head has no timestamp) or `timeout` is 0 (wait for ever). In a live pipeline the aggregator
-// calls aggregate(timeout=TRUE) once the clock passes this time plus the latency; the rgb head
-// is then dropped as stalled.
+// Live pipelines: the running time at which the aggregator should call aggregate(timeout=TRUE)
+// although not every pad has data (it waits until the clock passes it plus the latency).
+// - An rgb head waiting for depth (depth pad empty, not EOS) may wait `timeout` (pair-timeout)
+//   past its running time; then it is dropped as stalled. `timeout` 0 = wait for ever.
+// - The rgb pad is EOS and empty: 0, at once, so the output ends even if depth never sends EOS.
+// Otherwise GST_CLOCK_TIME_NONE: wait for data.
 GstClockTime pair_deadline(const PadHead &rgb, const PadHead &depth, GstClockTime timeout);
 
 // The head of an aggregator pad: its peeked `buffer` (may be null) at its running time.

@@ -2,6 +2,7 @@
 // model file deleted or replaced while PLAYING, a live depth source that stalls without EOS, EOS on
 // one pad, depth without a measured point (zero, NaN, inf), caps changes on either pad, and
 // PLAYING <-> NULL repeated 1 000 times without leaks. docs/reliability.md lists the behaviour.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "element_test_util.h"
@@ -51,32 +53,36 @@ bool dir_is_empty(const std::string &dir) {
 }
 
 // Starts `argv` with stdout/stderr to /dev/null, watches `dir` in a tight loop and sends SIGKILL
-// the moment a temporary of `target` (`<target>.tmp.<pid>`) exists: the kill lands while the bundle
-// is being written. Returns true when it did; false when the process ended first.
+// the moment a temporary of `target` (`<target>.tmp.<pid>`) exists. Returns true when the
+// temporary is still there after the kill, i.e. the kill landed while the bundle was being
+// written; false when the process ended (or renamed the file) first.
 bool kill_during_write(const std::vector<std::string> &argv, const std::string &dir,
                        const std::string &target) {
+  std::vector<char *> args;  // built before fork: the child may only call async-signal-safe code
+  for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);
-    FILE *null = std::fopen("/dev/null", "w");
-    ::dup2(::fileno(null), 1);
-    ::dup2(::fileno(null), 2);
-    std::vector<char *> args;
-    for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
-    args.push_back(nullptr);
+    const int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
     ::execvp(args[0], args.data());
     ::_exit(127);
   }
+  ::setpgid(pid, pid);  // also from here, so the group exists before the first kill
   const std::string prefix = target + ".tmp.";
+  auto temporary_exists = [&] {
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) return true;
+    return false;
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   bool killed = false;
   while (std::chrono::steady_clock::now() < deadline) {
-    bool seen = false;
-    std::error_code ec;
-    for (const auto &e : fs::directory_iterator(dir, ec))
-      if (e.path().filename().string().rfind(prefix, 0) == 0) seen = true;
-    if (seen) {
-      ::kill(-pid, SIGKILL);  // the whole group: lsfa re-executes itself, gst-launch has threads
+    if (temporary_exists()) {
+      ::kill(-pid, SIGKILL);  // the whole group: lsfa re-executes itself
       killed = true;
       break;
     }
@@ -86,7 +92,7 @@ bool kill_during_write(const std::vector<std::string> &argv, const std::string &
   if (!killed) ::kill(-pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  return killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  return killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && temporary_exists();
 }
 
 // A tiny synthetic data set (64 x 48) and a bundle fitted on it, shared by the tests.
@@ -134,8 +140,12 @@ void check_kill_during_bundle_write(const std::vector<std::string> &argv, const 
                                     const std::string &target, const std::string &rerun) {
   const std::string old_bytes = lsfa::read_file(dir + "/" + target);
   bool hit = false;
-  for (int attempt = 0; attempt < 5 && !hit; ++attempt) hit = kill_during_write(argv, dir, target);
-  ASSERT_TRUE(hit) << "the process always finished before the kill";
+  for (int attempt = 0; attempt < 5 && !hit; ++attempt) {
+    hit = kill_during_write(argv, dir, target);
+    // A miss (the write finished first) legitimately replaced the bundle: put the old one back.
+    if (!hit) lsfa::write_file_atomic(dir + "/" + target, old_bytes);
+  }
+  ASSERT_TRUE(hit) << "the process always finished its write before the kill";
   EXPECT_EQ(lsfa::read_file(dir + "/" + target), old_bytes) << "the old bundle was changed";
   EXPECT_EQ(temporaries(dir).size(), 1u) << "expected the killed writer's temporary";
   std::string log;
@@ -195,11 +205,20 @@ TEST_F(FaultsTest, KillDuringTeachPipelineBundleWriteKeepsTheOldBundle) {
 
 // ----------------------------------------------------------------------------- disk faults
 
+// Unmounts a mount of the test when it goes out of scope (also after a failed assertion).
+struct ScopedMount {
+  std::string path;
+  ~ScopedMount() {
+    if (!path.empty()) ::umount2(path.c_str(), MNT_DETACH);
+  }
+};
+
 // A 256 KiB tmpfs: the bundle does not fit. Needs root (mount); skipped otherwise.
 TEST_F(FaultsTest, FullDiskIsACleanErrorAndLeavesNothing) {
   lsfa::test::TempDir mnt;
   if (::mount("tmpfs", mnt.path().c_str(), "tmpfs", 0, "size=256k") != 0)
     GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << ")";
+  const ScopedMount mounted{mnt.path()};
   std::string log;
   // The folder is writable (the early check passes); the bundle fails on ENOSPC.
   const int rc = run_lsfa(fit_args(mnt.file("m.lsfa")), &log);
@@ -217,7 +236,6 @@ TEST_F(FaultsTest, FullDiskIsACleanErrorAndLeavesNothing) {
   EXPECT_NE(run_command(teach, &log), 0) << log;
   EXPECT_NE(log.find("No space left on device"), std::string::npos) << log;
   EXPECT_TRUE(dir_is_empty(mnt.path())) << "partial files left on the full disk";
-  ::umount(mnt.path().c_str());
 }
 
 // The same fault without root: a file size limit (RLIMIT_FSIZE, SIGXFSZ ignored so that write()
@@ -240,12 +258,13 @@ TEST_F(FaultsTest, ReadOnlyOutputFolderIsRefusedBeforeTheWork) {
   lsfa::test::TempDir out;
   const std::string ro = out.file("ro");
   fs::create_directory(ro);
-  bool mounted = false;
+  ScopedMount mounted;
   if (::geteuid() == 0) {
-    if (::mount(ro.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) != 0 ||
-        ::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
+    if (::mount(ro.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      GTEST_SKIP() << "cannot make a bind mount (" << std::strerror(errno) << ")";
+    mounted.path = ro;
+    if (::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
       GTEST_SKIP() << "cannot make a read-only bind mount (" << std::strerror(errno) << ")";
-    mounted = true;
   } else {
     fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
   }
@@ -266,7 +285,6 @@ TEST_F(FaultsTest, ReadOnlyOutputFolderIsRefusedBeforeTheWork) {
   // Both refused before fitting or teaching (which take seconds each here).
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   EXPECT_TRUE(dir_is_empty(ro));
-  if (mounted) ::umount(ro.c_str());
 }
 
 // ----------------------------------------------------------------------------- model file

@@ -59,6 +59,9 @@ TEST(PairingTest, PairTimeoutDeadlineOnlyWhileRgbWaitsForDepth) {
   EXPECT_EQ(lsfa_gst::pair_deadline(head(t), empty(true), timeout), GST_CLOCK_TIME_NONE);
   EXPECT_EQ(lsfa_gst::pair_deadline(empty(false), empty(false), timeout), GST_CLOCK_TIME_NONE);
   EXPECT_EQ(lsfa_gst::pair_deadline(empty(false), head(t), timeout), GST_CLOCK_TIME_NONE);
+  // The rgb stream ended: wake up at once to end the output, whatever depth does.
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(true), empty(false), timeout), 0u);
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(true), empty(false), 0), 0u);
   EXPECT_EQ(lsfa_gst::pair_deadline(head(GST_CLOCK_TIME_NONE), empty(false), timeout),
             GST_CLOCK_TIME_NONE);
   // 0 = wait for ever; a huge timeout saturates instead of wrapping to an early time.
