@@ -3,8 +3,10 @@
 process and samples its resident memory (VmRSS of /proc/self/status) and frame rate.
 
   soak.py stream --launch PIPELINE --frames N [--every K] [--warmup W] [--csv FILE]
+                 [--max-seconds S]
       Plays PIPELINE (a gst-launch description whose sink is named "sink") to EOS; every K frames
-      reaching the sink records frames, seconds, frames/s of the last K frames and VmRSS.
+      reaching the sink records frames, seconds, frames/s of the last K frames and VmRSS. With S,
+      the run ends (EOS) after S seconds even if fewer than N frames were played.
   soak.py teach --data DIR --category C --work DIR --cycles N [--warmup W] [--csv FILE]
       Repeats a teach / inspect cycle N times with the same two pipelines: lsfascore mode=teach
       writes a bundle (alternately A.lsfa and B.lsfa), then the inspect pipeline reloads it
@@ -34,15 +36,22 @@ def rss_kb():
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def run_to_eos(pipeline, what, on_element=None):
-    """Plays `pipeline` until EOS; exits with status 2 on an error message."""
+def run_to_eos(pipeline, what, on_element=None, max_seconds=0):
+    """Plays `pipeline` until EOS; exits with status 2 on an error message. With max_seconds, sends
+    EOS after that long (the run then ends early); returns True when it did."""
     if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
         drain_errors(pipeline, what)
         sys.exit(f"soak: {what}: could not start")
     bus = pipeline.get_bus()
     types = Gst.MessageType.EOS | Gst.MessageType.ERROR | Gst.MessageType.ELEMENT
+    start, stopped = time.monotonic(), False
     while True:
-        msg = bus.timed_pop_filtered(Gst.CLOCK_TIME_NONE, types)
+        msg = bus.timed_pop_filtered(Gst.SECOND, types)
+        if msg is None:
+            if max_seconds and not stopped and time.monotonic() - start > max_seconds:
+                pipeline.send_event(Gst.Event.new_eos())
+                stopped = True
+            continue
         if msg.type == Gst.MessageType.EOS:
             break
         if msg.type == Gst.MessageType.ERROR:
@@ -53,6 +62,7 @@ def run_to_eos(pipeline, what, on_element=None):
         if on_element is not None:
             on_element(msg)
     pipeline.set_state(Gst.State.NULL)
+    return stopped
 
 
 def drain_errors(pipeline, what):
@@ -113,12 +123,18 @@ def cmd_stream(args):
         return Gst.PadProbeReturn.OK
 
     sink.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
-    start = time.monotonic()
-    run_to_eos(pipeline, "stream")
-    wall = time.monotonic() - start
+    start, cpu0 = time.monotonic(), os.times()
+    stopped = run_to_eos(pipeline, "stream", max_seconds=args.max_seconds)
+    wall, cpu1 = time.monotonic() - start, os.times()
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     write_csv(args.csv, ["frames", "seconds", "fps", "rss_kb"], samples)
-    print(f"stream: {state['frames']} frames in {wall:.0f} s")
-    if state["frames"] < args.frames:
+    n = max(1, state["frames"])
+    print(f"stream: {state['frames']} frames in {wall:.0f} s ({state['frames'] / wall:.2f} frames/s); "
+          f"CPU {cpu:.0f} s = {1000 * cpu / n:.0f} ms per frame (all threads)")
+    if stopped:
+        print(f"stream: stopped by the time limit of {args.max_seconds} s after {state['frames']} "
+              f"of {args.frames} frames")
+    elif state["frames"] < args.frames:
         print(f"soak: only {state['frames']} of {args.frames} frames arrived", file=sys.stderr)
         return 2
     warm = [s for s in samples if s[0] > args.warmup]
@@ -193,6 +209,8 @@ def main():
     s.add_argument("--frames", type=int, required=True)
     s.add_argument("--every", type=int, default=100)
     s.add_argument("--warmup", type=int, default=0)
+    s.add_argument("--max-seconds", type=float, default=0,
+                   help="send EOS after this long (0 = play all frames)")
     t = sub.add_parser("teach")
     t.add_argument("--data", required=True)
     t.add_argument("--category", required=True)

@@ -14,6 +14,8 @@
 #        LSFA_SOAK_CYCLES   teach / inspect cycles (default 20; 0 = none)
 #        LSFA_SOAK_MODALITIES  modalities of the model (default rgb,3d; "3d" skips the ViT)
 #        LSFA_SOAK_FIT_ARGS more `lsfa fit` options of the model, e.g. "--groups 32 --no-preprocess"
+#        LSFA_SOAK_MAX_SECONDS  end the stream part after this long even if fewer frames were
+#                           played (default 0 = no limit); the report says so
 #        LSFA_THREADS       LibTorch threads (default 2)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,17 +41,18 @@ export OMP_WAIT_POLICY=passive OMP_NUM_THREADS="$THREADS"
 
 # Tiny frames, few samples: the smallest data set the fit accepts (3 held-out calibration samples).
 "$LSFA" synth --out "$WORK/data" --category tile --seed 5 --train 7 --validation 3 --test-good 3 \
-  --test-defect 2 --stream 0 --size 64x48 >/dev/null
+  --test-defect 2 --stream 0 --size 64x64 >/dev/null
 fit_args=(--preset small --modalities "$MODALITIES" --threads "$THREADS")
 # shellcheck disable=SC2206
 [ -n "${LSFA_SOAK_FIT_ARGS:-}" ] && fit_args+=($LSFA_SOAK_FIT_ARGS)
 "$LSFA" fit --data "$WORK/data" --category tile --out "$WORK/m.lsfa" "${fit_args[@]}" >/dev/null
 
 M="$WORK/m.lsfa"
-echo "soak: $FRAMES frames of 64x48 (lsfa fit ${fit_args[*]}), sample every $EVERY frames, warm-up $WARMUP frames"
+echo "soak: $FRAMES frames of 64x64 (lsfa fit ${fit_args[*]}), sample every $EVERY frames, warm-up $WARMUP frames"
 rc=0
 /usr/bin/python3 "$ROOT/tools/soak.py" stream --frames "$FRAMES" --every "$EVERY" \
   --warmup "$WARMUP" --csv "$OUT/samples.csv" --progress $(( EVERY * 20 )) \
+  --max-seconds "${LSFA_SOAK_MAX_SECONDS:-0}" \
   --launch "lsfasrc location=$WORK/data category=tile split=test loop=true num-buffers=$FRAMES \
     ! lsfafeatures model=$M threads=$THREADS ! lsfascore model=$M ! lsfaoverlay \
     ! fakesink name=sink sync=false" || rc=$?

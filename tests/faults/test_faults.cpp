@@ -95,7 +95,7 @@ bool kill_during_write(const std::vector<std::string> &argv, const std::string &
   return killed && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL && temporary_exists();
 }
 
-// A tiny synthetic data set (64 x 48) and a bundle fitted on it, shared by the tests.
+// A tiny synthetic data set (64 x 64) and a bundle fitted on it, shared by the tests.
 class FaultsTest : public GstTest {
  protected:
   static void SetUpTestSuite() {
@@ -111,7 +111,7 @@ class FaultsTest : public GstTest {
     std::string out;
     ASSERT_EQ(run_lsfa("synth --out " + data_ +
                            " --category tile --seed 4 --train 7 --validation 3 --test-good 2 "
-                           "--test-defect 1 --stream 0 --size 64x48",
+                           "--test-defect 1 --stream 0 --size 64x64",
                        &out),
               0)
         << out;
