@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -99,11 +100,7 @@ bool kill_during_write(const std::vector<std::string> &argv, const std::string &
 class FaultsTest : public GstTest {
  protected:
   static void SetUpTestSuite() {
-    // The leaks tracer counts live GStreamer objects for the state-cycle test; it is read at
-    // gst_init only, and the programs the tests start do not need it.
-    g_setenv("GST_TRACERS", "leaks", TRUE);
     GstTest::SetUpTestSuite();
-    g_unsetenv("GST_TRACERS");
     lsfa::set_threads(2);
     dir_ = new lsfa::test::TempDir();
     data_ = dir_->file("data");
@@ -379,14 +376,16 @@ TEST_F(FaultsTest, ModelFileDeletedOrReplacedWhilePlaying) {
     EXPECT_EQ(error, "");
     EXPECT_EQ(counted.frames, 8) << "every frame is scored with the bundle loaded at start";
     // The next start reads the file as it is now.
-    Counted again;
-    const std::string restart = play(pipe, &again, 0, nullptr);
+    counted.frames = 0;
+    const std::string restart = play(pipe, &counted, 0, nullptr);
     EXPECT_NE(restart.find(model), std::string::npos) << restart;
-    EXPECT_EQ(again.frames, 0);
+    EXPECT_EQ(counted.frames, 0);
     gst_object_unref(pipe);
     fs::remove(model);
   }
-  // Replaced by another valid bundle while PLAYING: the next start uses it.
+  // Replaced by another valid bundle (another seed, so other backbone weights) while PLAYING: the
+  // next start uses it in both elements (had one kept the old bundle, lsfascore would refuse the
+  // features of the other backbones).
   fs::copy_file(bundle_, model);
   Counted counted;
   GstElement *pipe = scoring_pipeline(data_, model, 4, &counted);
@@ -394,9 +393,9 @@ TEST_F(FaultsTest, ModelFileDeletedOrReplacedWhilePlaying) {
   ASSERT_EQ(run_lsfa(fit_args(dir.file("other.lsfa")) + " --seed 3", &log), 0) << log;
   EXPECT_EQ(play(pipe, &counted, 1, [&] { fs::rename(dir.file("other.lsfa"), model); }), "");
   EXPECT_EQ(counted.frames, 4);
-  Counted again;
-  EXPECT_EQ(play(pipe, &again, 0, nullptr), "");
-  EXPECT_EQ(again.frames, 4);
+  counted.frames = 0;
+  EXPECT_EQ(play(pipe, &counted, 0, nullptr), "");
+  EXPECT_EQ(counted.frames, 4);
   gst_object_unref(pipe);
 }
 
@@ -680,24 +679,6 @@ TEST_F(FaultsTest, NanAndInfiniteCloudPointsAreNotMeasured) {
 
 // ----------------------------------------------------------------------------- state cycles
 
-// Live objects of the leaks tracer (active in this suite, see SetUpTestSuite), or -1.
-int live_objects() {
-  int count = -1;
-  GList *tracers = gst_tracing_get_active_tracers();
-  for (GList *l = tracers; l != nullptr; l = l->next) {
-    if (g_strcmp0(G_OBJECT_TYPE_NAME(l->data), "GstLeaksTracer") != 0) continue;
-    GstStructure *live = nullptr;
-    g_signal_emit_by_name(l->data, "get-live-objects", &live);
-    if (live != nullptr) {
-      const GValue *list = gst_structure_get_value(live, "live-objects-list");
-      count = list ? static_cast<int>(gst_value_list_get_size(list)) : -1;
-      gst_structure_free(live);
-    }
-  }
-  g_list_free_full(tracers, gst_object_unref);
-  return count;
-}
-
 long rss_kb() {
   std::ifstream in("/proc/self/status");
   std::string line;
@@ -716,15 +697,24 @@ int open_fds() {
 }
 
 // PLAYING <-> NULL 1 000 times (each start loads the bundle into both elements and scores a frame)
-// with no growth of file descriptors, resident memory or live GStreamer objects after a warm-up.
+// with no growth of file descriptors or resident memory after a warm-up. Leaked GStreamer objects
+// are what PipelineLeaks.InspectPipelineLeaksNothing checks with the leaks tracer (here, freeing
+// the structure of the tracer's get-live-objects signal released objects the test still held: GLib
+// criticals, GStreamer 1.22). The bundle is the cheapest the elements take (3D only, 32 groups, no
+// preprocessing); LSFA_FAULT_STATE_CYCLES changes the count.
 TEST_F(FaultsTest, PlayingNullThousandTimesLeaksNothing) {
   const char *env = std::getenv("LSFA_FAULT_STATE_CYCLES");
   const int cycles = env ? std::atoi(env) : 1000, warmup = 20;
   ASSERT_GT(cycles, warmup);
+  lsfa::test::TempDir dir;
+  const std::string model = dir.file("m3d.lsfa");
+  std::string log;
+  ASSERT_EQ(run_lsfa(fit_args(model) + " --modalities 3d --groups 32 --no-preprocess", &log), 0)
+      << log;
   const std::string line =
       "lsfasrc location=" + data_ +
-      " category=tile split=test loop=true ! lsfafeatures threads=2 model=" + bundle_ +
-      " ! lsfascore model=" + bundle_ + " ! lsfaoverlay ! fakesink name=sink";
+      " category=tile split=test loop=true ! lsfafeatures threads=2 model=" + model +
+      " ! lsfascore model=" + model + " ! lsfaoverlay ! fakesink name=sink";
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(line.c_str(), &err);
   ASSERT_EQ(err, nullptr);
@@ -734,8 +724,9 @@ TEST_F(FaultsTest, PlayingNullThousandTimesLeaksNothing) {
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &counted, nullptr);
   gst_object_unref(pad);
   gst_object_unref(sink);
-  int fds0 = 0, objects0 = 0;
+  int fds0 = 0;
   long rss0 = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < cycles; ++i) {
     ASSERT_NE(gst_element_set_state(pipe, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << i;
     // Prerolled = the first frame went through all elements.
@@ -746,18 +737,18 @@ TEST_F(FaultsTest, PlayingNullThousandTimesLeaksNothing) {
     if (i + 1 == warmup) {
       fds0 = open_fds();
       rss0 = rss_kb();
-      objects0 = live_objects();
     }
   }
   EXPECT_GE(counted.frames, cycles);
-  const int fds = open_fds(), objects = live_objects();
+  const int fds = open_fds();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const long rss = rss_kb();
   RecordProperty("rss_growth_kb", static_cast<int>(rss - rss0));
+  std::printf("%d cycles in %.0f s: open fds %d -> %d, RSS %ld -> %ld kB after warm-up\n", cycles,
+              seconds, fds0, fds, rss0, rss);
   EXPECT_EQ(fds, fds0) << "file descriptors leaked";
   EXPECT_LT(rss - rss0, 5 * 1024) << "resident memory grew by " << rss - rss0 << " kB";
-  if (objects0 >= 0) {
-    EXPECT_EQ(objects, objects0) << "GStreamer objects leaked";
-  }
   gst_object_unref(pipe);
 }
 
