@@ -39,17 +39,19 @@ run_stage() {
 # plugin (gst-launch-1.0, gst-inspect-1.0, python3 through PyGObject: suite "host-programs"), since
 # a program built without ASan cannot load an ASan-built plugin (the runtime must be the first
 # library loaded). The same element code runs in-process in the other plugin suites.
-# run_sanitizer_stage BUILD_DIR WERROR [MESON_TEST_ARGS...]
+# Warnings are the main build's business (-Werror in CI): the instrumentation changes gcc's flow
+# analysis (spurious -Wmaybe-uninitialized), so this build does not treat them as errors.
+# run_sanitizer_stage BUILD_DIR [MESON_TEST_ARGS...]
 run_sanitizer_stage() {
-  local build=$1 werror=$2
-  shift 2
+  local build=$1
+  shift
   # local -x: exported to the build and the tests of this stage only.
   local -x ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1:print_summary=1"
   local -x UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   local -x LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
   # Scan plugins in the test process: Debian's gst-plugin-scanner cannot load the ASan plugin.
   local -x GST_REGISTRY_FORK=no
-  run_stage asan "$build" "-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false -Dwerror=$werror" \
+  run_stage asan "$build" "-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false -Dwerror=false" \
     --no-suite host-programs "$@"
 }
 

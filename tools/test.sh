@@ -44,7 +44,7 @@ source tools/test-stages.sh
 if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-asan soak}; else STAGES=${LSFA_STAGES-}; fi
 for stage in $STAGES; do
   case "$stage" in
-    asan) run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$WERROR" "$@" ;;
+    asan) run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$@" ;;
     soak) run_soak_stage "$BUILD" "${LSFA_SOAK_FRAMES:-300}" ;;
     fuzz) run_fuzz_stage "${LSFA_FUZZ_SECONDS:-20}" ;;
     *) echo "test.sh: unknown stage $stage (asan soak fuzz)"; COUNT_ARGS+=(--results "$stage" /nonexistent) ;;
