@@ -7,7 +7,8 @@
 #   soak  tools/soak.sh, short (LSFA_SOAK_FRAMES frames, default 300; 3 teach / inspect cycles)
 #   fuzz  every libFuzzer target for LSFA_FUZZ_SECONDS seconds (default 20; needs a clang build)
 # LSFA_STAGES picks them (space separated); the default is "asan soak" in CI (CI=true) and none
-# otherwise. docs/reliability.md has their times on this machine.
+# otherwise. LSFA_ASAN_TESTS: `meson test` arguments of the asan stage (default: this script's).
+# docs/reliability.md has what is known of their times.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +45,13 @@ source tools/test-stages.sh
 if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-asan soak}; else STAGES=${LSFA_STAGES-}; fi
 for stage in $STAGES; do
   case "$stage" in
-    asan) run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$@" ;;
+    asan)
+      if [ -n "${LSFA_ASAN_TESTS:-}" ]; then
+        # shellcheck disable=SC2086
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" $LSFA_ASAN_TESTS
+      else
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$@"
+      fi ;;
     soak) run_soak_stage "$BUILD" "${LSFA_SOAK_FRAMES:-300}" ;;
     fuzz) run_fuzz_stage "${LSFA_FUZZ_SECONDS:-20}" ;;
     *) echo "test.sh: unknown stage $stage (asan soak fuzz)"; COUNT_ARGS+=(--results "$stage" /nonexistent) ;;

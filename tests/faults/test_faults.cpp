@@ -696,15 +696,16 @@ int open_fds() {
   return n;
 }
 
-// PLAYING <-> NULL 1 000 times (each start loads the bundle into both elements and scores a frame)
+// PLAYING <-> NULL many times (each start loads the bundle into both elements and scores a frame)
 // with no growth of file descriptors or resident memory after a warm-up. Leaked GStreamer objects
 // are what PipelineLeaks.InspectPipelineLeaksNothing checks with the leaks tracer (here, freeing
 // the structure of the tracer's get-live-objects signal released objects the test still held: GLib
 // criticals, GStreamer 1.22). The bundle is the cheapest the elements take (3D only, 32 groups, no
-// preprocessing); LSFA_FAULT_STATE_CYCLES changes the count.
-TEST_F(FaultsTest, PlayingNullThousandTimesLeaksNothing) {
+// preprocessing). 300 cycles by default (minutes); LSFA_FAULT_STATE_CYCLES=1000 for the full check
+// (docs/reliability.md: one cycle took 3.2 s on the loaded test machine).
+TEST_F(FaultsTest, PlayingNullCyclesLeakNothing) {
   const char *env = std::getenv("LSFA_FAULT_STATE_CYCLES");
-  const int cycles = env ? std::atoi(env) : 1000, warmup = 20;
+  const int cycles = env ? std::atoi(env) : 300, warmup = 20;
   ASSERT_GT(cycles, warmup);
   lsfa::test::TempDir dir;
   const std::string model = dir.file("m3d.lsfa");
