@@ -3,6 +3,7 @@
 // one pad, depth without a measured point (zero, NaN, inf), caps changes on either pad, and
 // PLAYING <-> NULL repeated 1 000 times without leaks. docs/reliability.md lists the behaviour.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -679,12 +680,33 @@ TEST_F(FaultsTest, NanAndInfiniteCloudPointsAreNotMeasured) {
 
 // ----------------------------------------------------------------------------- state cycles
 
+// Bytes the program holds from malloc (in use, not what the allocator keeps free for reuse).
+long heap_in_use_kb() {
+  const struct mallinfo2 mi = ::mallinfo2();
+  return static_cast<long>((mi.uordblks + mi.hblkhd) / 1024);
+}
+
+// Bytes the allocator holds from the system (in use or kept free for reuse).
+long heap_held_kb() {
+  const struct mallinfo2 mi = ::mallinfo2();
+  return static_cast<long>((mi.arena + mi.hblkhd) / 1024);
+}
+
 long rss_kb() {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
+}
+
+// Memory mappings of the process (/proc/self/maps lines).
+int mappings() {
+  std::ifstream in("/proc/self/maps");
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) ++n;
+  return n;
 }
 
 int open_fds() {
@@ -725,8 +747,8 @@ TEST_F(FaultsTest, PlayingNullCyclesLeakNothing) {
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames, &counted, nullptr);
   gst_object_unref(pad);
   gst_object_unref(sink);
-  int fds0 = 0;
-  long rss0 = 0;
+  int fds0 = 0, maps0 = 0;
+  long rss0 = 0, heap0 = 0, held0 = 0;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < cycles; ++i) {
     ASSERT_NE(gst_element_set_state(pipe, GST_STATE_PLAYING), GST_STATE_CHANGE_FAILURE) << i;
@@ -737,19 +759,34 @@ TEST_F(FaultsTest, PlayingNullCyclesLeakNothing) {
     ASSERT_EQ(gst_element_set_state(pipe, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS) << i;
     if (i + 1 == warmup) {
       fds0 = open_fds();
+      ::malloc_trim(0);
       rss0 = rss_kb();
+      heap0 = heap_in_use_kb();
+      held0 = heap_held_kb();
+      maps0 = mappings();
     }
   }
   EXPECT_GE(counted.frames, cycles);
+  ::malloc_trim(0);
   const int fds = open_fds();
+  const long heap = heap_in_use_kb(), held = heap_held_kb();
+  const int maps = mappings();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const long rss = rss_kb();
   RecordProperty("rss_growth_kb", static_cast<int>(rss - rss0));
-  std::printf("%d cycles in %.0f s: open fds %d -> %d, RSS %ld -> %ld kB after warm-up\n", cycles,
-              seconds, fds0, fds, rss0, rss);
+  std::printf(
+      "%d cycles in %.0f s; after the %d warm-up cycles: open fds %d -> %d, "
+      "heap in use %ld -> %ld kB, held by malloc %ld -> %ld kB, RSS %ld -> %ld kB, "
+      "mappings %d -> %d\n",
+      cycles, seconds, warmup, fds0, fds, heap0, heap, held0, held, rss0, rss, maps0, maps);
+  RecordProperty("heap_growth_kb", static_cast<int>(heap - heap0));
   EXPECT_EQ(fds, fds0) << "file descriptors leaked";
-  EXPECT_LT(rss - rss0, 5 * 1024) << "resident memory grew by " << rss - rss0 << " kB";
+  // A leak of ours (new/malloc, g_malloc, LibTorch's CPU allocator) shows in the heap in use. The
+  // RSS is reported, not checked: it follows what malloc keeps free for reuse (fragmentation; here
+  // +4.2 MB held against +26 kB in use over 50 cycles, docs/reliability.md), which grows even
+  // after malloc_trim and would fake a leak or hide one.
+  EXPECT_LT(heap - heap0, 5 * 1024) << "heap in use grew by " << heap - heap0 << " kB";
   gst_object_unref(pipe);
 }
 
