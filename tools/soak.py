@@ -13,9 +13,11 @@ process and samples its resident memory (VmRSS of /proc/self/status) and frame r
       (its model property is switched while stopped) and scores the test split. VmRSS after each
       cycle.
 
-Both print a summary and exit 1 when VmRSS grew by LIMIT (--limit-mb, default 5 MiB) or more
-between the end of the warm-up and the end; 2 when a pipeline fails."""
+Both print a summary and exit 1 when the heap in use (malloc's, mallinfo2) grew by LIMIT
+(--limit-mb, default 5 MiB) or more between the end of the warm-up and the end (VmRSS is reported
+beside it); 2 when a pipeline fails."""
 import argparse
+import ctypes
 import gc
 import os
 import statistics
@@ -26,6 +28,24 @@ import gi
 
 gi.require_version("Gst", "1.0")
 from gi.repository import Gst  # noqa: E402
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd",
+                                                "usmblks", "fsmblks", "uordblks", "fordblks",
+                                                "keepcost")]
+
+
+_libc = ctypes.CDLL("libc.so.6")
+_libc.mallinfo2.restype = _MallInfo2
+
+
+def heap_kb():
+    """Bytes in use from malloc (not what it keeps free for reuse): where a leak shows. VmRSS also
+    follows the free memory malloc holds (fragmentation), which goes up and down by tens of MiB
+    when bundles are taught and loaded."""
+    m = _libc.mallinfo2()
+    return (m.uordblks + m.hblkhd) // 1024
 
 
 def rss_kb():
@@ -76,17 +96,19 @@ def drain_errors(pipeline, what):
 
 
 def growth_summary(label, points, warmup, limit_kb):
-    """points: [(x, rss_kb)] in order. Growth = last - first point at or after warm-up."""
+    """points: [(x, rss_kb, heap_kb)] in order. Growth = last - first point at or after warm-up,
+    of the heap in use (the rule) and of VmRSS (reported)."""
     after = [p for p in points if p[0] >= warmup]
     if len(after) < 2:
         print(f"soak: {label}: too few samples after the warm-up of {warmup}", file=sys.stderr)
         return False
-    base, last = after[0][1], after[-1][1]
-    peak = max(r for _, r in after)
-    growth = last - base
-    print(f"{label}: RSS after warm-up {base / 1024:.1f} MiB, at the end {last / 1024:.1f} MiB, "
-          f"growth {growth / 1024:+.2f} MiB (peak {peak / 1024:.1f} MiB; limit "
-          f"{limit_kb / 1024:.1f} MiB)")
+    rss = [p[1] for p in after]
+    heap = [p[2] for p in after]
+    growth = heap[-1] - heap[0]
+    print(f"{label}: heap in use after warm-up {heap[0] / 1024:.1f} MiB, at the end "
+          f"{heap[-1] / 1024:.1f} MiB, growth {growth / 1024:+.2f} MiB (limit "
+          f"{limit_kb / 1024:.1f} MiB); VmRSS {rss[0] / 1024:.1f} -> {rss[-1] / 1024:.1f} MiB "
+          f"({(rss[-1] - rss[0]) / 1024:+.2f} MiB, peak {max(rss) / 1024:.1f} MiB)")
     return growth < limit_kb
 
 
@@ -115,7 +137,7 @@ def cmd_stream(args):
             state["t0"] = state["last"] = now
         if n % args.every == 0:
             fps = args.every / (now - state["last"]) if now > state["last"] else 0.0
-            samples.append((n, now - state["t0"], fps, rss_kb()))
+            samples.append((n, now - state["t0"], fps, rss_kb(), heap_kb()))
             state["last"] = now
             if args.progress and n % args.progress == 0:
                 print(f"  {n} frames, {fps:.1f} frames/s, RSS {samples[-1][3] / 1024:.1f} MiB",
@@ -127,7 +149,7 @@ def cmd_stream(args):
     stopped = run_to_eos(pipeline, "stream", max_seconds=args.max_seconds)
     wall, cpu1 = time.monotonic() - start, os.times()
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    write_csv(args.csv, ["frames", "seconds", "fps", "rss_kb"], samples)
+    write_csv(args.csv, ["frames", "seconds", "fps", "rss_kb", "heap_kb"], samples)
     n = max(1, state["frames"])
     print(f"stream: {state['frames']} frames in {wall:.0f} s ({state['frames'] / wall:.2f} frames/s); "
           f"CPU {cpu:.0f} s = {1000 * cpu / n:.0f} ms per frame (all threads)")
@@ -147,7 +169,7 @@ def cmd_stream(args):
               f"{min(rates):.2f}, max {max(rates):.2f} frames/s per {args.every} frames "
               f"(coefficient of variation {cv:.2f}); first quarter {first:.2f}, last quarter "
               f"{last:.2f} frames/s ({100 * last / first:.0f} %)")
-    ok = growth_summary("stream", [(s[0], s[3]) for s in samples], args.warmup,
+    ok = growth_summary("stream", [(s[0], s[3], s[4]) for s in samples], args.warmup,
                         args.limit_mb * 1024)
     return 0 if ok else 1
 
@@ -191,11 +213,13 @@ def cmd_teach(args):
         if frames["n"] == 0:
             sys.exit(f"soak: inspect cycle {cycle} scored no frame")
         gc.collect()
-        points.append((cycle, rss_kb()))
+        _libc.malloc_trim(0)
+        points.append((cycle, rss_kb(), heap_kb()))
         if args.progress:
             print(f"  cycle {cycle}: {frames['n']} frames inspected with {os.path.basename(bundle)}, "
-                  f"RSS {points[-1][1] / 1024:.1f} MiB", flush=True)
-    write_csv(args.csv, ["cycle", "rss_kb"], points)
+                  f"heap in use {points[-1][2] / 1024:.1f} MiB, VmRSS {points[-1][1] / 1024:.1f} MiB",
+                  flush=True)
+    write_csv(args.csv, ["cycle", "rss_kb", "heap_kb"], points)
     print(f"teach: {args.cycles} teach / inspect cycles")
     ok = growth_summary("teach", points, args.warmup, args.limit_mb * 1024)
     return 0 if ok else 1

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Soak test: plays a tiny synthetic data set in a loop through the whole plugin for FRAMES frames
 #   lsfasrc loop=true ! lsfafeatures ! lsfascore ! lsfaoverlay ! fakesink
-# sampling the process's resident memory (VmRSS) and frame rate every LSFA_SOAK_EVERY frames, then
-# repeats a teach / inspect cycle (lsfascore mode=teach writes a bundle, the inspect pipeline
-# reloads it) LSFA_SOAK_CYCLES times with VmRSS after each. Exits 1 when VmRSS grew by 5 MiB or more
-# after the warm-up in either part, 2 when a pipeline failed. Driver: tools/soak.py.
+# sampling the process's memory (malloc's heap in use and VmRSS) and frame rate every
+# LSFA_SOAK_EVERY frames, then repeats a teach / inspect cycle (lsfascore mode=teach writes a bundle,
+# the inspect pipeline reloads it) LSFA_SOAK_CYCLES times with the memory after each. Exits 1 when
+# the heap in use grew by 5 MiB or more after the warm-up in either part (VmRSS is reported: it also
+# follows the memory malloc keeps free), 2 when a pipeline failed. Driver: tools/soak.py.
 #
 # usage: tools/soak.sh FRAMES
 # env:   LSFA_BUILD_DIR     build directory (default build)
