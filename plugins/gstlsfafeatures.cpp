@@ -5,12 +5,13 @@
  *
  * lsfafeatures takes colour frames on its `rgb` pad and 16-bit depth frames on a requested `depth`
  * pad, pairs them by running time (within #GstLsfaFeatures:pair-tolerance; an older
- * frame that cannot be matched is dropped and counted), turns the depth into a point cloud with
- * the calibration of the depth caps (`depth-scale`, `intrinsics`, `intrinsics-size` fields) or of
- * the properties, preprocesses the pair and runs the frozen backbones (DINO ViT on RGB, Point-MAE
- * on the cloud). The RGB frame goes downstream unchanged with a GstLsfaFeaturesMeta.
- * Alternatively the `rgb` pad takes a paired stream (caps feature `meta:LsfaRgbd`, as lsfasrc
- * sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
+ * frame that cannot be matched is dropped and counted; in a live pipeline an rgb frame that waited
+ * #GstLsfaFeatures:pair-timeout for depth is dropped with a warning), turns the depth into
+ * a point cloud with the calibration of the depth caps (`depth-scale`, `intrinsics`,
+ * `intrinsics-size` fields) or of the properties, preprocesses the pair and runs the frozen
+ * backbones (DINO ViT on RGB, Point-MAE on the cloud). The RGB frame goes downstream unchanged with
+ * a GstLsfaFeaturesMeta. Alternatively the `rgb` pad takes a paired stream (caps feature
+ * `meta:LsfaRgbd`, as lsfasrc sends) whose buffers carry the cloud in a GstLsfaRgbdMeta.
  *
  * With #GstLsfaFeatures:model set, the backbone preset, grouping, preprocessing and
  * modalities come from the model bundle, and the backbones must be the ones it was built with.
@@ -33,7 +34,8 @@
  * ]| Two streams of a recorded RGB + depth sequence.
  *
  * ## Messages
- * QoS messages for frames dropped as late; element errors name the problem (missing calibration,
+ * QoS messages for frames dropped as late; a warning "The depth stream stalled" (once per stall)
+ * when pair-timeout drops rgb frames; element errors name the problem (missing calibration,
  * unregistered depth size, backbones that do not match the model bundle).
  */
 #include "gstlsfafeatures.h"
@@ -50,6 +52,7 @@
 
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
+#include "lsfa/data/measured_points.h"
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/pipeline.h"
 #include "lsfa_features_properties.h"
@@ -75,6 +78,7 @@ struct Impl {
   GstCaps *pending_src_caps = nullptr;
   GstLsfaDepthCalibration caps_calibration{};
   bool logged_rescale = false;
+  bool depth_stalled = false;  // pair-timeout hit; cleared by the next depth frame
 };
 
 }  // namespace
@@ -192,6 +196,7 @@ static gboolean gst_lsfa_features_element_stop(GstAggregator *agg) {
   p->have_rgb_caps = p->have_depth_caps = p->rgbd_mode = false;
   p->caps_calibration = {};
   p->logged_rescale = false;
+  p->depth_stalled = false;
   gst_clear_caps(&p->pending_src_caps);
   return TRUE;
 }
@@ -445,6 +450,15 @@ static GstFlowReturn gst_lsfa_features_element_update_src_caps(GstAggregator *ag
   return GST_AGGREGATOR_FLOW_NEED_DATA;
 }
 
+// "pts 0:00:01.200000000" for messages about one frame.
+static std::string frame_time(GstBuffer *buffer) {
+  if (!GST_BUFFER_PTS_IS_VALID(buffer)) return "(no timestamp)";
+  gchar *text = g_strdup_printf("pts %" GST_TIME_FORMAT, GST_TIME_ARGS(GST_BUFFER_PTS(buffer)));
+  std::string s = text;
+  g_free(text);
+  return s;
+}
+
 static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
@@ -471,6 +485,12 @@ static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBu
   }
   try {
     lsfa::Sample sample = make_sample(self, rgb, depth);
+    // A depth frame without a single measured point (all 0, NaN or infinite: a camera fault)
+    // would give empty 3D features and an all-normal 3D score without a word.
+    if (lsfa::uses_points(p->extractor->config().modalities) &&
+        !lsfa::has_measured_point(sample.xyz))
+      throw lsfa::Error("the depth of the frame at " + frame_time(rgb) +
+                        " has no measured point (every depth is 0, NaN or infinite)");
     lsfa::SampleFeatures features = p->extractor->extract(sample);
     rgb = gst_buffer_make_writable(rgb);
     if (lsfa_gst::attach_features(rgb, std::move(features), p->identity, p->modalities_text,
@@ -484,14 +504,57 @@ static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBu
   return gst_aggregator_finish_buffer(agg, rgb);
 }
 
+// Live pipelines: when to give up waiting for depth (pair-timeout), or to end the output after the
+// rgb EOS (lsfa_gst::pair_deadline). The base class waits on the clock until this running time
+// plus the latency, then calls aggregate with timeout = TRUE.
+static GstClockTime gst_lsfa_features_element_get_next_time(GstAggregator *agg) {
+  GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
+  GST_OBJECT_LOCK(self);
+  GstAggregatorPad *depth_pad =
+      self->depth_pad ? GST_AGGREGATOR_PAD(gst_object_ref(self->depth_pad)) : nullptr;
+  const GstClockTime timeout = self->impl->settings.pair_timeout;
+  GST_OBJECT_UNLOCK(self);
+  if (depth_pad == nullptr) return GST_CLOCK_TIME_NONE;
+  GstBuffer *rgb = gst_aggregator_pad_peek_buffer(self->rgb_pad);
+  GstBuffer *depth = gst_aggregator_pad_peek_buffer(depth_pad);
+  const GstClockTime deadline = lsfa_gst::pair_deadline(
+      lsfa_gst::pad_head(self->rgb_pad, rgb), lsfa_gst::pad_head(depth_pad, depth), timeout);
+  if (rgb) gst_buffer_unref(rgb);
+  if (depth) gst_buffer_unref(depth);
+  gst_object_unref(depth_pad);
+  return deadline;
+}
+
+// The rgb head waited pair-timeout for depth in a live pipeline: drop it, and say once per stall
+// that the depth stream stopped (a camera that died without EOS must not block the line).
+static void drop_stalled_rgb(GstLsfaFeaturesElement *self, const lsfa_gst::PadHead &rgb,
+                             GstClockTime timeout) {
+  Impl *p = self->impl;
+  if (!p->depth_stalled) {
+    p->depth_stalled = true;
+    GST_ELEMENT_WARNING(self, STREAM, FAILED, ("The depth stream stalled"),
+                        ("no depth frame within pair-timeout %" GST_TIME_FORMAT
+                         " of the rgb frame at running time %" GST_TIME_FORMAT
+                         "; dropping rgb frames until depth frames arrive again",
+                         GST_TIME_ARGS(timeout), GST_TIME_ARGS(rgb.running_time)));
+  }
+  GST_INFO_OBJECT(self, "depth stalled: dropping rgb frame at %" GST_TIME_FORMAT,
+                  GST_TIME_ARGS(rgb.running_time));
+  gst_aggregator_pad_drop_buffer(self->rgb_pad);
+  GST_OBJECT_LOCK(self);
+  p->settings.dropped_rgb++;
+  GST_OBJECT_UNLOCK(self);
+}
+
 static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator *agg,
-                                                                   gboolean timeout) {
+                                                                    gboolean timeout) {
   GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   GstAggregatorPad *depth_pad =
       self->depth_pad ? GST_AGGREGATOR_PAD(gst_object_ref(self->depth_pad)) : nullptr;
   GstClockTime tolerance = p->settings.pair_tolerance;
+  GstClockTime pair_timeout = p->settings.pair_timeout;
   GST_OBJECT_UNLOCK(self);
 
   if (depth_pad == nullptr) {  // RGB-D meta mode
@@ -511,6 +574,7 @@ static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator
                  lsfa_gst::pair_action_name(action));
   if (rgb) gst_buffer_unref(rgb);
   if (depth) gst_buffer_unref(depth);
+  if (dh.has_buffer) p->depth_stalled = false;
 
   GstFlowReturn ret = GST_FLOW_OK;
   switch (action) {
@@ -538,6 +602,9 @@ static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator
       GST_OBJECT_UNLOCK(self);
       break;
     case lsfa_gst::PairAction::kWait:
+      if (timeout && rh.has_buffer &&
+          GST_CLOCK_TIME_IS_VALID(lsfa_gst::pair_deadline(rh, dh, pair_timeout)))
+        drop_stalled_rgb(self, rh, pair_timeout);
       break;
     case lsfa_gst::PairAction::kEos:
       ret = GST_FLOW_EOS;
@@ -599,6 +666,7 @@ static void gst_lsfa_features_element_class_init(GstLsfaFeaturesElementClass *kl
   agg_class->sink_query = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_sink_query);
   agg_class->src_event = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_src_event);
   agg_class->update_src_caps = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_update_src_caps);
+  agg_class->get_next_time = GST_DEBUG_FUNCPTR(gst_lsfa_features_element_get_next_time);
 
   GST_DEBUG_CATEGORY_INIT(gst_lsfa_features_element_debug, "lsfafeatures", 0,
                           "LSFA feature extractor");

@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "lsfa/core/error.h"
+#include "lsfa/io/output_path.h"
 #include "lsfa/model/bundle.h"
 #include "lsfa/model/model_builder.h"
 #include "lsfa/model/pipeline.h"
@@ -140,6 +141,14 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
     if (teach_output.empty()) {
       GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No teach output"),
                         ("mode=teach needs the teach-output property (bundle file to write)"));
+      return FALSE;
+    }
+    try {
+      // Before collecting frames, not after: a read-only or missing folder fails now.
+      lsfa::check_file_writable(teach_output);
+    } catch (const std::exception &e) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Cannot write the teach output"),
+                        ("%s", e.what()));
       return FALSE;
     }
     GST_INFO_OBJECT(self, "teach mode: the bundle will be written to %s", teach_output.c_str());

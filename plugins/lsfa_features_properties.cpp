@@ -87,6 +87,9 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
     case PROP_PAIR_TOLERANCE:
       s.pair_tolerance = g_value_get_uint64(value);
       return true;
+    case PROP_PAIR_TIMEOUT:
+      s.pair_timeout = g_value_get_uint64(value);
+      return true;
     case PROP_QOS:
       s.qos = g_value_get_boolean(value);
       return true;
@@ -138,6 +141,9 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
       return true;
     case PROP_PAIR_TOLERANCE:
       g_value_set_uint64(value, s.pair_tolerance);
+      return true;
+    case PROP_PAIR_TIMEOUT:
+      g_value_set_uint64(value, s.pair_timeout);
       return true;
     case PROP_DROPPED_RGB:
       g_value_set_uint64(value, s.dropped_rgb);
@@ -242,6 +248,13 @@ void features_install_properties(GObjectClass *klass) {
                           "Largest running-time difference (ns) of an rgb and a depth frame that "
                           "belong together; also the latency the element adds",
                           0, G_MAXUINT64, defaults.pair_tolerance, playing));
+  g_object_class_install_property(
+      klass, PROP_PAIR_TIMEOUT,
+      g_param_spec_uint64("pair-timeout", "Pair timeout",
+                          "Live pipelines: how long (ns) past its running time an rgb frame waits "
+                          "for depth; then it is dropped (counted in dropped-rgb) and a warning "
+                          "says the depth stream stalled. 0 = wait for ever",
+                          0, G_MAXUINT64, defaults.pair_timeout, playing));
   g_object_class_install_property(
       klass, PROP_DROPPED_RGB,
       g_param_spec_uint64("dropped-rgb", "Dropped rgb",

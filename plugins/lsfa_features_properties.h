@@ -32,6 +32,7 @@ enum FeaturesProperty {
   PROP_QOS,
   PROP_DROPPED_LATE,
   PROP_POINT_BN,
+  PROP_PAIR_TIMEOUT,
 };
 
 constexpr GstClockTime kDefaultPairTolerance = 10 * GST_MSECOND;
@@ -48,6 +49,7 @@ struct FeaturesSettings {
   GstLsfaIntrinsics intrinsics{};
   gint intrinsics_width = 0, intrinsics_height = 0;  // 0 = the depth size
   GstClockTime pair_tolerance = kDefaultPairTolerance;
+  GstClockTime pair_timeout = 0;  // 0 = wait for depth for ever
   bool qos = true;
   GstLsfaPointBatchNorm point_bn = GST_LSFA_POINT_BN_AUTO;
   // Read-only counters.

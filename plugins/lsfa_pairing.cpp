@@ -34,6 +34,16 @@ const char *pair_action_name(PairAction action) {
   return "?";
 }
 
+GstClockTime pair_deadline(const PadHead &rgb, const PadHead &depth, GstClockTime timeout) {
+  if (!rgb.has_buffer && rgb.eos) return 0;
+  if (timeout == 0 || !rgb.has_buffer || !GST_CLOCK_TIME_IS_VALID(rgb.running_time) ||
+      depth.has_buffer || depth.eos)
+    return GST_CLOCK_TIME_NONE;
+  // Saturate: a timeout near G_MAXUINT64 means "practically never", not a wrapped early time.
+  if (timeout >= GST_CLOCK_TIME_NONE - rgb.running_time) return GST_CLOCK_TIME_NONE;
+  return rgb.running_time + timeout;
+}
+
 PadHead pad_head(GstAggregatorPad *pad, GstBuffer *buffer) {
   PadHead h;
   h.eos = gst_aggregator_pad_is_eos(pad);

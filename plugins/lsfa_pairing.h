@@ -28,6 +28,14 @@ PairAction decide_pair(const PadHead &rgb, const PadHead &depth, GstClockTime to
 
 const char *pair_action_name(PairAction action);
 
+// Live pipelines: the running time at which the aggregator should call aggregate(timeout=TRUE)
+// although not every pad has data (it waits until the clock passes it plus the latency).
+// - An rgb head waiting for depth (depth pad empty, not EOS) may wait `timeout` (pair-timeout)
+//   past its running time; then it is dropped as stalled. `timeout` 0 = wait for ever.
+// - The rgb pad is EOS and empty: 0, at once, so the output ends even if depth never sends EOS.
+// Otherwise GST_CLOCK_TIME_NONE: wait for data.
+GstClockTime pair_deadline(const PadHead &rgb, const PadHead &depth, GstClockTime timeout);
+
 // The head of an aggregator pad: its peeked `buffer` (may be null) at its running time.
 PadHead pad_head(GstAggregatorPad *pad, GstBuffer *buffer);
 

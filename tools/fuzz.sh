@@ -6,7 +6,8 @@
 #
 # usage: tools/fuzz.sh [SECONDS] [TARGET]     TARGET: zip pickle safetensors bundle image
 #                                             depth_camera caps metas (default: all)
-# env:   LSFA_FUZZ_BUILD (default build-fuzz), JOBS (ninja jobs, default 2)
+# env:   LSFA_FUZZ_BUILD (default build-fuzz), JOBS (ninja jobs, default 2),
+#        LSFA_FUZZ_RESULTS (file to write "fuzz_<target> ok|failed" lines to, for tools/test.sh)
 set -euo pipefail
 
 SECONDS_PER_TARGET=${1:-30}
@@ -46,6 +47,8 @@ if [ ! -d "$SEEDS" ]; then
 fi
 
 failed=()
+RESULTS=${LSFA_FUZZ_RESULTS:-}
+[ -z "$RESULTS" ] || : >"$RESULTS"
 printf '%-13s %10s %9s %7s %s\n' target runs exec/s corpus result
 for t in "${TARGETS[@]}"; do
   corpus="$BUILD/fuzz-corpus/$t"
@@ -67,6 +70,7 @@ for t in "${TARGETS[@]}"; do
     failed+=("$t")
   fi
   printf '%-13s %10s %9s %7s %s\n' "$t" "${runs:-?}" "${speed:-?}" "$size" "$result"
+  [ -z "$RESULTS" ] || echo "fuzz_$t $([ "$rc" -eq 0 ] && echo ok || echo failed)" >>"$RESULTS"
 done
 rm -rf "$TMPDIR"
 if [ ${#failed[@]} -ne 0 ]; then

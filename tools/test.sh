@@ -2,10 +2,18 @@
 # The test command: installs what is missing, builds, runs every suite, and ends with one line
 # "N passed, N failed" counting individual test cases over all stages.
 #
-# Stages (each its own build folder; a stage that fails to build counts as one failure):
-#   main          the default LibTorch (the project's .venv PyTorch 2.x with CUDA), every suite;
-#   libtorch-1.13 Debian's LibTorch 1.13 (-Dlibtorch=system), the library suites and the command end
-#                 to end, so that both LibTorch builds stay working.
+# Build stages (each its own build folder; a stage that cannot be built counts as a failure):
+#   main           the default LibTorch (the project's .venv PyTorch 2.x with CUDA), every suite;
+#   libtorch-1.13  Debian's LibTorch 1.13 (-Dlibtorch=system): the library suites and the command
+#                  end to end, so that both LibTorch builds stay working (LSFA_SKIP_DEBIAN_TORCH=1
+#                  skips it).
+# Extra stages (tools/test-stages.sh), counted in the same last line with a prefix:
+#   soak  tools/soak.sh, short (LSFA_SOAK_FRAMES frames, default 300; 3 teach / inspect cycles)
+#   asan  the whole suite again in a gcc AddressSanitizer + UndefinedBehaviorSanitizer build
+#   fuzz  every libFuzzer target for LSFA_FUZZ_SECONDS seconds (default 20; needs a clang build)
+# LSFA_STAGES picks them (space separated); the default is "soak" in CI (CI=true) and none
+# otherwise; asan and fuzz are opt-in (docs/reliability.md says why). LSFA_ASAN_TESTS: `meson test`
+# arguments of the asan stage (default: this script's).
 # Arguments are passed to `meson test` of the main stage (e.g. suite names).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,38 +24,35 @@ BUILD=${LSFA_BUILD_DIR:-build}
 WERROR=false
 if [ "${CI:-}" = "true" ]; then WERROR=true; fi
 
-COUNT_ARGS=()    # XML_DIR TESTLOG pairs for tools/count_tests.py
-STAGE_FAILURES=0 # stages that could not be configured or built
+COUNT_ARGS=() # --stage / --results arguments of tools/count_tests.py
+MAIN_BUILT=0
 
-# configure DIR [MESON ARGS...]: sets up or reconfigures a build folder.
-configure() {
-  local dir=$1
-  shift
-  if [ -d "$dir" ] && [ -f "$dir/build.ninja" ]; then
-    meson configure "$dir" -Dwerror=$WERROR -Dtests=true "$@" >/dev/null
-  else
-    meson setup "$dir" -Dwerror=$WERROR "$@"
-  fi
-}
-
-# run_stage NAME DIR "MESON SETUP ARGS" "NINJA TARGETS" [MESON TEST ARGS...]
-run_stage() {
+# run_build_stage NAME DIR "MESON SETUP ARGS" "NINJA TARGETS" [MESON TEST ARGS...]
+# Empty NINJA TARGETS builds everything.
+run_build_stage() {
   local name=$1 dir=$2 setup_args=$3 targets=$4
   shift 4
   echo "=== stage $name ($dir) ==="
-  # shellcheck disable=SC2086
-  if ! configure "$dir" $setup_args; then
+  local configured=0
+  if [ -d "$dir" ] && [ -f "$dir/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    meson configure "$dir" -Dwerror=$WERROR -Dtests=true $setup_args >/dev/null && configured=1
+  else
+    # shellcheck disable=SC2086
+    meson setup "$dir" -Dwerror=$WERROR $setup_args && configured=1
+  fi
+  if [ $configured -ne 1 ]; then
     echo "stage $name: configure failed"
-    STAGE_FAILURES=$((STAGE_FAILURES + 1))
-    return
+    COUNT_ARGS+=(--results "$name" /nonexistent)
+    return 1
   fi
   local start
   start=$(date +%s)
   # shellcheck disable=SC2086
   if ! ninja -C "$dir" $targets; then
     echo "stage $name: build failed"
-    STAGE_FAILURES=$((STAGE_FAILURES + 1))
-    return
+    COUNT_ARGS+=(--results "$name" /nonexistent)
+    return 1
   fi
   echo "stage $name: build took $(($(date +%s) - start)) s"
   local xml_dir="$PWD/$dir/test-xml"
@@ -58,10 +63,10 @@ run_stage() {
   GTEST_OUTPUT="xml:$xml_dir/" meson test -C "$dir" "${rebuild[@]}" --print-errorlogs \
     --num-processes 2 "$@"
   echo "stage $name: tests took $(($(date +%s) - start)) s"
-  COUNT_ARGS+=("$xml_dir" "$dir/meson-logs/testlog.json")
+  COUNT_ARGS+=(--stage "$name" "$xml_dir" "$dir/meson-logs/testlog.json")
 }
 
-run_stage main "$BUILD" "" "" "$@"
+run_build_stage main "$BUILD" "" "" "$@" && MAIN_BUILT=1
 
 # Debian's LibTorch 1.13: the library and the command only (the elements are the same code above
 # the library), so that a change that breaks the older API is caught.
@@ -70,9 +75,32 @@ DEBIAN_SUITES=(core data checkpoints backbones scoring coreset adaptor_bundle tr
 DEBIAN_TARGETS="tools/lsfa"
 for s in "${DEBIAN_SUITES[@]}"; do DEBIAN_TARGETS+=" tests/test_$s"; done
 if [ "${LSFA_SKIP_DEBIAN_TORCH:-}" != "1" ]; then
-  run_stage libtorch-1.13 "${BUILD}-libtorch-1.13" "-Dlibtorch=system" \
+  run_build_stage libtorch-1.13 "${BUILD}-libtorch-1.13" "-Dlibtorch=system" \
     "$DEBIAN_TARGETS" "${DEBIAN_SUITES[@]}"
 fi
 
-/usr/bin/python3 tools/count_tests.py "${COUNT_ARGS[@]}" --extra-failures "$STAGE_FAILURES"
+# --- extra stages: each adds its results to COUNT_ARGS (tools/test-stages.sh) ---
+source tools/test-stages.sh
+if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-soak}; else STAGES=${LSFA_STAGES-}; fi
+for stage in $STAGES; do
+  case "$stage" in
+    asan)
+      if [ -n "${LSFA_ASAN_TESTS:-}" ]; then
+        # shellcheck disable=SC2086
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" $LSFA_ASAN_TESTS
+      else
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$@"
+      fi ;;
+    soak)
+      if [ $MAIN_BUILT -eq 1 ]; then
+        run_soak_stage "$BUILD" "${LSFA_SOAK_FRAMES:-300}"
+      else
+        COUNT_ARGS+=(--results soak /nonexistent)
+      fi ;;
+    fuzz) run_fuzz_stage "${LSFA_FUZZ_SECONDS:-20}" ;;
+    *) echo "test.sh: unknown stage $stage (asan soak fuzz)"; COUNT_ARGS+=(--results "$stage" /nonexistent) ;;
+  esac
+done
+
+/usr/bin/python3 tools/count_tests.py "${COUNT_ARGS[@]}"
 exit $?

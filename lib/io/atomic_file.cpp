@@ -89,9 +89,15 @@ void write_file_atomic(const std::string &path, const std::string &bytes) {
   write_file_atomic_with(path, [&](const std::string &tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("cannot create " + tmp + ": " + std::strerror(errno));
+    errno = 0;
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
-    if (!out) throw Error("cannot write " + tmp + " (disk full?)");
+    // errno names the cause: ENOSPC (disk full), EFBIG (file size limit), EIO, ...
+    if (!out)
+      throw Error("cannot write " + tmp + ": " + (errno ? std::strerror(errno) : "write failed"));
+    out.close();
+    if (!out)
+      throw Error("cannot write " + tmp + ": " + (errno ? std::strerror(errno) : "close failed"));
   });
 }
 

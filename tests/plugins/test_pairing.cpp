@@ -50,6 +50,25 @@ TEST(PairingTest, MissingTimestampsPairInArrivalOrder) {
   EXPECT_EQ(decide_pair(head(7 * GST_SECOND), head(GST_CLOCK_TIME_NONE), 0), PairAction::kPair);
 }
 
+TEST(PairingTest, PairTimeoutDeadlineOnlyWhileRgbWaitsForDepth) {
+  const GstClockTime t = 2 * GST_SECOND, timeout = 300 * GST_MSECOND;
+  // An rgb head waiting for a depth pad that is empty but not EOS: it may wait `timeout`.
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(t), empty(false), timeout), t + timeout);
+  // Nothing waits for depth: no deadline.
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(t), head(t), timeout), GST_CLOCK_TIME_NONE);
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(t), empty(true), timeout), GST_CLOCK_TIME_NONE);
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(false), empty(false), timeout), GST_CLOCK_TIME_NONE);
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(false), head(t), timeout), GST_CLOCK_TIME_NONE);
+  // The rgb stream ended: wake up at once to end the output, whatever depth does.
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(true), empty(false), timeout), 0u);
+  EXPECT_EQ(lsfa_gst::pair_deadline(empty(true), empty(false), 0), 0u);
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(GST_CLOCK_TIME_NONE), empty(false), timeout),
+            GST_CLOCK_TIME_NONE);
+  // 0 = wait for ever; a huge timeout saturates instead of wrapping to an early time.
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(t), empty(false), 0), GST_CLOCK_TIME_NONE);
+  EXPECT_EQ(lsfa_gst::pair_deadline(head(t), empty(false), G_MAXUINT64 - 1), GST_CLOCK_TIME_NONE);
+}
+
 TEST(PairingTest, WaitsAndEnds) {
   const GstClockTime tol = GST_MSECOND;
   EXPECT_EQ(decide_pair(head(0), empty(false), tol), PairAction::kWait);

@@ -1,0 +1,85 @@
+# Extra stages of tools/test.sh (sourced by it). Each stage appends its results to the COUNT_ARGS
+# array that tools/count_tests.py sums into the last line "N passed, N failed", under a prefix.
+
+# run_stage NAME BUILD_DIR "MESON_ARGS" [MESON_TEST_ARGS...]
+# Configures BUILD_DIR with MESON_ARGS (once; later runs reuse it), builds it, runs its suite with
+# `meson test MESON_TEST_ARGS` (e.g. --no-suite X, test names) and registers the results as NAME.
+# The environment of the caller (sanitizer options, ...) reaches the tests.
+run_stage() {
+  local name=$1 build=$2 meson_args=$3
+  shift 3
+  local start
+  start=$(date +%s)
+  echo "=== stage $name: $build ($meson_args)"
+  if [ ! -f "$build/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    if ! meson setup "$build" $meson_args; then
+      COUNT_ARGS+=(--results "$name" /nonexistent)
+      return
+    fi
+  fi
+  # shellcheck disable=SC2086
+  if ! ninja -C "$build" ${LSFA_JOBS:+-j$LSFA_JOBS}; then
+    echo "stage $name: build failed"
+    COUNT_ARGS+=(--results "$name" /nonexistent)
+    return
+  fi
+  echo "stage $name: build took $(( $(date +%s) - start )) s"
+  local xml="$PWD/$build/test-xml"
+  rm -rf "$xml" && mkdir -p "$xml"
+  start=$(date +%s)
+  GTEST_OUTPUT="xml:$xml/" meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
+  echo "stage $name: tests took $(( $(date +%s) - start )) s"
+  COUNT_ARGS+=(--stage "$name" "$xml" "$build/meson-logs/testlog.json")
+}
+
+# The whole suite built with gcc's AddressSanitizer + UndefinedBehaviorSanitizer. Any finding fails
+# the test that made it; leaks are checked at exit with tests/sanitizers/lsan.supp (third-party
+# libraries only, each entry explained there). Left out: the tests that run Debian's programs on the
+# plugin (gst-launch-1.0, gst-inspect-1.0, python3 through PyGObject: suite "host-programs"), since
+# a program built without ASan cannot load an ASan-built plugin (the runtime must be the first
+# library loaded). The same element code runs in-process in the other plugin suites.
+# Warnings are the main build's business (-Werror in CI): the instrumentation changes gcc's flow
+# analysis (spurious -Wmaybe-uninitialized), so this build does not treat them as errors.
+# run_sanitizer_stage BUILD_DIR [MESON_TEST_ARGS...]
+run_sanitizer_stage() {
+  local build=$1
+  shift
+  # local -x: exported to the build and the tests of this stage only.
+  local -x ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1:print_summary=1"
+  local -x UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  local -x LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
+  # Scan plugins in the test process: Debian's gst-plugin-scanner cannot load the ASan plugin.
+  local -x GST_REGISTRY_FORK=no
+  run_stage asan "$build" "-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false -Dwerror=false" \
+    --no-suite host-programs "$@"
+}
+
+# tools/soak.sh FRAMES with its memory check (3 teach / inspect cycles), as one test.
+# run_soak_stage BUILD_DIR FRAMES
+run_soak_stage() {
+  local build=$1 frames=$2 start results="$1/soak-results.txt"
+  start=$(date +%s)
+  echo "=== stage soak: $frames frames"
+  if LSFA_BUILD_DIR="$build" LSFA_SOAK_CYCLES=3 ./tools/soak.sh "$frames"; then
+    echo "soak ok" >"$results"
+  else
+    echo "soak failed" >"$results"
+  fi
+  echo "stage soak: took $(( $(date +%s) - start )) s"
+  COUNT_ARGS+=(--results soak "$results")
+}
+
+# Every fuzz target for SECONDS (tools/fuzz.sh), one test each.
+# run_fuzz_stage SECONDS
+run_fuzz_stage() {
+  local seconds=$1 start results
+  results="${LSFA_FUZZ_BUILD:-$PWD/build-fuzz}/fuzz-results.txt"
+  start=$(date +%s)
+  echo "=== stage fuzz: $seconds s per target"
+  mkdir -p "$(dirname "$results")"
+  rm -f "$results"  # a failed build must not count the last run's results
+  LSFA_FUZZ_RESULTS="$results" ./tools/fuzz.sh "$seconds" || true
+  echo "stage fuzz: took $(( $(date +%s) - start )) s"
+  COUNT_ARGS+=(--results fuzz "$results")
+}
