@@ -1,6 +1,7 @@
 // lsfa bench: per-stage timings of one frame with FLOP counts and throughput as a ratio to an sgemm
 // measured in the same run (these machines are noisy: ratios from one run are what to compare).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <sys/resource.h>
 

@@ -1,6 +1,7 @@
 // lsfa features: the frozen backbone features of one sample, as float32 safetensors, for parity
 // checks against other implementations and for inspection.
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <iostream>
 

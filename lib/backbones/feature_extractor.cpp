@@ -1,6 +1,7 @@
 // FeatureExtractor: preprocessing + frozen backbones for one frame
 // (lsfa/backbones/feature_extractor.h).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <memory>
 

@@ -1,6 +1,7 @@
 #include "lsfa/backbones/point_mae.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <cmath>

@@ -1,6 +1,7 @@
 #include "lsfa/backbones/vit.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <sstream>

@@ -1,6 +1,7 @@
 #include "lsfa/model/model_builder.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <cmath>
 #include <cstdlib>

@@ -1,6 +1,7 @@
 #include "lsfa/model/scorer.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <limits>
 

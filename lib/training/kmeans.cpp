@@ -1,6 +1,7 @@
 #include "lsfa/training/kmeans.h"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <string>

@@ -3,6 +3,7 @@
 // taken just before it, and the reported efficiency is the best ratio over the repeats.
 // Usage: bench_backbones [threads=2] [preset=paper] [repeats=3] [parts=vit,groups,pmae]
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <chrono>

@@ -4,11 +4,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <torch/cuda.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
+#include <vector>
 
-#include "lsfa/io/atomic_file.h"
+#include "lsfa/core/build_info.h"
 #include "lsfa/core/error.h"
+#include "lsfa/io/atomic_file.h"
 #include "lsfa/io/sha256.h"
 #include "test_util.h"
 
@@ -91,4 +98,28 @@ TEST(Sha256, FileMatchesBytes) {
   lsfa::write_file_atomic(dir.file("f"), payload);
   EXPECT_EQ(lsfa::sha256_file(dir.file("f")), lsfa::sha256_bytes(payload));
   EXPECT_THROW(lsfa::sha256_file(dir.file("missing")), lsfa::Error);
+}
+
+// `lsfa --version`: four lines, each one fact, matching what meson found and what LibTorch reports.
+TEST(BuildInfo, VersionLinesMatchTheLibTorchMesonFound) {
+  std::string out;
+  ASSERT_EQ(lsfa::test::run_lsfa("--version", &out), 0) << out;
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u) << out;
+  EXPECT_EQ(lines[0], "lsfa " + lsfa::lsfa_version());
+  EXPECT_TRUE(std::regex_match(lsfa::lsfa_version(), std::regex(R"(\d+\.\d+\.\d+)")));
+  const char *expected_torch = std::getenv("LSFA_EXPECTED_LIBTORCH");
+  ASSERT_NE(expected_torch, nullptr);
+  EXPECT_EQ(lines[1], std::string("libtorch ") + expected_torch);
+  EXPECT_EQ(lsfa::libtorch_version(), expected_torch);
+  const bool cuda_build = std::string(std::getenv("LSFA_EXPECTED_CUDA")) == "yes";
+  if (cuda_build) {
+    EXPECT_TRUE(std::regex_match(lines[2], std::regex(R"(cuda \d+\.\d+)"))) << lines[2];
+  } else {
+    EXPECT_EQ(lines[2], "cuda none");
+  }
+  EXPECT_EQ(lines[3], "devices " + std::to_string(torch::cuda::device_count()));
+  EXPECT_EQ(lsfa::cuda_device_count(), static_cast<int>(torch::cuda::device_count()));
 }
