@@ -42,8 +42,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <deque>
 #include <cmath>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -428,8 +428,9 @@ static gboolean gst_lsfa_score_query(GstBaseTransform *trans, GstPadDirection di
     GstVideoInfo info;
     GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans));
     if (caps && gst_video_info_from_caps(&info, caps) && GST_VIDEO_INFO_FPS_N(&info) > 0) {
-      const GstClockTime wait = gst_util_uint64_scale_int(
-          GST_SECOND * (p->batch_size - 1), GST_VIDEO_INFO_FPS_D(&info), GST_VIDEO_INFO_FPS_N(&info));
+      const GstClockTime wait =
+          gst_util_uint64_scale_int(GST_SECOND * (p->batch_size - 1), GST_VIDEO_INFO_FPS_D(&info),
+                                    GST_VIDEO_INFO_FPS_N(&info));
       min += wait;
       if (GST_CLOCK_TIME_IS_VALID(max)) max += wait;
       gst_query_set_latency(query, live, min, max);

@@ -1,8 +1,8 @@
 // lsfa bench: per-stage timings of one frame with FLOP counts and throughput as a ratio to an sgemm
 // measured in the same run (these machines are noisy: ratios from one run are what to compare).
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -58,7 +58,8 @@ struct StageResult {
 // work is queued on the same stream, so reading it waits for everything before it.
 at::Device bench_device = at::kCPU;
 void wait_for_device() {
-  if (!bench_device.is_cpu()) (void)at::zeros({1}, at::TensorOptions().device(bench_device)).item<float>();
+  if (!bench_device.is_cpu())
+    (void)at::zeros({1}, at::TensorOptions().device(bench_device)).item<float>();
 }
 
 double time_best(int repeats, const std::function<void()> &fn) {
@@ -161,12 +162,10 @@ int run_device_coreset_bench(const BenchArgs &a, const CoresetBenchSize &c, cons
   wait_for_device();
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("coreset %lld -> %lld on %s: %.2f s (%lld picked)\n", static_cast<long long>(c.n),
-              static_cast<long long>(c.m), d.str().c_str(), s,
-              static_cast<long long>(idx.numel()));
+              static_cast<long long>(c.m), d.str().c_str(), s, static_cast<long long>(idx.numel()));
   if (!a.json_out.empty()) {
-    nlohmann::json js = {{"coreset", {{"n", c.n}, {"m", c.m}, {"d", c.d}}},
-                         {"device", d.str()},
-                         {"seconds", s}};
+    nlohmann::json js = {
+        {"coreset", {{"n", c.n}, {"m", c.m}, {"d", c.d}}}, {"device", d.str()}, {"seconds", s}};
     write_file_atomic(a.json_out, js.dump(2) + "\n");
   }
   return 0;
@@ -279,12 +278,14 @@ int run_bench(const BenchArgs &a) {
   nlohmann::json precision_error;
   if (precision != Precision::kFp32) {
     at::Tensor ref = bb.rgb.forward(image);
-    PointGroups gr = group_points(pre.xyz, bb.points.config().groups, bb.points.config().group_size);
+    PointGroups gr =
+        group_points(pre.xyz, bb.points.config().groups, bb.points.config().group_size);
     at::Tensor pref = bb.points.encode_groups(gr.neighborhoods, gr.centers);
     const PrecisionScope scope(precision, device);
-    precision_error = {{"vit_tokens", relative_error(bb.rgb.forward(image), ref)},
-                       {"point_features",
-                        relative_error(bb.points.encode_groups(gr.neighborhoods, gr.centers), pref)}};
+    precision_error = {
+        {"vit_tokens", relative_error(bb.rgb.forward(image), ref)},
+        {"point_features",
+         relative_error(bb.points.encode_groups(gr.neighborhoods, gr.centers), pref)}};
   }
   const PrecisionScope scope(precision, device);
   stages.push_back({"ViT forward", time_best(a.repeats, [&] { tokens = bb.rgb.forward(image); }),
@@ -292,8 +293,8 @@ int run_bench(const BenchArgs &a) {
   if (a.batch > 1) {
     at::Tensor batch = image.expand({a.batch, -1, -1, -1}).contiguous();
     const double t = time_best(a.repeats, [&] { bb.rgb.forward(batch); });
-    stages.push_back({"ViT forward, batch " + std::to_string(a.batch) + " (per frame)",
-                      t / a.batch, vit_flops / 1e9});
+    stages.push_back({"ViT forward, batch " + std::to_string(a.batch) + " (per frame)", t / a.batch,
+                      vit_flops / 1e9});
   }
 
   PointGroups groups;
@@ -383,12 +384,15 @@ int run_bench(const BenchArgs &a) {
   }
   frame_s += last_scoring_s;
 
-  std::printf("lsfa bench: preset %s, device %s, precision %s, %d threads, sgemm %.1f GFLOP/s "
-              "(same run, same device)\n",
-              a.preset.c_str(), device.str().c_str(), a.precision.c_str(), get_threads(), sgemm);
+  std::printf(
+      "lsfa bench: preset %s, device %s, precision %s, %d threads, sgemm %.1f GFLOP/s "
+      "(same run, same device)\n",
+      a.preset.c_str(), device.str().c_str(), a.precision.c_str(), get_threads(), sgemm);
   std::printf("%-46s %10s %9s %9s %8s\n", "stage", "ms", "GFLOP", "GFLOP/s", "/sgemm");
-  nlohmann::json js = {{"preset", a.preset},         {"device", device.str()},
-                       {"precision", a.precision},     {"threads", get_threads()},
+  nlohmann::json js = {{"preset", a.preset},
+                       {"device", device.str()},
+                       {"precision", a.precision},
+                       {"threads", get_threads()},
                        {"sgemm_gflops", sgemm}};
   if (!precision_error.is_null()) {
     js["error_vs_fp32"] = precision_error;

@@ -68,9 +68,8 @@ int run_eval(const EvalArgs &a) {
   set_threads(a.threads);
   if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
   // The backbones first: a mismatch is found before the memory banks are read.
-  std::unique_ptr<FeatureExtractor> extractor =
-      extractor_for_bundle(a.model, a.rgb_weights, a.point_weights, a.device,
-                           precision_from_string(a.precision));
+  std::unique_ptr<FeatureExtractor> extractor = extractor_for_bundle(
+      a.model, a.rgb_weights, a.point_weights, a.device, precision_from_string(a.precision));
   Scorer scorer(a.model);
   scorer.set_device(a.device, precision_from_string(a.precision));
   const ModelBundle &bundle = scorer.bundle();
@@ -182,7 +181,8 @@ void register_eval(CLI::App &app) {
   cmd->add_option("--point-weights", a->point_weights,
                   "Point-MAE checkpoint the model was built with")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--device", a->device, "LibTorch device (cpu, cuda:0, ...)")->capture_default_str();
+  cmd->add_option("--device", a->device, "LibTorch device (cpu, cuda:0, ...)")
+      ->capture_default_str();
   cmd->add_option("--precision", a->precision, "Precision: fp32, tf32 or bf16 (docs/gpu.md)")
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();

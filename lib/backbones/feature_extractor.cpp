@@ -97,7 +97,8 @@ SampleFeatures FeatureExtractor::extract(const Sample &sample) const {
   return std::move(extract_batch({sample}).front());
 }
 
-std::vector<SampleFeatures> FeatureExtractor::extract_batch(const std::vector<Sample> &samples) const {
+std::vector<SampleFeatures> FeatureExtractor::extract_batch(
+    const std::vector<Sample> &samples) const {
   at::NoGradGuard no_grad;
   const ExtractorConfig &c = impl_->config;
   const at::Device device = impl_->device;

@@ -128,7 +128,8 @@ at::Tensor knn_indices(const at::Tensor &points_in, const at::Tensor &queries_in
   const int64_t n = points.size(0), q = queries.size(0);
   require(k > 0 && k <= n, "knn_indices: k = " + std::to_string(k) + " but there are " +
                                std::to_string(n) + " points");
-  require(points.device() == queries.device(), "knn_indices: points and queries on different devices");
+  require(points.device() == queries.device(),
+          "knn_indices: points and queries on different devices");
   if (!points.device().is_cpu()) return knn_indices_aten(points, queries, k);
   const float *pd = points.data_ptr<float>();
   const float *qd = queries.data_ptr<float>();

@@ -81,8 +81,8 @@ at::Tensor farthest_point_sample_device(const at::Tensor &points, int64_t count)
     const char *err = cuda_kernels::farthest_point_sample(
         p.data_ptr<float>(), p.size(0), count, work.data_ptr<float>(), out.data_ptr<int64_t>(),
         cuda_kernels::current_stream(points.device().index()));
-    require(err == nullptr, std::string("farthest_point_sample: CUDA kernel failed: ") +
-                                (err ? err : ""));
+    require(err == nullptr,
+            std::string("farthest_point_sample: CUDA kernel failed: ") + (err ? err : ""));
     return out;
   }
 #endif

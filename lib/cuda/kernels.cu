@@ -96,7 +96,8 @@ __device__ inline int64_t unpack_index(unsigned long long key) {
 // [d, n] (transposed, so that neighbouring threads read neighbouring addresses). A step whose
 // previous maximum was 0 (every point covered) does nothing: the host stops there.
 __global__ void coreset_step_kernel(const float *__restrict__ points_t, int64_t n, int64_t d,
-                                    float *__restrict__ min_d, unsigned long long *keys, int64_t s) {
+                                    float *__restrict__ min_d, unsigned long long *keys,
+                                    int64_t s) {
   const unsigned long long prev = keys[s - 1];
   if ((prev >> 32) == 0) return;  // maximum 0: covered
   const int64_t c = unpack_index(prev);

@@ -87,7 +87,8 @@ at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count,
     return select(blocked_points(n, projected.size(1), rows, {}), count, callbacks);
   }
   if (detail::coreset_kernel_available(projected))
-    return at::tensor(detail::greedy_select_cuda(projected.contiguous(), count, callbacks), at::kLong)
+    return at::tensor(detail::greedy_select_cuda(projected.contiguous(), count, callbacks),
+                      at::kLong)
         .to(projected.device());
   // Double input stays double (exact comparisons in tests); other devices use ATen ops.
   at::Tensor z = projected.scalar_type() == at::kDouble ? projected.contiguous()

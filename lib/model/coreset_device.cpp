@@ -29,7 +29,8 @@ bool coreset_kernel_available(const at::Tensor &points) {
 std::vector<int64_t> greedy_select_cuda(const at::Tensor &points, int64_t count,
                                         const CoresetCallbacks &callbacks) {
 #ifdef LSFA_CUDA_KERNELS
-  require(coreset_kernel_available(points), "coreset: the CUDA selection needs float32 CUDA points");
+  require(coreset_kernel_available(points),
+          "coreset: the CUDA selection needs float32 CUDA points");
   const c10::DeviceGuard guard(points.device());
   const int64_t n = points.size(0), d = points.size(1);
   count = std::min(count, n);
@@ -48,8 +49,8 @@ std::vector<int64_t> greedy_select_cuda(const at::Tensor &points, int64_t count,
   bool covered = false;
   for (int64_t first = 1; first < count && !covered; first += kStepsPerLook) {
     const int64_t last = std::min(count, first + kStepsPerLook);
-    check(cuda_kernels::coreset_steps(pt.data_ptr<float>(), n, d, min_d.data_ptr<float>(), k,
-                                      first, last, stream));
+    check(cuda_kernels::coreset_steps(pt.data_ptr<float>(), n, d, min_d.data_ptr<float>(), k, first,
+                                      last, stream));
     // Decode this stretch of picks: (bits of the maximum << 32) | (2^32 - 1 - index).
     at::Tensor got = keys.narrow(0, first, last - first).cpu();
     const int64_t *g = got.data_ptr<int64_t>();

@@ -59,17 +59,16 @@ ProjectionNeighbours nearest_centres_aten(const at::Tensor &xyz, const at::Tenso
 // projection_matrix on a non-CPU device: the per-pixel interpolation weights as a dense
 // [S, S, G] map, pooled along rows and columns by two matrix products.
 at::Tensor projection_matrix_aten(const ProjectionNeighbours &nb, int64_t num_groups,
-                                    int64_t grid) {
+                                  int64_t grid) {
   const int64_t side = nb.side;
-  require(nb.centres.numel() == 0 ||
-              (nb.centres.min().item<int64_t>() >= 0 &&
-               nb.centres.max().item<int64_t>() < num_groups),
+  require(nb.centres.numel() == 0 || (nb.centres.min().item<int64_t>() >= 0 &&
+                                      nb.centres.max().item<int64_t>() < num_groups),
           "projection: centre index out of range");
   auto opts = nb.weights.options().dtype(at::kDouble);
   at::Tensor r = pooling_weights_1d(side, grid).to(opts.device());  // [grid, S]
   at::Tensor w = at::zeros({side * side, num_groups}, opts);
-  w.index_put_({nb.pixels.unsqueeze(1).expand({-1, 3}), nb.centres}, nb.weights.to(at::kDouble),
-               /*accumulate=*/true);
+  at::Tensor flat_index = (nb.pixels.unsqueeze(1) * num_groups + nb.centres).reshape({-1});
+  w.view({-1}).index_add_(0, flat_index, nb.weights.to(at::kDouble).reshape({-1}));
   at::Tensor rows = at::mm(r, w.view({side, side * num_groups})).view({grid, side, num_groups});
   at::Tensor both = at::matmul(rows.transpose(1, 2), r.t());  // [grid, G, grid]
   return both.permute({0, 2, 1}).reshape({grid * grid, num_groups}).contiguous();

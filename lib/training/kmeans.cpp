@@ -1,8 +1,8 @@
 #include "lsfa/training/kmeans.h"
 
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 
 #include <string>
 #include <vector>

@@ -19,7 +19,8 @@ at::Tensor device_cloud(int64_t n, uint64_t seed) {
 }
 
 Sample device_sample(int width, int height, uint64_t seed) {
-  SynthFrame f = render_synth_scene(make_synth_scene(synth_categories().front(), width, height, seed));
+  SynthFrame f =
+      render_synth_scene(make_synth_scene(synth_categories().front(), width, height, seed));
   Sample s;
   s.rgb = f.rgb;
   s.xyz = f.xyz;

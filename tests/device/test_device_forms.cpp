@@ -33,12 +33,11 @@ TEST(DeviceForms, FarthestPointSampleAtenEqualsTheCpuLoop) {
   at::Tensor lattice = at::cartesian_prod({at::arange(6, at::kFloat), at::arange(6, at::kFloat),
                                            at::arange(3, at::kFloat)})
                            .repeat({2, 1});
-  EXPECT_TRUE(lsfa::farthest_point_sample(lattice, 64).equal(
-      lsfa::farthest_point_sample_aten(lattice, 64)));
+  EXPECT_TRUE(lsfa::farthest_point_sample(lattice, 64)
+                  .equal(lsfa::farthest_point_sample_aten(lattice, 64)));
   // More picks than candidates: repeats, as the reference does.
   at::Tensor few = at::tensor({0.f, 0.f, 0.f, 1.f, 0.f, 0.f, 0.f, 2.f, 0.f}).view({3, 3});
-  EXPECT_TRUE(
-      lsfa::farthest_point_sample(few, 6).equal(lsfa::farthest_point_sample_aten(few, 6)));
+  EXPECT_TRUE(lsfa::farthest_point_sample(few, 6).equal(lsfa::farthest_point_sample_aten(few, 6)));
 }
 
 TEST(DeviceForms, KnnAtenEqualsTheCpuSweep) {
@@ -46,8 +45,8 @@ TEST(DeviceForms, KnnAtenEqualsTheCpuSweep) {
   at::Tensor queries = pts.index_select(0, lsfa::farthest_point_sample(pts, 64));
   EXPECT_TRUE(lsfa::knn_indices(pts, queries, 32).equal(lsfa::knn_indices_aten(pts, queries, 32)));
   // Exact ties: a lattice has many equal distances; both order them by index.
-  at::Tensor lattice = at::cartesian_prod({at::arange(8, at::kFloat), at::arange(8, at::kFloat),
-                                           at::arange(4, at::kFloat)});
+  at::Tensor lattice = at::cartesian_prod(
+      {at::arange(8, at::kFloat), at::arange(8, at::kFloat), at::arange(4, at::kFloat)});
   at::Tensor q = lattice.narrow(0, 0, 40);
   EXPECT_TRUE(lsfa::knn_indices(lattice, q, 27).equal(lsfa::knn_indices_aten(lattice, q, 27)));
 }

@@ -177,8 +177,7 @@ TEST_F(ModelTest, BatchOfFourScoresLikeOneByOne) {
     run_line("lsfasrc location=" + data_ +
                  " category=ring split=test loop=true framerate=5/1 num-buffers=6 ! "
                  "lsfafeatures threads=2 model=" +
-                 bundle_ + b + " ! lsfascore model=" + bundle_ + b +
-                 " attach-map=true ! fakesink",
+                 bundle_ + b + " ! lsfascore model=" + bundle_ + b + " attach-map=true ! fakesink",
              r);
   };
   RunResult one, four;

@@ -23,7 +23,7 @@ bool cuda_usable();
 //   bf16  forwards under bfloat16 autocast (matrix products in bf16, norms and softmax in float32)
 //         on the CPU and on CUDA, and memory banks stored in float16
 enum class Precision { kFp32, kTf32, kBf16 };
-std::string to_string(Precision p);                    // "fp32", "tf32", "bf16"
+std::string to_string(Precision p);                     // "fp32", "tf32", "bf16"
 Precision precision_from_string(const std::string &s);  // throws lsfa::Error
 
 // Applies a precision to the forwards run on `device` while it lives, and restores the previous

@@ -20,7 +20,8 @@ at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid = 56);
 // The same projection split in two, so a caller that projects the same cloud many times (training
 // epochs over cached backbone features) computes the geometry once.
 //
-// The 3 nearest centres of every valid pixel (on the cloud's device; CUDA tensors take nearest_centres_aten).
+// The 3 nearest centres of every valid pixel (on the cloud's device; CUDA tensors take
+// nearest_centres_aten).
 struct ProjectionNeighbours {
   int64_t side = 0;    // S
   at::Tensor pixels;   // [N] int64 row-major pixel index y*S+x of each valid pixel
