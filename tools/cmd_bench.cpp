@@ -344,6 +344,7 @@ int run_bench(const BenchArgs &a) {
     ad->save(sd, "");
     for (auto &kv : sd) kv.second = kv.second + 0.01;
     *ad = Adaptor::load(sd, "", ad->config());
+    ad->to(device);
   }
   at::Tensor rgb_native = tokens.squeeze(0).reshape({vc.dim, -1}).t().contiguous();
   const double ad_flops = (transformer_flops(rgb_native.size(0), vc.dim, 2 * vc.dim, 1) +

@@ -63,10 +63,10 @@ check() { # check DESCRIPTION COMMAND...: one line of the summary, counts failur
     problems=$((problems + 1))
   fi
 }
-torch_dir=$("$python" -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null)
-check "python torch" "$python" -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)'
+torch_dir=$("$python" -W ignore -c 'import torch, os; print(os.path.dirname(torch.__file__))' 2>/dev/null)
+check "python torch" "$python" -W ignore -c 'import torch; print(torch.__version__, "cuda", torch.version.cuda)'
 if [ "$device" != cpu ]; then
-  check "CUDA device" "$python" -c 'import torch; assert torch.cuda.is_available(), "torch.cuda.is_available() is False"; print(torch.cuda.get_device_name(0))'
+  check "CUDA device" "$python" -W ignore -c 'import torch; assert torch.cuda.is_available(), "torch.cuda.is_available() is False"; print(torch.cuda.get_device_name(0))'
   check "nvcc" bash -c 'command -v nvcc >/dev/null || export PATH=$PATH:/usr/local/cuda/bin; nvcc --version | tail -1'
 fi
 check "meson" meson --version
