@@ -3,7 +3,10 @@
 
 #include "gst/lsfa/lsfa.h"
 
-G_DEFINE_QUARK(gst - lsfa - caps - error - quark, gst_lsfa_caps_error)
+/* The domain name is stringified as written: keep clang-format from spacing out the dashes. */
+/* clang-format off */
+G_DEFINE_QUARK(gst-lsfa-caps-error-quark, gst_lsfa_caps_error)
+/* clang-format on */
 
 gboolean gst_lsfa_caps_has_rgbd_feature(const GstCaps *caps) {
   GstCapsFeatures *features;
@@ -45,6 +48,17 @@ static gboolean bad_field(GError **error, const GstStructure *s, const gchar *fi
   return FALSE;
 }
 
+/**
+ * gst_lsfa_depth_calibration_from_caps:
+ * @caps: depth caps
+ * @calibration: (out caller-allocates): the calibration read (members not present keep
+ * their value and have their flag cleared)
+ * @error: the malformed field, if any
+ *
+ * Reads the optional calibration fields of the first structure of @caps (see lsfa-caps.h).
+ *
+ * Returns: (skip): %FALSE when a field is present but malformed (bindings raise the error)
+ */
 gboolean gst_lsfa_depth_calibration_from_caps(const GstCaps *caps, GstLsfaDepthCalibration *cal,
                                               GError **error) {
   const GstStructure *s;
@@ -150,6 +164,11 @@ void gst_lsfa_depth_calibration_to_caps(const GstLsfaDepthCalibration *cal, GstC
   }
 }
 
+/**
+ * gst_lsfa_intrinsics_rescale: (skip)
+ *
+ * Returns a plain struct by value, which bindings cannot take (see lsfa-caps.h for the rule).
+ */
 GstLsfaIntrinsics gst_lsfa_intrinsics_rescale(const GstLsfaIntrinsics *k, gint from_width,
                                               gint from_height, gint to_width, gint to_height) {
   GstLsfaIntrinsics out = *k;
@@ -165,6 +184,11 @@ GstLsfaIntrinsics gst_lsfa_intrinsics_rescale(const GstLsfaIntrinsics *k, gint f
   return out;
 }
 
+/**
+ * gst_lsfa_rect_scale: (skip)
+ *
+ * Returns a plain struct by value, which bindings cannot take (see lsfa-geometry.h).
+ */
 GstLsfaRect gst_lsfa_rect_scale(const GstLsfaRect *rect, gint in_w, gint in_h, gint out_w,
                                 gint out_h) {
   GstLsfaRect r = *rect;
@@ -180,6 +204,18 @@ GstLsfaRect gst_lsfa_rect_scale(const GstLsfaRect *rect, gint in_w, gint in_h, g
   return r;
 }
 
+/**
+ * gst_lsfa_rect_frame_to_grid:
+ * @rect: the rectangle of the frame the grid covers
+ * @grid_w: grid width in cells
+ * @grid_h: grid height in cells
+ * @x: frame x position (pixel centres at +0.5)
+ * @y: frame y position (pixel centres at +0.5)
+ * @gx: (out): continuous grid x (cell centres at integers)
+ * @gy: (out): continuous grid y (cell centres at integers)
+ *
+ * Maps a frame position to continuous grid coordinates (see lsfa-geometry.h).
+ */
 void gst_lsfa_rect_frame_to_grid(const GstLsfaRect *rect, gint grid_w, gint grid_h, gdouble x,
                                  gdouble y, gdouble *gx, gdouble *gy) {
   *gx = (x - rect->x) * grid_w / rect->width - 0.5;

@@ -86,6 +86,21 @@ guint gst_lsfa_depth_format_pixel_size(GstLsfaDepthFormat format) {
   return format == GST_LSFA_DEPTH_FORMAT_XYZ_F32 ? 3 * sizeof(gfloat) : sizeof(guint16);
 }
 
+/**
+ * gst_buffer_add_lsfa_rgbd_meta:
+ * @buffer: the RGB frame
+ * @format: the depth format
+ * @depth: the depth (a new reference is taken)
+ * @width: depth width
+ * @height: depth height
+ * @stride: bytes per depth row (0: tightly packed)
+ * @depth_scale: metres per unit (GRAY16)
+ * @intrinsics: (nullable): the intrinsics for width x height (GRAY16)
+ *
+ * Attaches a depth (or XYZ cloud) to an RGB frame.
+ *
+ * Returns: (transfer none) (nullable): the meta, or %NULL when @depth is too small
+ */
 GstLsfaRgbdMeta *gst_buffer_add_lsfa_rgbd_meta(GstBuffer *buffer, GstLsfaDepthFormat format,
                                                GstBuffer *depth, guint width, guint height,
                                                gsize stride, gdouble depth_scale,
@@ -116,6 +131,14 @@ GstLsfaRgbdMeta *gst_buffer_add_lsfa_rgbd_meta(GstBuffer *buffer, GstLsfaDepthFo
   return m;
 }
 
+/**
+ * gst_lsfa_rgbd_meta_set_mask:
+ * @meta: the meta
+ * @mask: (nullable): GRAY8 width x height, 255 = defect (a new reference is taken; %NULL removes
+ * it)
+ *
+ * Replaces the ground-truth mask.
+ */
 void gst_lsfa_rgbd_meta_set_mask(GstLsfaRgbdMeta *meta, GstBuffer *mask) {
   g_return_if_fail(meta != NULL);
   g_return_if_fail(mask == NULL || gst_buffer_get_size(mask) >= (gsize)meta->width * meta->height);
@@ -133,6 +156,11 @@ struct _GstLsfaFeatures {
 G_DEFINE_BOXED_TYPE(GstLsfaFeatures, gst_lsfa_features, gst_lsfa_features_ref,
                     gst_lsfa_features_unref)
 
+/**
+ * gst_lsfa_features_new: (skip)
+ *
+ * Wraps C++ data of the elements; not for bindings.
+ */
 GstLsfaFeatures *gst_lsfa_features_new(gpointer data, GDestroyNotify free_func) {
   GstLsfaFeatures *f = g_new0(GstLsfaFeatures, 1);
   f->refcount = 1;
@@ -244,6 +272,17 @@ const GstMetaInfo *gst_lsfa_features_meta_get_info(void) {
   return info;
 }
 
+/**
+ * gst_buffer_add_lsfa_features_meta:
+ * @buffer: the frame
+ * @features: the features handle (a new reference is taken)
+ * @extractor_identity: (nullable): what produced them
+ * @modalities: (nullable): "rgb,3d", "rgb" or "3d"
+ *
+ * Attaches backbone features to a frame.
+ *
+ * Returns: (transfer none) (nullable): the meta
+ */
 GstLsfaFeaturesMeta *gst_buffer_add_lsfa_features_meta(GstBuffer *buffer, GstLsfaFeatures *features,
                                                        const gchar *extractor_identity,
                                                        const gchar *modalities) {
@@ -259,6 +298,14 @@ GstLsfaFeaturesMeta *gst_buffer_add_lsfa_features_meta(GstBuffer *buffer, GstLsf
   return m;
 }
 
+/**
+ * gst_lsfa_features_meta_set_valid:
+ * @meta: the meta
+ * @valid: (nullable): model_size^2 bytes, 1 = valid point (a new reference is taken; %NULL removes
+ * it)
+ *
+ * Replaces the valid-point mask.
+ */
 void gst_lsfa_features_meta_set_valid(GstLsfaFeaturesMeta *meta, GstBuffer *valid) {
   g_return_if_fail(meta != NULL);
   replace_buffer(&meta->valid, valid);
@@ -331,11 +378,31 @@ const GstMetaInfo *gst_lsfa_anomaly_meta_get_info(void) {
   return info;
 }
 
+/**
+ * gst_buffer_add_lsfa_anomaly_meta:
+ * @buffer: the frame
+ *
+ * Attaches an empty anomaly meta (scores 0, modality scores NaN, no map); fill the members
+ * afterwards.
+ *
+ * Returns: (transfer none) (nullable): the meta
+ */
 GstLsfaAnomalyMeta *gst_buffer_add_lsfa_anomaly_meta(GstBuffer *buffer) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), NULL);
   return (GstLsfaAnomalyMeta *)gst_buffer_add_meta(buffer, GST_LSFA_ANOMALY_META_INFO, NULL);
 }
 
+/**
+ * gst_lsfa_anomaly_meta_set_map:
+ * @meta: the meta
+ * @map: (nullable): width x height gfloat (a new reference is taken; %NULL removes the map)
+ * @width: map width
+ * @height: map height
+ *
+ * Replaces the anomaly map.
+ *
+ * Returns: %FALSE when @map holds fewer than @width x @height floats
+ */
 gboolean gst_lsfa_anomaly_meta_set_map(GstLsfaAnomalyMeta *meta, GstBuffer *map, guint width,
                                        guint height) {
   g_return_val_if_fail(meta != NULL, FALSE);
@@ -351,6 +418,11 @@ gboolean gst_lsfa_anomaly_meta_set_map(GstLsfaAnomalyMeta *meta, GstBuffer *map,
   return TRUE;
 }
 
+/**
+ * gst_lsfa_anomaly_meta_sample: (skip)
+ *
+ * Takes the mapped map memory; bindings use gst_lsfa_anomaly_meta_get_map_value() instead.
+ */
 gboolean gst_lsfa_anomaly_meta_sample(const GstLsfaAnomalyMeta *meta, const gfloat *data, gdouble x,
                                       gdouble y, gfloat *value) {
   gdouble gx, gy, fx, fy;

@@ -14,6 +14,8 @@ PACKAGES=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good python3-gi gir1.2-gstreamer-1.0
   gir1.2-gst-plugins-base-1.0 jq
+  # GObject introspection of the caps/meta library (GstLsfa-1.0 gir and typelib, docs/python.md)
+  gobject-introspection libgirepository1.0-dev
   bc
   # clang: libFuzzer and its sanitizer runtimes for tools/fuzz.sh (tests/fuzz)
   clang

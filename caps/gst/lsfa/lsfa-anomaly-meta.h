@@ -51,4 +51,26 @@ gboolean gst_lsfa_anomaly_meta_set_map(GstLsfaAnomalyMeta *meta, GstBuffer *map,
 gboolean gst_lsfa_anomaly_meta_sample(const GstLsfaAnomalyMeta *meta, const gfloat *data, gdouble x,
                                       gdouble y, gfloat *value);
 
+/* Accessors for applications and language bindings (GObject introspection: GstLsfa-1.0); they
+ * need no mapping of buffers. See lsfa-meta-accessors.c for the annotations. */
+
+/* The anomaly meta of `buffer`, or NULL (same as gst_buffer_get_lsfa_anomaly_meta). */
+GstLsfaAnomalyMeta *gst_lsfa_buffer_get_anomaly_meta(GstBuffer *buffer);
+
+/* A copy of the map as width * height native-endian gfloat, row-major; NULL when there is no map.
+ */
+GBytes *gst_lsfa_anomaly_meta_get_map_bytes(const GstLsfaAnomalyMeta *meta, guint *width,
+                                            guint *height);
+
+/* A newly allocated copy of the map values (g_free it); NULL and *n_values 0 when no map. */
+gfloat *gst_lsfa_anomaly_meta_get_map_values(const GstLsfaAnomalyMeta *meta, gsize *n_values);
+
+/* gst_lsfa_anomaly_meta_sample on the meta's own map. */
+gboolean gst_lsfa_anomaly_meta_get_map_value(const GstLsfaAnomalyMeta *meta, gdouble x, gdouble y,
+                                             gfloat *value);
+
+/* The rectangle of the frame that the map covers. */
+void gst_lsfa_anomaly_meta_get_map_rect(const GstLsfaAnomalyMeta *meta, gdouble *x, gdouble *y,
+                                        gdouble *width, gdouble *height);
+
 G_END_DECLS

@@ -57,4 +57,8 @@ GstLsfaFeaturesMeta *gst_buffer_add_lsfa_features_meta(GstBuffer *buffer, GstLsf
 /* Replaces the valid mask (takes a new reference; NULL removes it). */
 void gst_lsfa_features_meta_set_valid(GstLsfaFeaturesMeta *meta, GstBuffer *valid);
 
+/* The features meta of `buffer`, or NULL (same as gst_buffer_get_lsfa_features_meta); for
+ * applications and language bindings (GObject introspection: GstLsfa-1.0). */
+GstLsfaFeaturesMeta *gst_lsfa_buffer_get_features_meta(GstBuffer *buffer);
+
 G_END_DECLS

@@ -46,4 +46,20 @@ void gst_lsfa_rgbd_meta_set_mask(GstLsfaRgbdMeta *meta, GstBuffer *mask);
 /* Bytes per depth pixel for a format. */
 guint gst_lsfa_depth_format_pixel_size(GstLsfaDepthFormat format);
 
+/* Accessors for applications and language bindings (GObject introspection: GstLsfa-1.0). */
+
+/* The RGB-D meta of `buffer`, or NULL (same as gst_buffer_get_lsfa_rgbd_meta). */
+GstLsfaRgbdMeta *gst_lsfa_buffer_get_rgbd_meta(GstBuffer *buffer);
+
+/* A copy of the depth with the row padding removed: height rows of width pixels of
+ * gst_lsfa_depth_format_pixel_size(format) bytes each (guint16 or 3 x gfloat, native endian). */
+GBytes *gst_lsfa_rgbd_meta_get_depth_bytes(const GstLsfaRgbdMeta *meta);
+
+/* A copy of the ground-truth mask (width * height bytes, 255 = defect), or NULL when none. */
+GBytes *gst_lsfa_rgbd_meta_get_mask_bytes(const GstLsfaRgbdMeta *meta);
+
+/* The intrinsics (GRAY16 only; zeros for XYZ). */
+void gst_lsfa_rgbd_meta_get_intrinsics(const GstLsfaRgbdMeta *meta, gdouble *fx, gdouble *fy,
+                                       gdouble *cx, gdouble *cy);
+
 G_END_DECLS
