@@ -133,7 +133,7 @@ lsfa=$build/tools/lsfa
 "$lsfa" --version >"$out/version.txt" 2>&1
 note ""
 note '```'
-cat "$out/version.txt" >>"$summary"
+tee -a "$summary" <"$out/version.txt"
 note '```'
 
 note ""
@@ -187,14 +187,14 @@ data=$out/pipeline-data
 pp=paper
 [ "$device" = cpu ] && pp=small
 if [ "$(elapsed)" -lt 420 ]; then
-  step synth 60 "$lsfa" synth --out "$data" --category ring --train 8 --validation 3 \
-    --test-good 24 --test-defect 8 --size 400x400 &&
+  step synth 120 "$lsfa" synth --out "$data" --category ring --train 6 --validation 3 \
+    --test-good 12 --test-defect 4 --size 320x320 &&
     step fit 90 "$lsfa" fit --data "$data" --category ring --out "$out/ring.lsfa" --preset "$pp" \
       --device "$device" --threads "$jobs" &&
     step eval 90 "$lsfa" eval --model "$out/ring.lsfa" --data "$data" --category ring \
       --device "$device" --threads "$jobs" --grid 0
   if [ -f "$out/logs/eval.log" ]; then
-    frames=32
+    frames=16
     secs=$(grep -o "eval: ok ([0-9]* s)" "$summary" | grep -o "[0-9]*" | tail -1)
     [ -n "$secs" ] && [ "$secs" -gt 0 ] && note "    $frames frames in ${secs} s wall (incl. start-up, file reading, metrics): $(awk "BEGIN{print $frames/$secs}") frames/s"
   fi
