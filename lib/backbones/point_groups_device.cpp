@@ -66,7 +66,7 @@ at::Tensor knn_indices_aten(const at::Tensor &points_in, const at::Tensor &queri
     at::Tensor d = squared_norm3(p.unsqueeze(0) - q.narrow(0, b, r).unsqueeze(1));  // [r, n]
     at::Tensor key = d.view(at::kInt).to(at::kLong).bitwise_left_shift_(32).bitwise_or_(index);
     at::Tensor best = std::get<0>(key.topk(k, 1, /*largest=*/false, /*sorted=*/true));
-    out.narrow(0, b, r).copy_(best.bitwise_and_(0xffffffffLL));
+    out.narrow(0, b, r).copy_(best.bitwise_and_(int64_t{0xffffffff}));
   }
   return out;
 }
