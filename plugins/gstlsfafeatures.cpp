@@ -44,11 +44,13 @@
 #include <gst/lsfa/lsfa.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
@@ -79,6 +81,17 @@ struct Impl {
   GstLsfaDepthCalibration caps_calibration{};
   bool logged_rescale = false;
   bool depth_stalled = false;  // pair-timeout hit; cleared by the next depth frame
+
+  // Batching (batch-size > 1): frames waiting for one backbone forward, in arrival order.
+  guint batch_size = 1;
+  std::vector<GstBuffer *> batch;
+  std::vector<lsfa::Sample> batch_samples;
+
+  void drop_batch() {
+    for (GstBuffer *b : batch) gst_buffer_unref(b);
+    batch.clear();
+    batch_samples.clear();
+  }
 };
 
 }  // namespace
@@ -171,7 +184,7 @@ static gboolean gst_lsfa_features_element_start(GstAggregator *agg) {
       // its memory banks; checkpoint paths and device stay properties.
       p->extractor =
           lsfa::extractor_for_bundle(settings.model, settings.rgb_weights, settings.point_weights,
-                                     lsfa_gst::features_device(settings));
+                                     lsfa_gst::features_device(settings), lsfa_gst::features_precision(settings));
     } else {
       p->extractor =
           std::make_unique<lsfa::FeatureExtractor>(lsfa_gst::features_extractor_config(settings));
@@ -185,14 +198,30 @@ static gboolean gst_lsfa_features_element_start(GstAggregator *agg) {
     return FALSE;
   }
   GST_INFO_OBJECT(self, "feature extractor ready: %s", p->identity.c_str());
+  p->batch_size = std::max(1u, settings.batch_size);
+  p->drop_batch();
   gst_aggregator_set_latency(agg, settings.pair_tolerance, settings.pair_tolerance);
   return TRUE;
+}
+
+// Latency: the pairing tolerance, plus, with batches, the frames the first one waits for.
+static void update_latency(GstLsfaFeaturesElement *self) {
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const GstClockTime tolerance = p->settings.pair_tolerance;
+  GST_OBJECT_UNLOCK(self);
+  GstClockTime wait = 0;
+  const int fps_n = GST_VIDEO_INFO_FPS_N(&p->rgb_info), fps_d = GST_VIDEO_INFO_FPS_D(&p->rgb_info);
+  if (p->batch_size > 1 && p->have_rgb_caps && fps_n > 0 && fps_d > 0)
+    wait = gst_util_uint64_scale_int(GST_SECOND * (p->batch_size - 1), fps_d, fps_n);
+  gst_aggregator_set_latency(GST_AGGREGATOR(self), tolerance + wait, tolerance + wait);
 }
 
 static gboolean gst_lsfa_features_element_stop(GstAggregator *agg) {
   GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   p->extractor.reset();
+  p->drop_batch();
   p->have_rgb_caps = p->have_depth_caps = p->rgbd_mode = false;
   p->caps_calibration = {};
   p->logged_rescale = false;
@@ -294,6 +323,7 @@ static gboolean handle_rgb_caps(GstLsfaFeaturesElement *self, GstCaps *caps) {
   gst_caps_replace(&p->pending_src_caps, src);
   gst_caps_unref(src);
   GST_DEBUG_OBJECT(self, "rgb caps %" GST_PTR_FORMAT " (rgbd meta mode: %d)", caps, p->rgbd_mode);
+  update_latency(self);
   return TRUE;
 }
 
@@ -337,6 +367,7 @@ static gboolean gst_lsfa_features_element_sink_event(GstAggregator *agg, GstAggr
     GST_OBJECT_LOCK(self);
     self->impl->earliest_time = GST_CLOCK_TIME_NONE;
     GST_OBJECT_UNLOCK(self);
+    self->impl->drop_batch();  // frames from before the seek are not output
   }
   gboolean is_rgb_segment = GST_EVENT_TYPE(event) == GST_EVENT_SEGMENT && pad == self->rgb_pad;
   gboolean ret =
@@ -459,6 +490,46 @@ static std::string frame_time(GstBuffer *buffer) {
   return s;
 }
 
+// Runs the backbones on the waiting frames (one forward) and pushes them, in order, with their
+// features. Also called at EOS for a partial batch.
+static GstFlowReturn run_batch(GstLsfaFeaturesElement *self) {
+  GstAggregator *agg = GST_AGGREGATOR(self);
+  Impl *p = self->impl;
+  if (p->batch.empty()) return GST_FLOW_OK;
+  std::vector<GstBuffer *> buffers;
+  buffers.swap(p->batch);
+  std::vector<lsfa::Sample> samples;
+  samples.swap(p->batch_samples);
+  std::vector<lsfa::SampleFeatures> features;
+  try {
+    features = p->extractor->extract_batch(samples);
+    for (size_t i = 0; i < buffers.size(); ++i) {
+      buffers[i] = gst_buffer_make_writable(buffers[i]);
+      if (lsfa_gst::attach_features(buffers[i], std::move(features[i]), p->identity,
+                                    p->modalities_text, p->extractor->config()) == nullptr)
+        throw lsfa::Error("cannot attach the features meta");
+    }
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA feature extraction failed"), ("%s", e.what()));
+    for (GstBuffer *b : buffers) gst_buffer_unref(b);
+    return GST_FLOW_ERROR;
+  }
+  GstFlowReturn ret = GST_FLOW_OK;
+  for (GstBuffer *b : buffers) {
+    if (ret == GST_FLOW_OK)
+      ret = gst_aggregator_finish_buffer(agg, b);
+    else
+      gst_buffer_unref(b);
+  }
+  return ret;
+}
+
+// End of stream: the frames of a partial batch go out before EOS.
+static GstFlowReturn end_of_stream(GstLsfaFeaturesElement *self) {
+  const GstFlowReturn ret = run_batch(self);
+  return ret == GST_FLOW_OK ? GST_FLOW_EOS : ret;
+}
+
 static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBuffer *depth) {
   GstAggregator *agg = GST_AGGREGATOR(self);
   Impl *p = self->impl;
@@ -491,17 +562,15 @@ static GstFlowReturn process(GstLsfaFeaturesElement *self, GstBuffer *rgb, GstBu
         !lsfa::has_measured_point(sample.xyz))
       throw lsfa::Error("the depth of the frame at " + frame_time(rgb) +
                         " has no measured point (every depth is 0, NaN or infinite)");
-    lsfa::SampleFeatures features = p->extractor->extract(sample);
-    rgb = gst_buffer_make_writable(rgb);
-    if (lsfa_gst::attach_features(rgb, std::move(features), p->identity, p->modalities_text,
-                                  p->extractor->config()) == nullptr)
-      throw lsfa::Error("cannot attach the features meta");
+    p->batch_samples.push_back(std::move(sample));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA feature extraction failed"), ("%s", e.what()));
     gst_buffer_unref(rgb);
     return GST_FLOW_ERROR;
   }
-  return gst_aggregator_finish_buffer(agg, rgb);
+  p->batch.push_back(rgb);
+  if (p->batch.size() < p->batch_size) return GST_FLOW_OK;
+  return run_batch(self);
 }
 
 // Live pipelines: when to give up waiting for depth (pair-timeout), or to end the output after the
@@ -560,7 +629,7 @@ static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator
   if (depth_pad == nullptr) {  // RGB-D meta mode
     GstBuffer *rgb = gst_aggregator_pad_pop_buffer(self->rgb_pad);
     if (rgb == nullptr)
-      return gst_aggregator_pad_is_eos(self->rgb_pad) ? GST_FLOW_EOS : GST_FLOW_OK;
+      return gst_aggregator_pad_is_eos(self->rgb_pad) ? end_of_stream(self) : GST_FLOW_OK;
     return process(self, rgb, nullptr);
   }
 
@@ -607,7 +676,7 @@ static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator
         drop_stalled_rgb(self, rh, pair_timeout);
       break;
     case lsfa_gst::PairAction::kEos:
-      ret = GST_FLOW_EOS;
+      ret = end_of_stream(self);
       break;
   }
   gst_object_unref(depth_pad);

@@ -43,8 +43,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <string>
@@ -86,6 +88,19 @@ struct Impl {
   std::string checked_identity;  // extractor identity already found to match the bundle
   lsfa_gst::Hysteresis hysteresis;
   GstClockTime state_start = GST_CLOCK_TIME_NONE;
+
+  // Batching (batch-size > 1, inspect mode): frames waiting for one scoring pass, and scored
+  // frames waiting to be pushed, both in arrival order.
+  guint batch_size = 1;
+  std::vector<GstBuffer *> batch;
+  std::deque<GstBuffer *> ready;
+
+  void drop_batch() {
+    for (GstBuffer *b : batch) gst_buffer_unref(b);
+    for (GstBuffer *b : ready) gst_buffer_unref(b);
+    batch.clear();
+    ready.clear();
+  }
 };
 
 }  // namespace
@@ -128,6 +143,8 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   std::string model = p->settings.model, teach_output = p->settings.teach_output;
+  const std::string device = p->settings.device, precision = p->settings.precision;
+  p->batch_size = std::max(1u, p->settings.batch_size);
   const bool teach = p->settings.mode == GST_LSFA_SCORE_MODE_TEACH;
   p->hysteresis = lsfa_gst::Hysteresis(p->settings.min_anomalous, p->settings.min_normal);
   GST_OBJECT_UNLOCK(self);
@@ -137,6 +154,7 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   p->teach_identity.clear();
   p->finish_requested = false;
   p->teaching = teach;
+  p->drop_batch();
   if (teach) {
     if (teach_output.empty()) {
       GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No teach output"),
@@ -161,6 +179,7 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   }
   try {
     p->scorer = std::make_unique<lsfa::Scorer>(model);
+    p->scorer->set_device(device, lsfa::precision_from_string(precision));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
                       ("Cannot load the model bundle '%s'", model.c_str()), ("%s", e.what()));
@@ -174,6 +193,7 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
 static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   self->impl->scorer.reset();
+  self->impl->drop_batch();
   self->impl->taught.clear();
   self->impl->teaching = false;
   return TRUE;
@@ -206,6 +226,10 @@ static bool finish_teach(GstLsfaScore *self) {
     lsfa::save_bundle(out, bundle);
     const double threshold = bundle.calibration.image_threshold;
     p->scorer = std::make_unique<lsfa::Scorer>(std::move(bundle));
+    GST_OBJECT_LOCK(self);
+    const std::string device = p->settings.device, precision = p->settings.precision;
+    GST_OBJECT_UNLOCK(self);
+    p->scorer->set_device(device, lsfa::precision_from_string(precision));
     GST_INFO_OBJECT(self, "taught %zu + %zu frames, wrote %s", train.size(), held.size(),
                     out.c_str());
     GstStructure *s =
@@ -234,17 +258,15 @@ static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer)
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
+static void publish(GstLsfaScore *self, GstBuffer *buffer, const lsfa::AnomalyResult &r);
+
+// One frame: checks its features (teach mode collects them), and unless `check_only` scores it
+// and publishes the result. Batches check each frame with check_only and score them together.
 static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *trans,
-                                                           GstBuffer *buffer) {
+                                                           GstBuffer *buffer,
+                                                           bool check_only = false) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
-  GST_OBJECT_LOCK(self);
-  const float threshold_override = p->settings.threshold;
-  const bool use_model_threshold = p->settings.use_model_threshold;
-  const bool post_message = p->settings.message, attach_map = p->settings.attach_map,
-             attach_frame = p->settings.attach_frame;
-  GST_OBJECT_UNLOCK(self);
-
   GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
   if (fmeta == nullptr) {
     GST_ELEMENT_ERROR(
@@ -287,6 +309,7 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
     p->checked_identity = identity;
   }
 
+  if (check_only) return GST_FLOW_OK;
   lsfa::AnomalyResult r;
   try {
     r = p->scorer->score(*features);
@@ -294,6 +317,21 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
+  publish(self, buffer, r);
+  return GST_FLOW_OK;
+}
+
+// The anomaly meta, the lsfa-anomaly message and the alarm state of one scored frame.
+static void publish(GstLsfaScore *self, GstBuffer *buffer, const lsfa::AnomalyResult &r) {
+  GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
+  Impl *p = self->impl;
+  GST_OBJECT_LOCK(self);
+  const float threshold_override = p->settings.threshold;
+  const bool use_model_threshold = p->settings.use_model_threshold;
+  const bool post_message = p->settings.message, attach_map = p->settings.attach_map,
+             attach_frame = p->settings.attach_frame;
+  GST_OBJECT_UNLOCK(self);
+  GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
   const float threshold = use_model_threshold ? r.threshold : threshold_override;
   GstBuffer *map = nullptr;
   GstLsfaAnomalyMeta *ameta = lsfa_gst::attach_anomaly_meta(
@@ -329,7 +367,95 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
   gst_buffer_add_lsfa_alarm_meta(buffer, p->hysteresis.active(), change, alarm_start);
   GST_LOG_OBJECT(self, "score %g threshold %g -> %s", r.score, threshold,
                  anomalous ? "anomalous" : "normal");
+}
+
+// Scores the waiting frames with one Scorer::score_batch call; each checked first as
+// transform_ip checks a single frame. The scored frames move to `ready`.
+static GstFlowReturn score_waiting(GstLsfaScore *self) {
+  Impl *p = self->impl;
+  std::vector<GstBuffer *> buffers;
+  buffers.swap(p->batch);
+  GstFlowReturn ret = GST_FLOW_OK;
+  std::vector<lsfa::SampleFeatures> features;
+  for (GstBuffer *&b : buffers) {
+    b = gst_buffer_make_writable(b);
+    // The same checks as a single frame (meta present, identity of the bundle).
+    ret = gst_lsfa_score_transform_ip_unguarded(GST_BASE_TRANSFORM(self), b, /*check_only=*/true);
+    if (ret != GST_FLOW_OK) break;
+    features.push_back(*lsfa_gst::features_of(gst_buffer_get_lsfa_features_meta(b)));
+  }
+  std::vector<lsfa::AnomalyResult> results;
+  if (ret == GST_FLOW_OK) {
+    try {
+      results = p->scorer->score_batch(features);
+    } catch (const std::exception &e) {
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+      ret = GST_FLOW_ERROR;
+    }
+  }
+  if (ret != GST_FLOW_OK) {
+    for (GstBuffer *b : buffers) gst_buffer_unref(b);
+    return ret;
+  }
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    publish(self, buffers[i], results[i]);
+    p->ready.push_back(buffers[i]);
+  }
   return GST_FLOW_OK;
+}
+
+// Batched inspection takes the input buffers here instead of the base class's one-at-a-time path.
+static GstFlowReturn gst_lsfa_score_submit_input_buffer(GstBaseTransform *trans, gboolean discont,
+                                                        GstBuffer *input) {
+  GstLsfaScore *self = GST_LSFA_SCORE(trans);
+  Impl *p = self->impl;
+  if (p->batch_size <= 1 || p->teaching)
+    return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)
+        ->submit_input_buffer(trans, discont, input);
+  p->batch.push_back(input);
+  if (p->batch.size() < p->batch_size) return GST_FLOW_OK;
+  try {
+    return score_waiting(self);
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(trans, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn gst_lsfa_score_generate_output(GstBaseTransform *trans, GstBuffer **outbuf) {
+  Impl *p = GST_LSFA_SCORE(trans)->impl;
+  if (!p->ready.empty()) {
+    *outbuf = p->ready.front();
+    p->ready.pop_front();
+    return GST_FLOW_OK;
+  }
+  return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->generate_output(trans, outbuf);
+}
+
+// Latency: with batches the first frame waits for batch-size - 1 more.
+static gboolean gst_lsfa_score_query(GstBaseTransform *trans, GstPadDirection direction,
+                                     GstQuery *query) {
+  gboolean ok =
+      GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->query(trans, direction, query);
+  Impl *p = GST_LSFA_SCORE(trans)->impl;
+  if (ok && direction == GST_PAD_SRC && GST_QUERY_TYPE(query) == GST_QUERY_LATENCY &&
+      p->batch_size > 1) {
+    gboolean live;
+    GstClockTime min, max;
+    gst_query_parse_latency(query, &live, &min, &max);
+    GstVideoInfo info;
+    GstCaps *caps = gst_pad_get_current_caps(GST_BASE_TRANSFORM_SINK_PAD(trans));
+    if (caps && gst_video_info_from_caps(&info, caps) && GST_VIDEO_INFO_FPS_N(&info) > 0) {
+      const GstClockTime wait =
+          gst_util_uint64_scale_int(GST_SECOND * (p->batch_size - 1), GST_VIDEO_INFO_FPS_D(&info),
+                                    GST_VIDEO_INFO_FPS_N(&info));
+      min += wait;
+      if (GST_CLOCK_TIME_IS_VALID(max)) max += wait;
+      gst_query_set_latency(query, live, min, max);
+    }
+    if (caps) gst_caps_unref(caps);
+  }
+  return ok;
 }
 
 static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, GstEvent *event) {
@@ -341,13 +467,24 @@ static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, Gst
         gst_event_unref(event);
         return FALSE;
       }
+      // A partial batch is scored and pushed before EOS.
+      if (!p->batch.empty() && score_waiting(self) != GST_FLOW_OK) {
+        gst_event_unref(event);
+        return FALSE;
+      }
+      while (!p->ready.empty()) {
+        GstBuffer *b = p->ready.front();
+        p->ready.pop_front();
+        gst_pad_push(GST_BASE_TRANSFORM_SRC_PAD(trans), b);
+      }
       // Close an open alarm so recorders finish the segment.
       if (p->hysteresis.active()) post_state(self, "stop", nullptr);
       p->hysteresis.reset();
       p->state_start = GST_CLOCK_TIME_NONE;
       break;
     case GST_EVENT_FLUSH_STOP:
-      // Teaching goes on across seeks: the frames collected so far stay.
+      // Teaching goes on across seeks: the frames collected so far stay; waiting frames do not.
+      p->drop_batch();
       p->hysteresis.reset();
       p->state_start = GST_CLOCK_TIME_NONE;
       break;
@@ -418,6 +555,9 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_score_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_lsfa_score_transform_ip);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_lsfa_score_sink_event);
+  trans_class->submit_input_buffer = GST_DEBUG_FUNCPTR(gst_lsfa_score_submit_input_buffer);
+  trans_class->generate_output = GST_DEBUG_FUNCPTR(gst_lsfa_score_generate_output);
+  trans_class->query = GST_DEBUG_FUNCPTR(gst_lsfa_score_query);
   trans_class->passthrough_on_same_caps = FALSE;
   trans_class->transform_ip_on_passthrough = FALSE;
 

@@ -18,6 +18,7 @@ lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s) {
   config.point_weights = s.point_weights;
   config.seed = s.seed;
   config.device = features_device(s);
+  config.precision = features_precision(s);
   config.modalities = static_cast<lsfa::Modalities>(s.modalities);
   config.point_batch_stats = lsfa::uses_batch_statistics(
       static_cast<lsfa::PointBatchNorm>(s.point_bn), !s.point_weights.empty());
@@ -26,6 +27,10 @@ lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s) {
 
 std::string features_device(const FeaturesSettings &s) {
   return gst_lsfa_enum_nick(GST_TYPE_LSFA_DEVICE, s.device);
+}
+
+lsfa::Precision features_precision(const FeaturesSettings &s) {
+  return lsfa::precision_from_string(s.precision);
 }
 
 bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
@@ -96,6 +101,12 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
     case PROP_POINT_BN:
       s.point_bn = static_cast<GstLsfaPointBatchNorm>(g_value_get_enum(value));
       return true;
+    case PROP_BATCH_SIZE:
+      s.batch_size = g_value_get_uint(value);
+      return true;
+    case PROP_PRECISION:
+      s.precision = string_from_value(value);
+      return true;
     default:
       return false;
   }
@@ -159,6 +170,12 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
       return true;
     case PROP_DROPPED_LATE:
       g_value_set_uint64(value, s.dropped_late);
+      return true;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint(value, s.batch_size);
+      return true;
+    case PROP_PRECISION:
+      set_value_string(value, s.precision, false);
       return true;
     default:
       return false;
@@ -282,6 +299,19 @@ void features_install_properties(GObjectClass *klass) {
       g_param_spec_uint64("dropped-late", "Dropped late",
                           "Frames dropped before extraction because of QoS", 0, G_MAXUINT64, 0,
                           readonly));
+  g_object_class_install_property(
+      klass, PROP_BATCH_SIZE,
+      g_param_spec_uint("batch-size", "Batch size",
+                        "Frames run through the backbones in one forward (the first frame waits "
+                        "for the others; EOS runs a partial batch); the features equal those of "
+                        "batch-size=1",
+                        1, 64, defaults.batch_size, ready));
+  g_object_class_install_property(
+      klass, PROP_PRECISION,
+      g_param_spec_string("precision", "Precision",
+                          "Backbone precision: \"fp32\", \"tf32\" (TF32 products on CUDA) or "
+                          "\"bf16\" (bfloat16 autocast)",
+                          defaults.precision.c_str(), ready));
 }
 
 }  // namespace lsfa_gst

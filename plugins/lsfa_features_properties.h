@@ -33,6 +33,8 @@ enum FeaturesProperty {
   PROP_DROPPED_LATE,
   PROP_POINT_BN,
   PROP_PAIR_TIMEOUT,
+  PROP_BATCH_SIZE,
+  PROP_PRECISION,
 };
 
 constexpr GstClockTime kDefaultPairTolerance = 10 * GST_MSECOND;
@@ -52,6 +54,8 @@ struct FeaturesSettings {
   GstClockTime pair_timeout = 0;  // 0 = wait for depth for ever
   bool qos = true;
   GstLsfaPointBatchNorm point_bn = GST_LSFA_POINT_BN_AUTO;
+  guint batch_size = 1;            // frames per backbone forward
+  std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
   // Read-only counters.
   guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
 };
@@ -59,7 +63,9 @@ struct FeaturesSettings {
 void features_install_properties(GObjectClass *klass);
 
 // The extractor the properties ask for (without a model bundle). Throws lsfa::Error on bad values.
+// features_precision: the precision property (lsfa::Error when not fp32, tf32 or bf16).
 lsfa::ExtractorConfig features_extractor_config(const FeaturesSettings &s);
+lsfa::Precision features_precision(const FeaturesSettings &s);
 
 // The at::Device spelling of the device property ("cpu", "cuda:0", ...).
 std::string features_device(const FeaturesSettings &s);

@@ -16,6 +16,15 @@ bool score_set_property(ScoreSettings &s, guint id, const GValue *value) {
     case PROP_USE_MODEL_THRESHOLD:
       s.use_model_threshold = g_value_get_boolean(value);
       return true;
+    case PROP_DEVICE:
+      s.device = string_from_value(value);
+      return true;
+    case PROP_PRECISION:
+      s.precision = string_from_value(value);
+      return true;
+    case PROP_BATCH_SIZE:
+      s.batch_size = g_value_get_uint(value);
+      return true;
     case PROP_CATEGORY:
       s.category = string_from_value(value);
       return true;
@@ -61,6 +70,15 @@ bool score_get_property(const ScoreSettings &s, guint id, GValue *value) {
       return true;
     case PROP_USE_MODEL_THRESHOLD:
       g_value_set_boolean(value, s.use_model_threshold);
+      return true;
+    case PROP_DEVICE:
+      set_value_string(value, s.device, false);
+      return true;
+    case PROP_PRECISION:
+      set_value_string(value, s.precision, false);
+      return true;
+    case PROP_BATCH_SIZE:
+      g_value_set_uint(value, s.batch_size);
       return true;
     case PROP_CATEGORY:
       set_value_string(value, s.category);
@@ -177,6 +195,25 @@ void score_install_properties(GObjectClass *klass) {
                         "Epochs of LSFA adaptation (the trainer of `lsfa train`) before the memory "
                         "banks are built; 0 = no adaptation (as `lsfa fit`)",
                         0, 1000, d.teach_epochs, ready));
+  g_object_class_install_property(
+      klass, PROP_DEVICE,
+      g_param_spec_string("device", "Device",
+                          "Compute device of the adaptors and memory banks, e.g. \"cpu\" or "
+                          "\"cuda:0\" (features from another device are copied here)",
+                          d.device.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_PRECISION,
+      g_param_spec_string("precision", "Precision",
+                          "\"fp32\", \"tf32\" (TF32 products on CUDA) or \"bf16\" (bfloat16 "
+                          "adaptors, float16 banks)",
+                          d.precision.c_str(), ready));
+  g_object_class_install_property(
+      klass, PROP_BATCH_SIZE,
+      g_param_spec_uint("batch-size", "Batch size",
+                        "Frames scored together with one memory-bank search (the first frame waits "
+                        "for the others; EOS scores a partial batch); the results equal those of "
+                        "batch-size=1. Teach mode collects frames one by one",
+                        1, 64, d.batch_size, ready));
 }
 
 }  // namespace lsfa_gst

@@ -25,6 +25,9 @@ enum ScoreProperty {
   PROP_TEACH_EPOCHS,
   PROP_USE_MODEL_THRESHOLD,
   PROP_CATEGORY,
+  PROP_DEVICE,
+  PROP_PRECISION,
+  PROP_BATCH_SIZE,
 };
 
 struct ScoreSettings {
@@ -38,6 +41,9 @@ struct ScoreSettings {
   std::string teach_output;
   gdouble teach_holdout = 0.2;
   guint teach_epochs = 0;
+  std::string device = "cpu";      // where the adaptors and banks run
+  std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
+  guint batch_size = 1;            // frames scored with one bank search
 };
 
 void score_install_properties(GObjectClass *klass);

@@ -1,8 +1,8 @@
 // lsfa bench: per-stage timings of one frame with FLOP counts and throughput as a ratio to an sgemm
 // measured in the same run (these machines are noisy: ratios from one run are what to compare).
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "lsfa/backbones/point_groups.h"
 #include "lsfa/backbones/presets.h"
+#include "lsfa/core/device.h"
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
 #include "lsfa/data/synth.h"
@@ -42,6 +43,9 @@ struct BenchArgs {
   std::string json_out;
   uint64_t seed = 0;
   std::string coreset;  // "N:M[:D]": time only the coreset of N random patches down to M
+  std::string device = "cpu";
+  std::string precision = "fp32";
+  int batch = 1;  // frames per ViT forward in the batched stage
 };
 
 struct StageResult {
@@ -50,12 +54,22 @@ struct StageResult {
   double gflop = 0;  // 0 when the stage is not FLOP-bound (reported as n/a)
 };
 
+// Waits for the work queued on `device` (a no-op on the CPU): a tiny tensor read back after the
+// work is queued on the same stream, so reading it waits for everything before it.
+at::Device bench_device = at::kCPU;
+void wait_for_device() {
+  if (!bench_device.is_cpu())
+    (void)at::zeros({1}, at::TensorOptions().device(bench_device)).item<float>();
+}
+
 double time_best(int repeats, const std::function<void()> &fn) {
   fn();  // warm-up: first-touch allocations and lazy initialisation are not what we measure
+  wait_for_device();
   double best = 1e30;
   for (int i = 0; i < repeats; ++i) {
     auto t0 = std::chrono::steady_clock::now();
     fn();
+    wait_for_device();
     best = std::min(best,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
@@ -134,8 +148,36 @@ CoresetBenchSize parse_coreset_size(const std::string &s) {
 // as `lsfa fit` does. The patches are generated chunk by chunk inside the projection (generation
 // time is subtracted), so the N x D matrix never exists and the peak resident memory of the process
 // (getrusage ru_maxrss; nothing else ran before) is the selection's working memory plus LibTorch.
+// The same selection on a CUDA device (the kernel of lib/cuda): patches generated and projected
+// there, the selection timed alone.
+int run_device_coreset_bench(const BenchArgs &a, const CoresetBenchSize &c, const at::Device &d) {
+  CoresetOptions o;
+  o.target_count = c.m;
+  at::Tensor z = at::randn({c.n, c.d}, at::TensorOptions().device(d));
+  if (o.projection_dim > 0 && o.projection_dim < c.d)
+    z = at::mm(z, random_projection_matrix(c.d, o.projection_dim, o.seed).to(d));
+  wait_for_device();
+  const auto t0 = std::chrono::steady_clock::now();
+  at::Tensor idx = greedy_coreset(z, c.m);
+  wait_for_device();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("coreset %lld -> %lld on %s: %.2f s (%lld picked)\n", static_cast<long long>(c.n),
+              static_cast<long long>(c.m), d.str().c_str(), s, static_cast<long long>(idx.numel()));
+  if (!a.json_out.empty()) {
+    nlohmann::json js = {
+        {"coreset", {{"n", c.n}, {"m", c.m}, {"d", c.d}}}, {"device", d.str()}, {"seconds", s}};
+    write_file_atomic(a.json_out, js.dump(2) + "\n");
+  }
+  return 0;
+}
+
 int run_coreset_bench(const BenchArgs &a) {
   const CoresetBenchSize c = parse_coreset_size(a.coreset);
+  const at::Device device = parse_device(a.device);
+  if (!device.is_cpu()) {
+    bench_device = device;
+    return run_device_coreset_bench(a, c, device);
+  }
   at::Generator gen = at::detail::createCPUGenerator(a.seed);
   double generation_s = 0, generation_cpu = 0;
   auto rows = [&](int64_t b, int64_t e) {
@@ -174,15 +216,40 @@ int run_coreset_bench(const BenchArgs &a) {
   return 0;
 }
 
+// float32 matrix product rate on a CUDA device (the reference the GPU stages are compared with).
+double measure_device_sgemm_gflops(const at::Device &device) {
+  const int64_t n = 4096;
+  at::Tensor x = at::randn({n, n}, at::TensorOptions().device(device));
+  at::Tensor y = at::randn({n, n}, at::TensorOptions().device(device));
+  const double s = time_best(5, [&] { at::mm(x, y); });
+  return 2.0 * n * n * n / s / 1e9;
+}
+
+// Relative error |x - ref| / |ref| (Frobenius norms) of a reduced-precision result.
+double relative_error(const at::Tensor &x, const at::Tensor &ref) {
+  at::Tensor r = ref.to(at::kCPU, at::kDouble), v = x.to(at::kCPU, at::kDouble);
+  return ((v - r).norm() / r.norm().clamp_min(1e-300)).item<double>();
+}
+
 int run_bench(const BenchArgs &a) {
   set_threads(a.threads);
   at::NoGradGuard no_grad;
   if (!a.coreset.empty()) return run_coreset_bench(a);
-  std::cerr << "measuring sgemm with " << get_threads() << " threads...\n";
-  const double sgemm = measure_sgemm_gflops(a.threads);
+  const at::Device device = parse_device(a.device);
+  const Precision precision = precision_from_string(a.precision);
+  bench_device = device;
+  double sgemm = 0;
+  if (device.is_cpu()) {
+    std::cerr << "measuring sgemm with " << get_threads() << " threads...\n";
+    sgemm = measure_sgemm_gflops(a.threads);
+  } else {
+    std::cerr << "measuring sgemm on " << device.str() << "...\n";
+    sgemm = measure_device_sgemm_gflops(device);
+  }
   const BackbonePreset &preset = backbone_preset(a.preset);
   BackboneOptions bo;
   bo.seed = a.seed;
+  bo.device = device;
   Backbones bb = build_backbones(a.preset, bo);
   const VitConfig &vc = bb.rgb.config();
   const PointMaeConfig &pc = bb.points.config();
@@ -199,13 +266,36 @@ int run_bench(const BenchArgs &a) {
       {"preprocessing (" + std::to_string(a.width) + "x" + std::to_string(a.height) + ")",
        time_best(a.repeats, [&] { pre = preprocess(sample); }), 0});
 
+  // The frame crosses to the device once; every stage below runs there.
+  pre.rgb = pre.rgb.to(device);
+  pre.xyz = pre.xyz.to(device);
   const int64_t s = preset.image_size, grid_side = s / vc.patch, n_tok = grid_side * grid_side + 1;
   at::Tensor image = pre.rgb.unsqueeze(0);
   at::Tensor tokens;
   const double vit_flops = 2.0 * (n_tok - 1) * vc.dim * 3 * vc.patch * vc.patch +
                            transformer_flops(n_tok, vc.dim, vc.mlp_hidden, vc.depth);
+  // The error of the reduced precision against float32, on the same frame (not timed).
+  nlohmann::json precision_error;
+  if (precision != Precision::kFp32) {
+    at::Tensor ref = bb.rgb.forward(image);
+    PointGroups gr =
+        group_points(pre.xyz, bb.points.config().groups, bb.points.config().group_size);
+    at::Tensor pref = bb.points.encode_groups(gr.neighborhoods, gr.centers);
+    const PrecisionScope scope(precision, device);
+    precision_error = {
+        {"vit_tokens", relative_error(bb.rgb.forward(image), ref)},
+        {"point_features",
+         relative_error(bb.points.encode_groups(gr.neighborhoods, gr.centers), pref)}};
+  }
+  const PrecisionScope scope(precision, device);
   stages.push_back({"ViT forward", time_best(a.repeats, [&] { tokens = bb.rgb.forward(image); }),
                     vit_flops / 1e9});
+  if (a.batch > 1) {
+    at::Tensor batch = image.expand({a.batch, -1, -1, -1}).contiguous();
+    const double t = time_best(a.repeats, [&] { bb.rgb.forward(batch); });
+    stages.push_back({"ViT forward, batch " + std::to_string(a.batch) + " (per frame)", t / a.batch,
+                      vit_flops / 1e9});
+  }
 
   PointGroups groups;
   const int64_t n_valid = pre.valid.sum().item<int64_t>();
@@ -254,6 +344,7 @@ int run_bench(const BenchArgs &a) {
     ad->save(sd, "");
     for (auto &kv : sd) kv.second = kv.second + 0.01;
     *ad = Adaptor::load(sd, "", ad->config());
+    ad->to(device);
   }
   at::Tensor rgb_native = tokens.squeeze(0).reshape({vc.dim, -1}).t().contiguous();
   const double ad_flops = (transformer_flops(rgb_native.size(0), vc.dim, 2 * vc.dim, 1) +
@@ -270,8 +361,12 @@ int run_bench(const BenchArgs &a) {
   at::Tensor pt_patches = point_grid.reshape({point_grid.size(0), -1}).t().contiguous();
   double last_scoring_s = 0;
   int64_t last_bank = 0;
+  const at::ScalarType bank_dtype = precision == Precision::kBf16 ? at::kHalf : at::kFloat;
   for (int64_t m : parse_sizes(a.banks)) {
-    MemoryBank rb(at::randn({m, vc.dim})), pb(at::randn({m, pt_patches.size(1)}));
+    MemoryBank rb(at::randn({m, vc.dim}), bank_dtype),
+        pb(at::randn({m, pt_patches.size(1)}), bank_dtype);
+    rb.to(device);
+    pb.to(device);
     const double flops = 2.0 * rgb_patches.size(0) * m * (vc.dim + pt_patches.size(1));
     last_scoring_s = time_best(a.repeats, [&] {
       score_modality(rb, rgb_patches);
@@ -285,14 +380,27 @@ int run_bench(const BenchArgs &a) {
   double frame_s = 0;
   for (size_t i = 0; i < stages.size(); ++i) {
     if (stages[i].name.rfind("scoring", 0) == 0) continue;
+    if (stages[i].name.rfind("ViT forward, batch", 0) == 0) continue;
     frame_s += stages[i].seconds;
   }
   frame_s += last_scoring_s;
 
-  std::printf("lsfa bench: preset %s, %d threads, sgemm %.1f GFLOP/s (same run)\n",
-              a.preset.c_str(), get_threads(), sgemm);
+  std::printf(
+      "lsfa bench: preset %s, device %s, precision %s, %d threads, sgemm %.1f GFLOP/s "
+      "(same run, same device)\n",
+      a.preset.c_str(), device.str().c_str(), a.precision.c_str(), get_threads(), sgemm);
   std::printf("%-46s %10s %9s %9s %8s\n", "stage", "ms", "GFLOP", "GFLOP/s", "/sgemm");
-  nlohmann::json js = {{"preset", a.preset}, {"threads", get_threads()}, {"sgemm_gflops", sgemm}};
+  nlohmann::json js = {{"preset", a.preset},
+                       {"device", device.str()},
+                       {"precision", a.precision},
+                       {"threads", get_threads()},
+                       {"sgemm_gflops", sgemm}};
+  if (!precision_error.is_null()) {
+    js["error_vs_fp32"] = precision_error;
+    std::printf("relative error vs fp32: ViT tokens %.2e, point features %.2e\n",
+                precision_error["vit_tokens"].get<double>(),
+                precision_error["point_features"].get<double>());
+  }
   for (const StageResult &st : stages) {
     const double rate = st.gflop > 0 ? st.gflop / st.seconds : 0;
     if (st.gflop > 0)
@@ -330,6 +438,16 @@ void register_bench(CLI::App &app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->seed, "Seed of the random weights and the synthetic frame");
   cmd->add_option("--json", a->json_out, "Also write the results as JSON");
+  cmd->add_option("--device", a->device, "Device of every stage: cpu, cuda:0, ...")
+      ->capture_default_str();
+  cmd->add_option("--precision", a->precision,
+                  "fp32, tf32 or bf16 (bf16: bfloat16 autocast backbones and adaptors, float16 "
+                  "banks; the error against fp32 is printed)")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
+      ->capture_default_str();
+  cmd->add_option("--batch", a->batch, "Also time the ViT on this many frames in one forward")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   cmd->add_option("--coreset", a->coreset,
                   "N:M[:D]: only time the coreset of N random D-dim patches (D 1152) down to M");
   set_runner(cmd, [a]() { return run_bench(*a); });

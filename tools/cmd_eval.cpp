@@ -30,7 +30,7 @@ namespace fs = std::filesystem;
 
 struct EvalArgs {
   std::string model, data, category, out, layout = "auto";
-  std::string rgb_weights, point_weights, device = "cpu";
+  std::string rgb_weights, point_weights, device = "cpu", precision = "fp32";
   int threads = 0;
   bool write_maps = false;
   bool write_heatmaps = false;
@@ -81,9 +81,10 @@ int run_eval(const EvalArgs &a) {
   set_threads(a.threads);
   if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
   // The backbones first: a mismatch is found before the memory banks are read.
-  std::unique_ptr<FeatureExtractor> extractor =
-      extractor_for_bundle(a.model, a.rgb_weights, a.point_weights, a.device);
+  std::unique_ptr<FeatureExtractor> extractor = extractor_for_bundle(
+      a.model, a.rgb_weights, a.point_weights, a.device, precision_from_string(a.precision));
   Scorer scorer(a.model);
+  scorer.set_device(a.device, precision_from_string(a.precision));
   const ModelBundle &bundle = scorer.bundle();
   const std::string built_for = category_from_bundle(bundle);
   const std::string category = a.category.empty() ? built_for : a.category;
@@ -223,7 +224,11 @@ void register_eval(CLI::App &app) {
   cmd->add_option("--point-weights", a->point_weights,
                   "Point-MAE checkpoint the model was built with")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--device", a->device, "LibTorch device")->capture_default_str();
+  cmd->add_option("--device", a->device, "LibTorch device (cpu, cuda:0, ...)")
+      ->capture_default_str();
+  cmd->add_option("--precision", a->precision, "Precision: fp32, tf32 or bf16 (docs/gpu.md)")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--threads", a->threads, "LibTorch threads (0 = all cores)")
       ->capture_default_str();
   cmd->add_option("--grid", a->grid, "Samples per end in the sample grid image (0 = none)")

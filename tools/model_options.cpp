@@ -36,6 +36,11 @@ void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
   cmd->add_flag("--no-preprocess", no_preprocess,
                 "Only resize and normalise (no plane removal, padding or cluster cleaning)");
   cmd->add_option("--device", device, "LibTorch device (cpu, cuda:0, ...)")->capture_default_str();
+  cmd->add_option("--precision", precision,
+                  "Backbone precision: fp32, tf32 (TF32 products on CUDA) or bf16 (bfloat16 "
+                  "autocast; float16 banks when scoring)")
+      ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
+      ->capture_default_str();
   cmd->add_option("--threads", threads, "LibTorch threads (0 = all cores)")->capture_default_str();
 }
 
@@ -53,6 +58,7 @@ ExtractorConfig ModelOptions::extractor_config() const {
       uses_batch_statistics(point_batch_norm_from_string(point_bn), !point_weights.empty());
   c.preprocess = no_preprocess ? PreprocessOptions::resize_only() : PreprocessOptions{};
   c.device = device;
+  c.precision = precision_from_string(precision);
   return c;
 }
 

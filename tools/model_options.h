@@ -21,10 +21,11 @@ struct ModelOptions {
   bool no_preprocess = false;
   std::string point_bn = "auto";  // auto | running | batch
   std::string device = "cpu";
+  std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
   int threads = 0;
 
   // Adds --preset, --rgb-weights, --point-weights, --groups, --group-size, --seed, --modalities,
-  // --no-preprocess, --device, --threads.
+  // --no-preprocess, --device, --precision, --threads.
   void add_to(CLI::App *cmd, bool with_modalities = true);
   ExtractorConfig extractor_config() const;
 };

@@ -7,6 +7,7 @@
 
 #include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/backbones/presets.h"
+#include "lsfa/core/device.h"
 #include "lsfa/core/error.h"
 #include "lsfa/io/sha256.h"
 
@@ -53,13 +54,7 @@ struct FeatureExtractor::Impl {
 FeatureExtractor::FeatureExtractor(const ExtractorConfig &config)
     : impl_(std::make_unique<Impl>()) {
   impl_->config = config;
-  try {
-    impl_->device = at::Device(config.device);
-  } catch (const std::exception &) {
-    throw Error("unknown device '" + config.device + "' (expected e.g. cpu or cuda:0)");
-  }
-  require(impl_->device.is_cpu() || at::hasCUDA(),
-          "device '" + config.device + "' requested but this LibTorch build has no CUDA support");
+  impl_->device = parse_device(config.device);
   BackboneOptions opts;
   opts.vit_checkpoint = config.modalities != Modalities::kPoints ? config.rgb_weights : "";
   opts.point_mae_checkpoint = config.modalities != Modalities::kRgb ? config.point_weights : "";
@@ -99,33 +94,50 @@ std::string FeatureExtractor::identity() const {
 }
 
 SampleFeatures FeatureExtractor::extract(const Sample &sample) const {
+  return std::move(extract_batch({sample}).front());
+}
+
+std::vector<SampleFeatures> FeatureExtractor::extract_batch(
+    const std::vector<Sample> &samples) const {
   at::NoGradGuard no_grad;
   const ExtractorConfig &c = impl_->config;
-  Preprocessed pre = preprocess(sample, c.preprocess);
-  SampleFeatures f;
-  f.xyz = pre.xyz;
-  f.valid = pre.valid;
-  f.gt = pre.gt;
-  f.geometry = pre.geometry;
-  if (c.modalities != Modalities::kPoints) {
-    at::Tensor image = pre.rgb.unsqueeze(0).to(impl_->device);
-    f.rgb_tokens = impl_->backbones->rgb.forward(image).squeeze(0).to(at::kCPU).contiguous();
+  const at::Device device = impl_->device;
+  const PrecisionScope precision(c.precision, device);
+  std::vector<SampleFeatures> out(samples.size());
+  std::vector<at::Tensor> images;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    Preprocessed pre = preprocess(samples[i], c.preprocess);
+    SampleFeatures &f = out[i];
+    // The frame's one crossing to the device: the image and the cloud; later stages (grouping,
+    // projection, scoring) run there on these tensors.
+    f.xyz = pre.xyz.to(device);
+    f.valid = pre.valid;
+    f.gt = pre.gt;
+    f.geometry = pre.geometry;
+    if (c.modalities != Modalities::kPoints) images.push_back(pre.rgb);
+  }
+  if (!images.empty()) {
+    at::Tensor tokens = impl_->backbones->rgb.forward(at::stack(images).to(device)).to(at::kFloat);
+    for (size_t i = 0; i < out.size(); ++i) out[i].rgb_tokens = tokens[i].contiguous();
   }
   if (c.modalities != Modalities::kRgb) {
     const PointMae &pm = impl_->backbones->points;
-    const int64_t valid = pre.valid.sum().item<int64_t>();
-    if (valid < pm.config().group_size) {
-      // Too few measured points to form groups: the 3D grid is background everywhere.
-      f.point_centers = at::zeros({0, 3});
-      f.point_groups =
-          at::zeros({0, static_cast<int64_t>(pm.config().fetch_layers.size()) * pm.config().dim});
-    } else {
-      PointMaeOutput out = pm.forward(pre.xyz.to(impl_->device));
-      f.point_centers = out.centers.to(at::kCPU).contiguous();
-      f.point_groups = out.features.to(at::kCPU).contiguous();
+    for (SampleFeatures &f : out) {
+      const int64_t valid = f.valid.sum().item<int64_t>();
+      if (valid < pm.config().group_size) {
+        // Too few measured points to form groups: the 3D grid is background everywhere.
+        auto opts = f.xyz.options().dtype(at::kFloat);
+        f.point_centers = at::zeros({0, 3}, opts);
+        f.point_groups = at::zeros(
+            {0, static_cast<int64_t>(pm.config().fetch_layers.size()) * pm.config().dim}, opts);
+      } else {
+        PointMaeOutput o = pm.forward(f.xyz);
+        f.point_centers = o.centers.contiguous();
+        f.point_groups = o.features.to(at::kFloat).contiguous();
+      }
     }
   }
-  return f;
+  return out;
 }
 
 }  // namespace lsfa

@@ -10,19 +10,20 @@
 #include <vector>
 
 #include "lsfa/core/error.h"
+#include "point_groups_internal.h"
 
 namespace lsfa {
-
-namespace {
 
 at::Tensor as_points(const at::Tensor &points, const char *what) {
   require(points.dim() == 2 && points.size(1) == 3,
           std::string(what) + " should be [N, 3], got " + c10::str(points.sizes()));
-  auto p = points.to(at::kCPU, at::kFloat).contiguous();
+  auto p = points.to(at::kFloat).contiguous();
   // NaN would break the orderings below (and the sort's strict weak ordering).
   require(at::isfinite(p).all().item<bool>(), std::string(what) + " must be finite");
   return p;
 }
+
+namespace {
 
 // Structure-of-arrays copy so the distance loops vectorise.
 struct Coords {
@@ -66,7 +67,14 @@ __attribute__((target_clones("avx2", "default"))) int32_t fps_update(const float
 at::Tensor valid_points(const at::Tensor &organized, at::Tensor *pixel_indices) {
   require(organized.dim() == 3 && organized.size(2) == 3,
           "organized point cloud should be [H, W, 3], got " + c10::str(organized.sizes()));
-  auto flat = organized.to(at::kCPU, at::kFloat).reshape({-1, 3}).contiguous();
+  auto flat = organized.to(at::kFloat).reshape({-1, 3}).contiguous();
+  if (!flat.device().is_cpu()) {
+    // On the device: the same rule as the loop below, then one compaction.
+    at::Tensor keep = at::isfinite(flat).all(1).logical_and_(flat.ne(0).any(1));
+    at::Tensor idx = keep.nonzero().reshape({-1});
+    if (pixel_indices) *pixel_indices = idx;
+    return flat.index_select(0, idx).contiguous();
+  }
   const int64_t n = flat.size(0);
   const float *d = flat.data_ptr<float>();
   std::vector<int64_t> keep;
@@ -86,6 +94,7 @@ at::Tensor farthest_point_sample(const at::Tensor &points_in, int64_t count) {
   const int64_t n = points.size(0);
   require(n > 0, "farthest_point_sample: no points");
   require(count > 0, "farthest_point_sample: count must be positive");
+  if (!points.device().is_cpu()) return farthest_point_sample_device(points, count);
   Coords p(points);
   // Candidates start at 1e10 like the reference; the others at -1, which min() keeps below any
   // distance, so they are never the farthest.
@@ -119,6 +128,9 @@ at::Tensor knn_indices(const at::Tensor &points_in, const at::Tensor &queries_in
   const int64_t n = points.size(0), q = queries.size(0);
   require(k > 0 && k <= n, "knn_indices: k = " + std::to_string(k) + " but there are " +
                                std::to_string(n) + " points");
+  require(points.device() == queries.device(),
+          "knn_indices: points and queries on different devices");
+  if (!points.device().is_cpu()) return knn_indices_aten(points, queries, k);
   const float *pd = points.data_ptr<float>();
   const float *qd = queries.data_ptr<float>();
 

@@ -300,7 +300,8 @@ std::string checkpoint_for(const std::string &given, const std::string &recorded
 std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
                                                        const std::string &rgb_weights,
                                                        const std::string &point_weights,
-                                                       const std::string &device) {
+                                                       const std::string &device,
+                                                       Precision precision) {
   BundleExtractor expected = read_bundle_extractor(bundle_path);
   ExtractorConfig config = expected.config;
   config.rgb_weights = checkpoint_for(rgb_weights, expected.config.rgb_weights, "RGB",
@@ -308,6 +309,7 @@ std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle
   config.point_weights = checkpoint_for(point_weights, expected.config.point_weights, "Point-MAE",
                                         recorded_digest(expected.identity, "points"), bundle_path);
   config.device = device;
+  config.precision = precision;
   auto extractor = std::make_unique<FeatureExtractor>(config);
   require(extractor->identity() == expected.identity,
           "the backbones do not match the model bundle '" + bundle_path +

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "coreset_device.h"
 #include "greedy_selection.h"
 #include "lsfa/core/error.h"
 
@@ -85,6 +86,10 @@ at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count,
     auto rows = [&](int64_t b, int64_t e) { return projected.narrow(0, b, e - b); };
     return select(blocked_points(n, projected.size(1), rows, {}), count, callbacks);
   }
+  if (detail::coreset_kernel_available(projected))
+    return at::tensor(detail::greedy_select_cuda(projected.contiguous(), count, callbacks),
+                      at::kLong)
+        .to(projected.device());
   // Double input stays double (exact comparisons in tests); other devices use ATen ops.
   at::Tensor z = projected.scalar_type() == at::kDouble ? projected.contiguous()
                                                         : projected.to(at::kFloat).contiguous();

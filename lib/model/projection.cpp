@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -16,11 +17,67 @@ constexpr double kInverseDistanceEps = 1e-8;
 
 std::string shape_of(const at::Tensor &t) {
   std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? "," : "") + std::to_string(t.size(i));
-  return s + "]";
+  // Appended piece by piece: "," + std::to_string(...) trips a false -Wrestrict in GCC 12 at -O3.
+  for (int64_t i = 0; i < t.dim(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(t.size(i));
+  }
+  s += ']';
+  return s;
 }
 
 }  // namespace
+
+// nearest_centres on a non-CPU device: the same exact squared distances (one rounded operation
+// at a time, x, y, z order), the 3 smallest by repeated first-index minima (lower centre index
+// first on ties, like the insertion on the CPU), the same weights.
+ProjectionNeighbours nearest_centres_aten(const at::Tensor &xyz, const at::Tensor &centers) {
+  const int64_t side = xyz.size(0);
+  at::Tensor flat = xyz.detach().to(at::kDouble).reshape({side * side, 3}).contiguous();
+  at::Tensor c = centers.detach().to(flat.device(), at::kDouble).contiguous();
+  ProjectionNeighbours out;
+  out.side = side;
+  out.pixels = flat.ne(0).any(1).nonzero().reshape({-1}).contiguous();
+  at::Tensor pts = flat.index_select(0, out.pixels);
+  const int64_t n = pts.size(0), g = c.size(0);
+  out.centres = at::empty({n, 3}, out.pixels.options());
+  out.weights = at::empty({n, 3}, flat.options());
+  const int64_t rows = std::max<int64_t>(1, (int64_t{256} << 20) / (8 * 4 * g));
+  for (int64_t b = 0; b < n; b += rows) {
+    const int64_t r = std::min(rows, n - b);
+    at::Tensor diff = pts.narrow(0, b, r).unsqueeze(1) - c.unsqueeze(0);  // [r, g, 3]
+    at::Tensor sq = diff * diff;
+    at::Tensor d2 = (sq.select(2, 0) + sq.select(2, 1)) + sq.select(2, 2);
+    std::vector<at::Tensor> w(3);
+    for (int t = 0; t < 3; ++t) {
+      auto [v, i] = d2.min(1, /*keepdim=*/true);  // first index of the minimum
+      out.centres.narrow(0, b, r).narrow(1, t, 1).copy_(i);
+      w[t] = (v + kInverseDistanceEps).reciprocal_();
+      d2.scatter_(1, i, INFINITY);
+    }
+    at::Tensor total = (w[0] + w[1]) + w[2];
+    for (int t = 0; t < 3; ++t) out.weights.narrow(0, b, r).narrow(1, t, 1).copy_(w[t] / total);
+  }
+  return out;
+}
+
+// projection_matrix on a non-CPU device: the per-pixel interpolation weights as a dense
+// [S, S, G] map, pooled along rows and columns by two matrix products.
+at::Tensor projection_matrix_aten(const ProjectionNeighbours &nb, int64_t num_groups,
+                                  int64_t grid) {
+  const int64_t side = nb.side;
+  require(nb.centres.numel() == 0 || (nb.centres.min().item<int64_t>() >= 0 &&
+                                      nb.centres.max().item<int64_t>() < num_groups),
+          "projection: centre index out of range");
+  auto opts = nb.weights.options().dtype(at::kDouble);
+  at::Tensor r = pooling_weights_1d(side, grid).to(opts.device());  // [grid, S]
+  at::Tensor w = at::zeros({side * side, num_groups}, opts);
+  at::Tensor flat_index = (nb.pixels.unsqueeze(1) * num_groups + nb.centres).reshape({-1});
+  w.view({-1}).index_add_(0, flat_index, nb.weights.to(at::kDouble).reshape({-1}));
+  at::Tensor rows = at::mm(r, w.view({side, side * num_groups})).view({grid, side, num_groups});
+  at::Tensor both = at::matmul(rows.transpose(1, 2), r.t());  // [grid, G, grid]
+  return both.permute({0, 2, 1}).reshape({grid * grid, num_groups}).contiguous();
+}
 
 at::Tensor pooling_weights_1d(int64_t size, int64_t grid) {
   require(size >= 3, "projection: map side " + std::to_string(size) + " is smaller than 3");
@@ -47,6 +104,7 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
           "projection: centers must be [G,3], got " + shape_of(centers));
   require(centers.size(0) >= 3,
           "projection: needs at least 3 group centres, got " + std::to_string(centers.size(0)));
+  if (!xyz.device().is_cpu()) return nearest_centres_aten(xyz, centers);
   const int64_t side = xyz.size(0);
   at::Tensor flat = xyz.detach().to(at::kCPU, at::kDouble).reshape({side * side, 3}).contiguous();
   at::Tensor c = centers.detach().to(at::kCPU, at::kDouble).contiguous();
@@ -94,6 +152,7 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
 }
 
 at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups, int64_t grid) {
+  if (!nb.pixels.device().is_cpu()) return projection_matrix_aten(nb, num_groups, grid);
   const int64_t side = nb.side;
   at::Tensor r = pooling_weights_1d(side, grid);
   auto racc = r.accessor<double, 2>();

@@ -28,11 +28,11 @@ double reweighted_image_score(const MemoryBank &bank, const at::Tensor &patches,
   const int64_t s_idx = scores.scores.reshape({-1}).argmax().item<int64_t>();
   const double s_star = scores.scores.reshape({-1})[s_idx].item<double>();
   const int64_t star = scores.nearest.reshape({-1})[s_idx].item<int64_t>();
-  at::Tensor m_test = patches[s_idx].to(at::kDouble).cpu();
+  at::Tensor m_test = patches[s_idx].to(at::kDouble);
   at::Tensor m_star = bank.features()[star].unsqueeze(0);
   NeighbourResult nn = bank.knn(m_star, 3);
   at::Tensor neighbours =
-      bank.features().index_select(0, nn.indices[0].narrow(0, 1, 2)).to(at::kDouble).cpu();
+      bank.features().index_select(0, nn.indices[0].narrow(0, 1, 2)).to(at::kDouble);
   at::Tensor knn_dist = (neighbours - m_test.unsqueeze(0)).pow(2).sum(1).sqrt();
   const double d = std::sqrt(static_cast<double>(patches.size(1)));
   const double denom = knn_dist.div(d).exp().sum().item<double>();

@@ -23,11 +23,13 @@ void FeatureQueue::push(const at::Tensor &rows_in, int64_t max_rows) {
   require(rows_in.dim() == 2 && rows_in.size(1) == dim_, "feature queue: rows must be [n," +
                                                              std::to_string(dim_) + "], got " +
                                                              c10::str(rows_in.sizes()));
-  at::Tensor rows = rows_in.detach().to(at::kCPU, at::kFloat);
+  // The queue lives on the device of the rows pushed into it (training runs there).
+  at::Tensor rows = rows_in.detach().to(at::kFloat);
+  if (storage_.device() != rows.device()) storage_ = storage_.to(rows.device());
   if (max_rows > 0 && rows.size(0) > max_rows) {
     at::Tensor pick =
         std::get<0>(at::randperm(rows.size(0), gen_, at::kLong).narrow(0, 0, max_rows).sort());
-    rows = rows.index_select(0, pick);
+    rows = rows.index_select(0, pick.to(rows.device()));
   }
   int64_t n = rows.size(0);
   if (n > capacity_) {
@@ -45,7 +47,7 @@ void FeatureQueue::push(const at::Tensor &rows_in, int64_t max_rows) {
 }
 
 at::Tensor FeatureQueue::contents() const {
-  if (size_ == 0) return at::empty({0, dim_}, at::kFloat);
+  if (size_ == 0) return at::empty({0, dim_}, storage_.options());
   int64_t first = std::min(size_, capacity_ - head_);
   at::Tensor a = storage_.narrow(0, head_, first);
   if (first == size_) return a.clone();

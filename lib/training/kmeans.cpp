@@ -1,8 +1,8 @@
 #include "lsfa/training/kmeans.h"
 
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
 
 #include <string>
 #include <vector>
@@ -21,7 +21,7 @@ namespace {
 
 // Index i with cumulative weight first exceeding u * total (weights >= 0, total > 0).
 int64_t sample_index(const at::Tensor &weights, double u) {
-  at::Tensor w = weights.to(at::kDouble).contiguous();
+  at::Tensor w = weights.to(at::kCPU, at::kDouble).contiguous();
   const double *p = w.data_ptr<double>();
   const int64_t n = w.numel();
   double total = 0;
@@ -71,7 +71,8 @@ KMeansResult kmeans(const at::Tensor &points_in, int64_t k, int64_t max_iteratio
     d2 = at::minimum(d2, squared_distances(x, x.narrow(0, next, 1)).squeeze(1));
   }
   at::Tensor centroids =
-      x.index_select(0, at::tensor(chosen, at::TensorOptions().dtype(at::kLong))).clone();
+      x.index_select(0, at::tensor(chosen, at::TensorOptions().dtype(at::kLong)).to(x.device()))
+          .clone();
 
   KMeansResult result;
   at::Tensor assign = squared_distances(x, centroids).argmin(1);

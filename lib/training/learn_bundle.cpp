@@ -24,6 +24,15 @@ LearnResult learn_bundle(const ExtractorConfig &config, const std::string &ident
     rgb = Adaptor(default_adaptor_config(train.front().rgb_tokens.size(0)), seed + 101);
   if (config.modalities != Modalities::kRgb)
     points = Adaptor(default_adaptor_config(train.front().point_groups.size(1)), seed + 202);
+  // Adaptors start from the same CPU initialisation on every device and train where the features
+  // are (the extractor's device).
+  const SampleFeatures &f0 = train.front();
+  const at::Device device =
+      (f0.rgb_tokens.defined() ? f0.rgb_tokens : f0.point_groups).defined()
+          ? (f0.rgb_tokens.defined() ? f0.rgb_tokens : f0.point_groups).device()
+          : at::Device(at::kCPU);
+  if (rgb.defined()) rgb.to(device);
+  if (points.defined()) points.to(device);
   if (options.adapt) {
     TrainConfig tc = options.train;
     tc.modalities = config.modalities;

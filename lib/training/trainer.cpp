@@ -71,11 +71,11 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
   const bool use_pts = config.modalities != Modalities::kRgb;
   require(!use_rgb || rgb.defined(), "training: the RGB adaptor is not initialised");
   require(!use_pts || points.defined(), "training: the point adaptor is not initialised");
-  // Training runs on the CPU (k-means, queues and the cached features live there).
-  require(!use_rgb || rgb.parameters()[0].device().is_cpu(),
-          "training: the RGB adaptor must be on the CPU");
-  require(!use_pts || points.parameters()[0].device().is_cpu(),
-          "training: the point adaptor must be on the CPU");
+  // Training runs on the adaptors' device; the cached features are copied there once.
+  const at::Device device =
+      use_rgb ? rgb.parameters()[0].device() : points.parameters()[0].device();
+  require(!(use_rgb && use_pts) || points.parameters()[0].device() == device,
+          "training: the RGB and point adaptors are on different devices");
   const int64_t grid = config.grid, n_m = grid * grid;
   const int64_t c1 = use_rgb ? rgb.config().dim : 0, c2 = use_pts ? points.config().dim : 0;
 
@@ -92,7 +92,8 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
                   (f.rgb_tokens.defined() ? c10::str(f.rgb_tokens.sizes()) : "none"));
       p.h = f.rgb_tokens.size(1);
       p.w = f.rgb_tokens.size(2);
-      p.rgb_tokens = f.rgb_tokens.detach().to(at::kFloat).reshape({c1, p.h * p.w}).t().contiguous();
+      p.rgb_tokens =
+          f.rgb_tokens.detach().to(device, at::kFloat).reshape({c1, p.h * p.w}).t().contiguous();
     }
     if (use_pts) {
       require(f.point_groups.defined() && f.point_groups.dim() == 2 && f.point_groups.size(1) == c2,
@@ -101,15 +102,15 @@ TrainResult train_adaptors(const std::vector<SampleFeatures> &cached, Adaptor &r
       require(f.point_centers.defined() && f.point_centers.size(0) == f.point_groups.size(0),
               which + ": point centres missing or not one per group");
       require(f.xyz.defined(), which + ": the point cloud (xyz) is missing");
-      p.groups = f.point_groups.detach().to(at::kFloat).contiguous();
+      p.groups = f.point_groups.detach().to(device, at::kFloat).contiguous();
       // The projection is linear in the features: compute its matrix once per sample and keep it
       // sparse (each patch sees few groups), instead of redoing the geometry every step.
       p.operator_ =
           projection_matrix(nearest_centres(f.xyz, f.point_centers), f.point_groups.size(0), grid)
-              .to(at::kFloat)
+              .to(device, at::kFloat)
               .to_sparse();
     }
-    p.foreground = foreground_patches(f.valid, grid);
+    p.foreground = foreground_patches(f.valid, grid).to(device);
   }
   result.prepare_seconds = seconds_since(t_prepare);
 

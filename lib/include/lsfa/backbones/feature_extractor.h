@@ -8,7 +8,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "lsfa/core/device.h"
 #include "lsfa/core/modalities.h"
 #include "lsfa/data/sample.h"
 #include "lsfa/preprocess/preprocess.h"
@@ -38,12 +40,16 @@ struct ExtractorConfig {
   bool point_batch_stats = false;
   PreprocessOptions preprocess;
   std::string device = "cpu";  // at::Device string, e.g. "cpu", "cuda:0"
+  // Precision of the backbone forwards (lsfa/core/device.h). Not part of the identity: features
+  // of any precision can be scored with the same bundle; fp32 is what bundles are calibrated on.
+  Precision precision = Precision::kFp32;
   // What was built, as FeatureExtractor::config() reports it (sizes read from the checkpoints,
   // layers, BatchNorm mode, weight source); bundles record it. Not an input.
   std::string backbones;
 };
 
-// Frozen backbone outputs of one frame, before adaptation.
+// Frozen backbone outputs of one frame, before adaptation. The backbone outputs and xyz lie on the
+// extractor's device (the frame crosses to it once); valid, gt and the geometry stay on the CPU.
 struct SampleFeatures {
   at::Tensor rgb_tokens;     // [C1,28,28] final-norm ViT tokens (undefined when RGB is off)
   at::Tensor point_centers;  // [G,3] group centres (undefined when 3D is off)
@@ -62,6 +68,9 @@ class FeatureExtractor {
   FeatureExtractor &operator=(const FeatureExtractor &) = delete;
 
   SampleFeatures extract(const Sample &sample) const;
+  // Several frames with one ViT forward over the stacked batch (Point-MAE groups each cloud on
+  // its own); the same features as extract() on each sample.
+  std::vector<SampleFeatures> extract_batch(const std::vector<Sample> &samples) const;
   const ExtractorConfig &config() const;
   // "preset=...;rgb=<sha256 or random:seed>;points=<...>": stored in bundles and checked on load.
   std::string identity() const;

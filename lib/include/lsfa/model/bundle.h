@@ -62,7 +62,8 @@ BundleExtractor read_bundle_extractor(const std::string &path);
 std::unique_ptr<FeatureExtractor> extractor_for_bundle(const std::string &bundle_path,
                                                        const std::string &rgb_weights,
                                                        const std::string &point_weights,
-                                                       const std::string &device);
+                                                       const std::string &device,
+                                                       Precision precision = Precision::kFp32);
 
 // A human-readable description (for `lsfa info`).
 std::string describe_bundle(const ModelBundle &bundle);

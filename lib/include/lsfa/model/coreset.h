@@ -41,7 +41,8 @@ at::Tensor random_projection_matrix(int64_t in_dim, int64_t out_dim, uint64_t se
 // Farthest-point selection on already projected points [N,d]: index 0 first, then repeatedly the
 // point whose distance to the chosen set is largest (first index on ties). Stops early, returning
 // fewer than `count` indices, when every point coincides with a chosen one. Returns int64 [count].
-// CPU float32 (and float16) points: squared distances summed in float32 in dimension order.
+// CPU float32 (and float16) points: squared distances summed in float32 in dimension order;
+// CUDA float32 points: the same sums and picks, by the CUDA kernel (ATen products elsewhere).
 at::Tensor greedy_coreset(const at::Tensor &projected, int64_t count,
                           const CoresetCallbacks &callbacks = {});
 

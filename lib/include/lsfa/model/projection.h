@@ -20,7 +20,8 @@ at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid = 56);
 // The same projection split in two, so a caller that projects the same cloud many times (training
 // epochs over cached backbone features) computes the geometry once.
 //
-// The 3 nearest centres of every valid pixel (CPU tensors).
+// The 3 nearest centres of every valid pixel (on the cloud's device; CUDA tensors take
+// nearest_centres_aten).
 struct ProjectionNeighbours {
   int64_t side = 0;    // S
   at::Tensor pixels;   // [N] int64 row-major pixel index y*S+x of each valid pixel
@@ -30,8 +31,15 @@ struct ProjectionNeighbours {
 ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &centers);
 
 // The whole linear map (interpolation, scatter, both poolings) as a dense [grid*grid, G] double
-// matrix on the CPU: grid cell (i,j) = row i*grid+j.
+// matrix on the neighbours' device: grid cell (i,j) = row i*grid+j.
 at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups, int64_t grid = 56);
+
+// The same two steps with ATen operations on any device (what non-CPU tensors take; the two
+// above dispatch to them): equal centres, weights and matrix up to double rounding (the matrix
+// sums in another order). Results stay on the input's device.
+ProjectionNeighbours nearest_centres_aten(const at::Tensor &xyz, const at::Tensor &centers);
+at::Tensor projection_matrix_aten(const ProjectionNeighbours &nb, int64_t num_groups,
+                                  int64_t grid = 56);
 
 // matrix [grid*grid,G] (from projection_matrix) applied to group_features [G,C] -> [C,grid,grid],
 // on the features' device and dtype; differentiable w.r.t. group_features.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/model/adaptor.h"
@@ -36,7 +37,7 @@ struct AnomalyResult {
   float threshold = 0;     // image threshold in use
   bool anomalous = false;  // score > threshold
   float pixel_threshold = 0;
-  at::Tensor map;          // [224,224] float32 normalised anomaly map in model space
+  at::Tensor map;          // [224,224] float32 normalised anomaly map in model space (CPU)
   FrameGeometry geometry;  // model space <-> frame
 };
 
@@ -52,7 +53,14 @@ class Scorer {
   Scorer(const Scorer &) = delete;
   Scorer &operator=(const Scorer &) = delete;
 
+  // Moves the adaptors and banks to a device ("cpu", "cuda:N"; lsfa::Error when unusable) and
+  // sets the precision of the adaptor forwards; bf16 also stores the banks in float16.
+  void set_device(const std::string &device, Precision precision = Precision::kFp32);
+  std::string device() const;
+
+  // Features on another device are copied to the scorer's; the result's map is on the CPU.
   AnomalyResult score(const SampleFeatures &features) const;
+  std::vector<AnomalyResult> score_batch(const std::vector<SampleFeatures> &features) const;
   // The extractor settings the bundle was built with (preset, preprocessing, modalities, identity
   // of the checkpoints); the features element must use the same.
   const ExtractorConfig &extractor_config() const;
@@ -73,5 +81,10 @@ class Scorer {
 // Scores one sample with a bundle and its banks (what Scorer::score does).
 AnomalyResult score_sample(const ModelBundle &bundle, const MemoryBank *rgb_bank,
                            const MemoryBank *point_bank, const SampleFeatures &features);
+// Several samples with one bank search per modality over all their patches; the same results as
+// score_sample on each. The features lie on the banks' device; the maps come back on the CPU.
+std::vector<AnomalyResult> score_samples(const ModelBundle &bundle, const MemoryBank *rgb_bank,
+                                         const MemoryBank *point_bank,
+                                         const std::vector<SampleFeatures> &features);
 
 }  // namespace lsfa
