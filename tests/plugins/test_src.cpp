@@ -524,13 +524,15 @@ TEST_F(ElementsTest, SrcPlaysAnEyecandiesCategory) {
       SCOPED_TRACE(k);
       GstBuffer *buf = gst_harness_pull(h);
       ASSERT_NE(buf, nullptr);
-      char id[8];
-      snprintf(id, sizeof(id), "%03d", k);
+      // The index orders samples by defect then id, as for MVTec 3D-AD: the fixture's sample 001
+      // (the one with a defect, "bad") before 000 ("good").
+      const bool bad = k == 0;
+      const std::string id = bad ? "001" : "000";
       GstLsfaSampleMeta *s = gst_buffer_get_lsfa_sample_meta(buf);
       ASSERT_NE(s, nullptr);
       EXPECT_EQ(std::string(s->path), cat + "/test_public/data/" + id + "_image_4.png");
-      EXPECT_STREQ(s->defect, k == 1 ? "bad" : "good");  // the fixture's sample 1 has a defect
-      EXPECT_EQ(s->label, k == 1 ? 1 : 0);
+      EXPECT_STREQ(s->defect, bad ? "bad" : "good");
+      EXPECT_EQ(s->label, bad ? 1 : 0);
       EXPECT_STREQ(s->split, "test");
       EXPECT_STREQ(s->category, "CandyCane");
       // Pixels: image 4; cloud: the reference loader's world-frame cloud.
@@ -556,7 +558,7 @@ TEST_F(ElementsTest, SrcPlaysAnEyecandiesCategory) {
       EXPECT_LT(worst, 1e-5);
       ASSERT_NE(m->mask, nullptr);
       ASSERT_TRUE(gst_buffer_map(m->mask, &mi, GST_MAP_READ));
-      EXPECT_EQ(mi.data[4 * 32 + 5], k == 1 ? 255 : 0);  // the fixture's defect: rows 3-5, cols 4-8
+      EXPECT_EQ(mi.data[4 * 32 + 5], bad ? 255 : 0);  // the fixture's defect: rows 3-5, cols 4-8
       gst_buffer_unmap(m->mask, &mi);
       gst_buffer_unref(buf);
     }
