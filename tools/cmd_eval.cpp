@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "fit_common.h"
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
 #include "lsfa/eval/eval_maps.h"
@@ -65,6 +66,8 @@ std::string category_from_bundle(const ModelBundle &b) {
 }
 
 int run_eval(const EvalArgs &a) {
+  // Ctrl-C stops after the sample being scored; the report is written only after all samples.
+  const std::atomic<bool> *stop = stop_on_interrupt();
   set_threads(a.threads);
   if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
   // The backbones first: a mismatch is found before the memory banks are read.
@@ -111,6 +114,9 @@ int run_eval(const EvalArgs &a) {
     }
     results.push_back(std::move(s));
     progress.update(i + 1);
+    if (stop->load())
+      throw Error("interrupted after " + std::to_string(i + 1) + " of " +
+                  std::to_string(entries.size()) + " samples: no report was written");
   }
   progress.finish();
 
