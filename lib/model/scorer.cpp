@@ -98,6 +98,11 @@ Scorer::Scorer(ModelBundle bundle) : impl_(std::make_unique<Impl>()) {
   if (b.rgb) impl_->rgb_bank = MemoryBank(b.rgb->bank, b.bank_fp16 ? at::kHalf : at::kFloat);
   if (b.points)
     impl_->point_bank = MemoryBank(b.points->bank, b.bank_fp16 ? at::kHalf : at::kFloat);
+  // An approximate index is rebuilt from the bank here (it is not stored in the file).
+  if (!b.bank_index.exact()) {
+    if (b.rgb) impl_->rgb_bank.use_index(b.bank_index);
+    if (b.points) impl_->point_bank.use_index(b.bank_index);
+  }
 }
 
 Scorer::~Scorer() = default;
