@@ -157,6 +157,7 @@ static void wait_for_learning(Impl *p) {
 static void stop_learning(Impl *p) {
   p->cancel = true;
   if (p->worker.joinable()) p->worker.join();
+  std::lock_guard<std::mutex> lock(p->worker_mutex);
   p->learning = false;
 }
 

@@ -74,7 +74,7 @@ ApproximateIndex::ApproximateIndex(const at::Tensor &bank, const BankIndexSpec &
   require(bank.dim() == 2 && bank.size(0) > 0, "memory bank index: bank must be [M,D], M > 0");
   spec_ = resolve_index_spec(spec, bank.size(0));
   at::Tensor x = bank.detach().to(at::kCPU, at::kFloat).contiguous();
-  const auto n = static_cast<faiss::idx_t>(x.size(0));
+  const auto n = static_cast<faiss::Index::idx_t>(x.size(0));
   const int d = static_cast<int>(x.size(1));
   try {
     if (spec_.kind == BankIndexKind::kIvfFlat) {
@@ -106,10 +106,10 @@ at::Tensor ApproximateIndex::search(const at::Tensor &queries, int64_t k) const 
   const int64_t nq = q.size(0);
   at::Tensor dist = at::empty({nq, k}, q.options());
   at::Tensor idx = at::empty({nq, k}, q.options().dtype(at::kLong));
-  static_assert(sizeof(faiss::idx_t) == sizeof(int64_t), "FAISS labels are 64-bit");
+  static_assert(sizeof(faiss::Index::idx_t) == sizeof(int64_t), "FAISS labels are 64-bit");
   try {
     impl_->index->search(nq, q.data_ptr<float>(), k, dist.data_ptr<float>(),
-                         reinterpret_cast<faiss::idx_t *>(idx.data_ptr<int64_t>()));
+                         reinterpret_cast<faiss::Index::idx_t *>(idx.data_ptr<int64_t>()));
   } catch (const faiss::FaissException &e) {
     throw Error("memory bank index (" + to_string(spec_.kind) + ") search: " + e.what());
   }

@@ -403,8 +403,9 @@ TEST_F(ModelTest, TeachFinishSwapsTheBundleBetweenFrames) {
     EXPECT_LE(d, t);
     EXPECT_GE(eta, -1.0);
     if (stages.empty() || stages.back() != stage) {
-      if (!stages.empty() && stages.back() != "coreset rgb" && stages.back() != "coreset 3d")
+      if (!stages.empty() && stages.back() != "coreset rgb" && stages.back() != "coreset 3d") {
         EXPECT_EQ(last_done, last_total) << stages.back();  // a coreset may stop early
+      }
       stages.push_back(stage);
     } else {
       EXPECT_GE(d, last_done) << stage;
@@ -460,7 +461,11 @@ TEST_F(ModelTest, FramesFlowWhileTeachLearnsAndNullCancelsIt) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(gst_element_set_state(line.pipe, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(secs, 5.0);
+  // What NULL waits for: the frame lsfafeatures is extracting and one training step (about a
+  // second on two free cores; 5 s measured with the machine 9x oversubscribed). Without the
+  // cancellation it would be the rest of 1000 epochs: many minutes.
+  std::printf("NULL during learning returned in %.2f s\n", secs);
+  EXPECT_LT(secs, 20.0);
   EXPECT_FALSE(std::filesystem::exists(taught));
 }
 
