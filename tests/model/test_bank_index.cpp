@@ -77,12 +77,12 @@ class ApproximateIndexTest : public ::testing::TestWithParam<lsfa::BankIndexKind
 
 TEST_P(ApproximateIndexTest, RecallOnRandomDataAndExactDistances) {
   at::manual_seed(11);
-  const int64_t m = 20000, d = 128;
+  const int64_t m = 10000, d = 64;
   at::Tensor bank = at::randn({m, d});
   // Queries near bank entries (as test patches near normal ones) and plain random ones.
   at::Tensor near =
-      bank.index_select(0, at::randint(m, {1000}, at::kLong)) + 0.5 * at::randn({1000, d});
-  at::Tensor queries = at::cat({near, at::randn({1000, d})});
+      bank.index_select(0, at::randint(m, {500}, at::kLong)) + 0.5 * at::randn({500, d});
+  at::Tensor queries = at::cat({near, at::randn({500, d})});
   lsfa::MemoryBank exact(bank), approx(bank);
   lsfa::BankIndexSpec spec;
   spec.kind = GetParam();

@@ -65,7 +65,9 @@ TEST(EvalInterrupt, SigintStopsEvalWithoutAReport) {
   EXPECT_NE(log.find("no report was written"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(out + "/report.json"));
   // The maps written before the signal are whole files: no temporaries anywhere.
-  if (fs::exists(out))
-    for (const auto &e : fs::recursive_directory_iterator(out))
+  if (fs::exists(out)) {
+    for (const auto &e : fs::recursive_directory_iterator(out)) {
       EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+    }
+  }
 }
