@@ -55,10 +55,14 @@ TEST(EvalInterrupt, SigintStopsEvalWithoutAReport) {
   const char *tool = std::getenv("LSFA_TOOL");
   ASSERT_NE(tool, nullptr);
   const std::string out = dir.file("eval");
-  const std::string cmd = shell_quote(tool) + " eval --model " + shell_quote(dir.file("m.lsfa")) +
-                          " --data " + shell_quote(dir.file("data")) + " --out " +
-                          shell_quote(out) + " --write-maps --threads 2 2>&1 & pid=$!; sleep 5; " +
-                          "kill -INT $pid; wait $pid";
+  // The signal goes once the first map is written (scoring has begun, the handler is installed),
+  // however slow the start-up on a loaded machine.
+  const std::string cmd =
+      shell_quote(tool) + " eval --model " + shell_quote(dir.file("m.lsfa")) + " --data " +
+      shell_quote(dir.file("data")) + " --out " + shell_quote(out) +
+      " --write-maps --threads 2 2>&1 & pid=$!; for i in $(seq 1200); do " + "[ -n \"$(find " +
+      shell_quote(out) + " -name '*.tiff' 2>/dev/null | head -1)\" ] && break; " +
+      "sleep 0.1; done; kill -INT $pid; wait $pid";
   const int rc = run_command(cmd, &log);
   EXPECT_NE(rc, 0) << log;
   EXPECT_NE(log.find("interrupted after"), std::string::npos) << log;
