@@ -185,7 +185,8 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   std::string model = p->settings.model, teach_output = p->settings.teach_output;
-  const std::string device = p->settings.device, precision = p->settings.precision;
+  const std::string device = lsfa_gst::score_device(p->settings);
+  const lsfa::Precision precision = lsfa_gst::score_precision(p->settings);
   p->batch_size = std::max(1u, p->settings.batch_size);
   const bool teach = p->settings.mode == GST_LSFA_SCORE_MODE_TEACH;
   p->hysteresis = lsfa_gst::Hysteresis(p->settings.min_anomalous, p->settings.min_normal);
@@ -223,7 +224,7 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   std::shared_ptr<const lsfa::Scorer> scorer;
   try {
     auto loaded = std::make_shared<lsfa::Scorer>(model);
-    loaded->set_device(device, lsfa::precision_from_string(precision));
+    loaded->set_device(device, precision);
     scorer = std::move(loaded);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
@@ -273,9 +274,10 @@ static void learn_in_background(GstLsfaScore *self, lsfa::TeachJob job) {
     const double threshold = r.bundle.calibration.image_threshold;
     auto learned = std::make_shared<lsfa::Scorer>(std::move(r.bundle));
     GST_OBJECT_LOCK(self);
-    const std::string device = p->settings.device, precision = p->settings.precision;
+    const std::string device = lsfa_gst::score_device(p->settings);
+    const lsfa::Precision precision = lsfa_gst::score_precision(p->settings);
     GST_OBJECT_UNLOCK(self);
-    learned->set_device(device, lsfa::precision_from_string(precision));
+    learned->set_device(device, precision);
     std::shared_ptr<const lsfa::Scorer> scorer = std::move(learned);
     GST_INFO_OBJECT(self, "taught %zu + %zu frames in %.1f s, wrote %s", r.train_samples,
                     r.held_out_samples, r.seconds, out.c_str());

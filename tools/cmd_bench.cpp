@@ -45,8 +45,8 @@ struct BenchArgs {
   std::string coreset;  // "N:M[:D]": time only the coreset of N random patches down to M
   std::string device = "cpu";
   std::string precision = "fp32";
-  int batch = 1;  // frames per ViT forward in the batched stage
-  std::string search;   // "M:Q[:D]": time only the bank search of Q queries in M entries
+  int batch = 1;       // frames per ViT forward in the batched stage
+  std::string search;  // "M:Q[:D]": time only the bank search of Q queries in M entries
 };
 
 struct StageResult {
