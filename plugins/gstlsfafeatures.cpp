@@ -182,9 +182,9 @@ static gboolean gst_lsfa_features_element_start(GstAggregator *agg) {
     if (!settings.model.empty()) {
       // Backbone sizes, preprocessing and modalities come from the bundle so the features match
       // its memory banks; checkpoint paths and device stay properties.
-      p->extractor =
-          lsfa::extractor_for_bundle(settings.model, settings.rgb_weights, settings.point_weights,
-                                     lsfa_gst::features_device(settings), lsfa_gst::features_precision(settings));
+      p->extractor = lsfa::extractor_for_bundle(
+          settings.model, settings.rgb_weights, settings.point_weights,
+          lsfa_gst::features_device(settings), lsfa_gst::features_precision(settings));
     } else {
       p->extractor =
           std::make_unique<lsfa::FeatureExtractor>(lsfa_gst::features_extractor_config(settings));
@@ -616,7 +616,7 @@ static void drop_stalled_rgb(GstLsfaFeaturesElement *self, const lsfa_gst::PadHe
 }
 
 static GstFlowReturn gst_lsfa_features_element_aggregate_unguarded(GstAggregator *agg,
-                                                                    gboolean timeout) {
+                                                                   gboolean timeout) {
   GstLsfaFeaturesElement *self = GST_LSFA_FEATURES_ELEMENT(agg);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);

@@ -11,6 +11,11 @@
  * In `mode=teach` it keeps the features of a stream of normal parts and, at EOS or on the action
  * signal `teach-finish`, learns a bundle from them with `lsfa::learn_bundle` (the path of
  * `lsfa fit` and `lsfa train`), writes it to #GstLsfaScore:teach-output and inspects with it.
+ * The learning runs on a worker thread of the element: frames keep flowing meanwhile, scored with
+ * the bundle of #GstLsfaScore:model when one is set, passed through unscored otherwise, and the
+ * new bundle replaces the old one between two frames once it is written. At EOS the element waits
+ * for the learning before passing EOS on; a state change to READY or NULL cancels it promptly
+ * (no file is written then).
  *
  * ## Example launch lines
  * |[
@@ -32,7 +37,14 @@
  *
  * Each scored frame also carries a #GstLsfaAlarmMeta with the alarm state after that frame.
  *
- * `lsfa-teach-done`: `location` (string), `train-frames`, `held-out-frames` (guint), `threshold`
+ * `lsfa-teach-progress` (teach mode, while learning; the first and last report of each stage and
+ * at most one per 0.1 s in between): `stage` (string: "train", "bank rgb", "coreset rgb",
+ * "bank 3d", "coreset 3d", "calibration"), `done`, `total` (guint64), `eta` (gdouble, seconds
+ * left in the stage, -1 while unknown), and `loss` (gdouble) in the "train" stage.
+ *
+ * `lsfa-teach-done` (posted from the worker when the bundle is written, just before it scores
+ * the next frame): `location` and `path` (string, the same file), `train-frames`,
+ * `held-out-frames`, `samples` (guint), `seconds` (gdouble, learning wall time), `threshold`
  * (gfloat).
  */
 #include "gstlsfascore.h"
@@ -46,18 +58,21 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lsfa/core/error.h"
+#include "lsfa/core/stage_progress.h"
 #include "lsfa/io/output_path.h"
 #include "lsfa/model/bundle.h"
-#include "lsfa/model/model_builder.h"
 #include "lsfa/model/pipeline.h"
-#include "lsfa/training/learn_bundle.h"
+#include "lsfa/training/teach_job.h"
 #include "lsfa_anomaly_output.h"
 #include "lsfa_enums.h"
 #include "lsfa_frames.h"
@@ -83,9 +98,22 @@ struct Impl {
   lsfa::ExtractorConfig teach_config;
   std::string teach_identity;
 
+  // The learning worker: started by the streaming thread when teaching ends, joined in stop().
+  std::thread worker;
+  std::atomic<bool> cancel{false};         // set on PAUSED->READY: the worker gives up
+  std::atomic<bool> worker_failed{false};  // it posted an error
+  std::mutex worker_mutex;                 // guards learning (EOS waits on worker_done)
+  std::condition_variable worker_done;
+  bool learning = false;
+
+  // The bundle in use. The streaming thread holds scorer_mutex while it scores a frame and posts
+  // its messages; the worker swaps in the new scorer and posts lsfa-teach-done under it, so every
+  // lsfa-anomaly message before lsfa-teach-done comes from the old bundle, every one after from
+  // the new one.
+  std::mutex scorer_mutex;
+  std::shared_ptr<const lsfa::Scorer> scorer;
+
   // Streaming state.
-  std::unique_ptr<lsfa::Scorer> scorer;
-  std::string checked_identity;  // extractor identity already found to match the bundle
   lsfa_gst::Hysteresis hysteresis;
   GstClockTime state_start = GST_CLOCK_TIME_NONE;
 
@@ -138,17 +166,34 @@ static void gst_lsfa_score_get_property(GObject *object, guint prop_id, GValue *
   GST_OBJECT_UNLOCK(self);
   if (!known) G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
 }
+// Waits until no learning runs (the worker posts its result before it clears the flag).
+static void wait_for_learning(Impl *p) {
+  std::unique_lock<std::mutex> lock(p->worker_mutex);
+  p->worker_done.wait(lock, [p] { return !p->learning; });
+}
+
+// Cancels a running learning and joins the worker; no file is written by a cancelled one.
+static void stop_learning(Impl *p) {
+  p->cancel = true;
+  if (p->worker.joinable()) p->worker.join();
+  std::lock_guard<std::mutex> lock(p->worker_mutex);
+  p->learning = false;
+}
+
 static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
   std::string model = p->settings.model, teach_output = p->settings.teach_output;
-  const std::string device = p->settings.device, precision = p->settings.precision;
+  const std::string device = lsfa_gst::score_device(p->settings);
+  const lsfa::Precision precision = lsfa_gst::score_precision(p->settings);
   p->batch_size = std::max(1u, p->settings.batch_size);
   const bool teach = p->settings.mode == GST_LSFA_SCORE_MODE_TEACH;
   p->hysteresis = lsfa_gst::Hysteresis(p->settings.min_anomalous, p->settings.min_normal);
   GST_OBJECT_UNLOCK(self);
-  p->checked_identity.clear();
+  stop_learning(p);
+  p->cancel = false;
+  p->worker_failed = false;
   p->state_start = GST_CLOCK_TIME_NONE;
   p->taught.clear();
   p->teach_identity.clear();
@@ -170,81 +215,118 @@ static gboolean gst_lsfa_score_start(GstBaseTransform *trans) {
       return FALSE;
     }
     GST_INFO_OBJECT(self, "teach mode: the bundle will be written to %s", teach_output.c_str());
-    return TRUE;
-  }
-  if (model.empty()) {
+    if (model.empty()) return TRUE;  // frames pass through unscored until the bundle is ready
+  } else if (model.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No model bundle"),
                       ("set the model property to a bundle written by `lsfa fit` or `lsfa train`"));
     return FALSE;
   }
+  std::shared_ptr<const lsfa::Scorer> scorer;
   try {
-    p->scorer = std::make_unique<lsfa::Scorer>(model);
-    p->scorer->set_device(device, lsfa::precision_from_string(precision));
+    auto loaded = std::make_shared<lsfa::Scorer>(model);
+    loaded->set_device(device, precision);
+    scorer = std::move(loaded);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_READ,
                       ("Cannot load the model bundle '%s'", model.c_str()), ("%s", e.what()));
     return FALSE;
   }
   GST_INFO_OBJECT(self, "loaded %s (threshold %g, map range %g..%g)", model.c_str(),
-                  p->scorer->image_threshold(), p->scorer->map_low(), p->scorer->map_high());
+                  scorer->image_threshold(), scorer->map_low(), scorer->map_high());
+  std::lock_guard<std::mutex> lock(p->scorer_mutex);
+  p->scorer = std::move(scorer);
   return TRUE;
 }
 
 static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
-  self->impl->scorer.reset();
-  self->impl->drop_batch();
-  self->impl->taught.clear();
-  self->impl->teaching = false;
+  Impl *p = self->impl;
+  stop_learning(p);
+  p->drop_batch();
+  {
+    std::lock_guard<std::mutex> lock(p->scorer_mutex);
+    p->scorer.reset();
+  }
+  p->taught.clear();
+  p->teaching = false;
   return TRUE;
 }
 
-// Builds the bundle from the taught frames, writes it and switches to inspect mode with it.
-static bool finish_teach(GstLsfaScore *self) {
+// The worker: learns the bundle, writes it, swaps it in and posts lsfa-teach-done; posts
+// lsfa-teach-progress on the way. Errors go to the bus as element errors; a cancellation (state
+// change) only to the log.
+static void learn_in_background(GstLsfaScore *self, lsfa::TeachJob job) {
   Impl *p = self->impl;
-  GST_OBJECT_LOCK(self);
-  const std::string out = p->settings.teach_output;
-  const double holdout = p->settings.teach_holdout;
-  const guint epochs = p->settings.teach_epochs;
-  const std::string category = p->settings.category;
-  GST_OBJECT_UNLOCK(self);
-  p->teaching = false;
-  p->finish_requested = false;
-  try {
-    std::vector<lsfa::SampleFeatures> train, held;
-    lsfa::split_held_out(std::move(p->taught), holdout, &train, &held);
-    p->taught.clear();
-    const lsfa::ExtractorConfig &config = p->teach_config;
-    lsfa::LearnOptions options;
-    options.adapt = epochs > 0;
-    options.train.epochs = epochs;
-    options.train.seed = config.seed;
-    options.build.training_json =
-        lsfa::teach_training_json({epochs, train.size(), held.size(), category});
-    lsfa::ModelBundle bundle =
-        lsfa::learn_bundle(config, p->teach_identity, train, held, options).bundle;
-    lsfa::save_bundle(out, bundle);
-    const double threshold = bundle.calibration.image_threshold;
-    p->scorer = std::make_unique<lsfa::Scorer>(std::move(bundle));
-    GST_OBJECT_LOCK(self);
-    const std::string device = p->settings.device, precision = p->settings.precision;
-    GST_OBJECT_UNLOCK(self);
-    p->scorer->set_device(device, lsfa::precision_from_string(precision));
-    GST_INFO_OBJECT(self, "taught %zu + %zu frames, wrote %s", train.size(), held.size(),
-                    out.c_str());
+  const std::string out = job.output;
+  lsfa::StageProgress reports;
+  auto progress = [&](const std::string &stage, size_t done, size_t total, double loss) {
+    double eta = -1;
+    if (!reports.update(stage, done, total, &eta)) return;
     GstStructure *s =
-        gst_structure_new("lsfa-teach-done", "location", G_TYPE_STRING, out.c_str(), "train-frames",
-                          G_TYPE_UINT, static_cast<guint>(train.size()), "held-out-frames",
-                          G_TYPE_UINT, static_cast<guint>(held.size()), "threshold", G_TYPE_FLOAT,
-                          static_cast<float>(threshold), nullptr);
+        gst_structure_new("lsfa-teach-progress", "stage", G_TYPE_STRING, stage.c_str(), "done",
+                          G_TYPE_UINT64, static_cast<guint64>(done), "total", G_TYPE_UINT64,
+                          static_cast<guint64>(total), "eta", G_TYPE_DOUBLE, eta, nullptr);
+    if (!std::isnan(loss)) gst_structure_set(s, "loss", G_TYPE_DOUBLE, loss, nullptr);
+    gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
+  };
+  try {
+    lsfa::TeachOutcome r = lsfa::run_teach_job(std::move(job), progress, &p->cancel);
+    const double threshold = r.bundle.calibration.image_threshold;
+    auto learned = std::make_shared<lsfa::Scorer>(std::move(r.bundle));
+    GST_OBJECT_LOCK(self);
+    const std::string device = lsfa_gst::score_device(p->settings);
+    const lsfa::Precision precision = lsfa_gst::score_precision(p->settings);
+    GST_OBJECT_UNLOCK(self);
+    learned->set_device(device, precision);
+    std::shared_ptr<const lsfa::Scorer> scorer = std::move(learned);
+    GST_INFO_OBJECT(self, "taught %zu + %zu frames in %.1f s, wrote %s", r.train_samples,
+                    r.held_out_samples, r.seconds, out.c_str());
+    GstStructure *s = gst_structure_new(
+        "lsfa-teach-done", "location", G_TYPE_STRING, out.c_str(), "path", G_TYPE_STRING,
+        out.c_str(), "train-frames", G_TYPE_UINT, static_cast<guint>(r.train_samples),
+        "held-out-frames", G_TYPE_UINT, static_cast<guint>(r.held_out_samples), "samples",
+        G_TYPE_UINT, static_cast<guint>(r.train_samples + r.held_out_samples), "seconds",
+        G_TYPE_DOUBLE, r.seconds, "threshold", G_TYPE_FLOAT, static_cast<float>(threshold),
+        nullptr);
+    std::lock_guard<std::mutex> lock(p->scorer_mutex);
+    p->scorer = std::move(scorer);
     gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
   } catch (const std::exception &e) {
-    p->taught.clear();
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Teach mode could not build the model bundle"),
-                      ("%s (output %s)", e.what(), out.c_str()));
-    return false;
+    if (p->cancel) {
+      GST_INFO_OBJECT(self, "teach learning cancelled by a state change: %s", e.what());
+    } else {
+      p->worker_failed = true;
+      GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Teach mode could not build the model bundle"),
+                        ("%s (output %s)", e.what(), out.c_str()));
+    }
   }
-  return true;
+  std::lock_guard<std::mutex> lock(p->worker_mutex);
+  p->learning = false;
+  p->worker_done.notify_all();
+}
+
+// Ends teaching: hands the collected frames to the worker thread (streaming thread).
+static void finish_teach(GstLsfaScore *self) {
+  Impl *p = self->impl;
+  lsfa::TeachJob job;
+  GST_OBJECT_LOCK(self);
+  job.output = p->settings.teach_output;
+  job.holdout = p->settings.teach_holdout;
+  job.epochs = p->settings.teach_epochs;
+  job.category = p->settings.category;
+  GST_OBJECT_UNLOCK(self);
+  job.config = p->teach_config;
+  job.extractor_identity = p->teach_identity;
+  job.samples = std::move(p->taught);
+  p->taught.clear();
+  p->teaching = false;
+  p->finish_requested = false;
+  GST_INFO_OBJECT(self, "learning from %zu frames on a worker thread", job.samples.size());
+  {
+    std::lock_guard<std::mutex> lock(p->worker_mutex);
+    p->learning = true;
+  }
+  p->worker = std::thread(learn_in_background, self, std::move(job));
 }
 
 static void gst_lsfa_score_teach_finish(GstLsfaScore *self) {
@@ -258,7 +340,28 @@ static void post_state(GstLsfaScore *self, const char *state, GstBuffer *buffer)
   gst_element_post_message(GST_ELEMENT(self), gst_message_new_element(GST_OBJECT(self), s));
 }
 
-static void publish(GstLsfaScore *self, GstBuffer *buffer, const lsfa::AnomalyResult &r);
+static void publish(GstLsfaScore *self, const lsfa::Scorer &scorer, GstBuffer *buffer,
+                    const lsfa::AnomalyResult &r);
+
+// Keeps the features of a frame for teaching (streaming thread).
+static GstFlowReturn teach_frame(GstLsfaScore *self, GstLsfaFeaturesMeta *fmeta,
+                                 const lsfa::SampleFeatures &features,
+                                 const std::string &identity) {
+  Impl *p = self->impl;
+  const lsfa::ExtractorConfig *config = lsfa_gst::extractor_config_of(fmeta);
+  if (p->taught.empty()) {
+    p->teach_identity = identity;
+    p->teach_config = *config;
+  } else if (identity != p->teach_identity) {
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT, ("The features changed during teaching"),
+        ("teaching started with '%s', now '%s'", p->teach_identity.c_str(), identity.c_str()));
+    return GST_FLOW_ERROR;
+  }
+  p->taught.push_back(features);
+  GST_LOG_OBJECT(self, "taught frame %zu", p->taught.size());
+  return GST_FLOW_OK;
+}
 
 // One frame: checks its features (teach mode collects them), and unless `check_only` scores it
 // and publishes the result. Batches check each frame with check_only and score them together.
@@ -267,6 +370,7 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
                                                            bool check_only = false) {
   GstLsfaScore *self = GST_LSFA_SCORE(trans);
   Impl *p = self->impl;
+  if (p->worker_failed) return GST_FLOW_ERROR;  // the worker posted the error
   GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
   if (fmeta == nullptr) {
     GST_ELEMENT_ERROR(
@@ -281,48 +385,40 @@ static GstFlowReturn gst_lsfa_score_transform_ip_unguarded(GstBaseTransform *tra
     return GST_FLOW_ERROR;
   }
   const std::string identity = fmeta->extractor_identity ? fmeta->extractor_identity : "";
-  if (p->teaching && p->finish_requested && !finish_teach(self)) return GST_FLOW_ERROR;
+  if (p->teaching && p->finish_requested) finish_teach(self);
   if (p->teaching) {
-    const lsfa::ExtractorConfig *config = lsfa_gst::extractor_config_of(fmeta);
-    if (p->taught.empty()) {
-      p->teach_identity = identity;
-      p->teach_config = *config;
-    } else if (identity != p->teach_identity) {
-      GST_ELEMENT_ERROR(
-          self, STREAM, FORMAT, ("The features changed during teaching"),
-          ("teaching started with '%s', now '%s'", p->teach_identity.c_str(), identity.c_str()));
-      return GST_FLOW_ERROR;
-    }
-    p->taught.push_back(*features);
-    GST_LOG_OBJECT(self, "taught frame %zu", p->taught.size());
-    return GST_FLOW_OK;
+    const GstFlowReturn ret = teach_frame(self, fmeta, *features, identity);
+    if (ret != GST_FLOW_OK) return ret;
   }
-  if (identity != p->checked_identity) {
-    if (identity != p->scorer->extractor_identity()) {
-      GST_ELEMENT_ERROR(
-          self, STREAM, FORMAT, ("The features do not match the model bundle"),
-          ("bundle was built with '%s', the features come from '%s' (set lsfafeatures model= to "
-           "the same bundle and the same checkpoints)",
-           p->scorer->extractor_identity().c_str(), identity.c_str()));
-      return GST_FLOW_ERROR;
-    }
-    p->checked_identity = identity;
+
+  // Held while scoring and posting, so the worker's swap falls between two frames.
+  std::lock_guard<std::mutex> lock(p->scorer_mutex);
+  if (!p->scorer) return GST_FLOW_OK;  // teaching or learning without a bundle: pass through
+  const lsfa::Scorer &scorer = *p->scorer;
+  if (identity != scorer.extractor_identity()) {
+    GST_ELEMENT_ERROR(
+        self, STREAM, FORMAT, ("The features do not match the model bundle"),
+        ("bundle was built with '%s', the features come from '%s' (set lsfafeatures model= to "
+         "the same bundle and the same checkpoints)",
+         scorer.extractor_identity().c_str(), identity.c_str()));
+    return GST_FLOW_ERROR;
   }
 
   if (check_only) return GST_FLOW_OK;
   lsfa::AnomalyResult r;
   try {
-    r = p->scorer->score(*features);
+    r = scorer.score(*features);
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
     return GST_FLOW_ERROR;
   }
-  publish(self, buffer, r);
+  publish(self, scorer, buffer, r);
   return GST_FLOW_OK;
 }
 
 // The anomaly meta, the lsfa-anomaly message and the alarm state of one scored frame.
-static void publish(GstLsfaScore *self, GstBuffer *buffer, const lsfa::AnomalyResult &r) {
+static void publish(GstLsfaScore *self, const lsfa::Scorer &scorer, GstBuffer *buffer,
+                    const lsfa::AnomalyResult &r) {
   GstBaseTransform *trans = GST_BASE_TRANSFORM(self);
   Impl *p = self->impl;
   GST_OBJECT_LOCK(self);
@@ -334,8 +430,8 @@ static void publish(GstLsfaScore *self, GstBuffer *buffer, const lsfa::AnomalyRe
   GstLsfaFeaturesMeta *fmeta = gst_buffer_get_lsfa_features_meta(buffer);
   const float threshold = use_model_threshold ? r.threshold : threshold_override;
   GstBuffer *map = nullptr;
-  GstLsfaAnomalyMeta *ameta = lsfa_gst::attach_anomaly_meta(
-      buffer, r, threshold, p->scorer->map_low(), p->scorer->map_high(), fmeta, &map);
+  GstLsfaAnomalyMeta *ameta = lsfa_gst::attach_anomaly_meta(buffer, r, threshold, scorer.map_low(),
+                                                            scorer.map_high(), fmeta, &map);
   const bool anomalous = ameta->is_anomalous;
   if (post_message) {
     GstCaps *frame_caps =
@@ -384,10 +480,21 @@ static GstFlowReturn score_waiting(GstLsfaScore *self) {
     if (ret != GST_FLOW_OK) break;
     features.push_back(*lsfa_gst::features_of(gst_buffer_get_lsfa_features_meta(b)));
   }
+  // A copy of the current bundle: the teach worker may swap in a new one meanwhile.
+  std::shared_ptr<const lsfa::Scorer> scorer;
+  {
+    std::lock_guard<std::mutex> lock(p->scorer_mutex);
+    scorer = p->scorer;
+  }
+  if (ret == GST_FLOW_OK && !scorer) {
+    // Teaching without a bundle yet: the frames pass through unscored.
+    for (GstBuffer *b : buffers) p->ready.push_back(b);
+    return GST_FLOW_OK;
+  }
   std::vector<lsfa::AnomalyResult> results;
   if (ret == GST_FLOW_OK) {
     try {
-      results = p->scorer->score_batch(features);
+      results = scorer->score_batch(features);
     } catch (const std::exception &e) {
       GST_ELEMENT_ERROR(self, STREAM, FAILED, ("LSFA scoring failed"), ("%s", e.what()));
       ret = GST_FLOW_ERROR;
@@ -398,7 +505,7 @@ static GstFlowReturn score_waiting(GstLsfaScore *self) {
     return ret;
   }
   for (size_t i = 0; i < buffers.size(); ++i) {
-    publish(self, buffers[i], results[i]);
+    publish(self, *scorer, buffers[i], results[i]);
     p->ready.push_back(buffers[i]);
   }
   return GST_FLOW_OK;
@@ -463,7 +570,10 @@ static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, Gst
   Impl *p = self->impl;
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_EOS:
-      if (p->teaching && !finish_teach(self)) {
+      // The bundle is written before EOS goes on (a state change cancels the wait).
+      if (p->teaching) finish_teach(self);
+      wait_for_learning(p);
+      if (p->worker_failed || p->cancel) {
         gst_event_unref(event);
         return FALSE;
       }
@@ -494,6 +604,15 @@ static gboolean gst_lsfa_score_sink_event_unguarded(GstBaseTransform *trans, Gst
   return GST_BASE_TRANSFORM_CLASS(gst_lsfa_score_parent_class)->sink_event(trans, event);
 }
 
+// Going down from PAUSED cancels the learning first: the streaming thread may be waiting for it at
+// EOS, and pad deactivation waits for the streaming thread.
+static GstStateChangeReturn gst_lsfa_score_change_state(GstElement *element,
+                                                        GstStateChange transition) {
+  GstLsfaScore *self = GST_LSFA_SCORE(element);
+  if (transition == GST_STATE_CHANGE_PAUSED_TO_READY) self->impl->cancel = true;
+  return GST_ELEMENT_CLASS(gst_lsfa_score_parent_class)->change_state(element, transition);
+}
+
 // The vfunc boundary: no C++ exception may cross into GStreamer.
 static GstFlowReturn gst_lsfa_score_transform_ip(GstBaseTransform *trans, GstBuffer *buffer) {
   try {
@@ -516,6 +635,7 @@ static gboolean gst_lsfa_score_sink_event(GstBaseTransform *trans, GstEvent *eve
 
 static void gst_lsfa_score_finalize(GObject *object) {
   GstLsfaScore *self = GST_LSFA_SCORE(object);
+  stop_learning(self->impl);
   delete self->impl;
   self->impl = nullptr;
   G_OBJECT_CLASS(gst_lsfa_score_parent_class)->finalize(object);
@@ -535,8 +655,9 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
   /**
    * GstLsfaScore::teach-finish:
    *
-   * Action signal: ends teaching; the bundle is built and written when the next frame arrives,
-   * and that frame is the first one scored with it.
+   * Action signal: ends teaching; the frames collected until the next frame arrives are handed
+   * to the learning worker, and the frames after it are scored with the new bundle as soon as
+   * it is written (lsfa-teach-done), with the #GstLsfaScore:model bundle until then.
    */
   gst_lsfa_score_signals[SIGNAL_TEACH_FINISH] = g_signal_new_class_handler(
       "teach-finish", G_TYPE_FROM_CLASS(klass),
@@ -551,6 +672,7 @@ static void gst_lsfa_score_class_init(GstLsfaScoreClass *klass) {
       "lsfa-anomaly messages",
       LSFA_ELEMENT_AUTHOR);
 
+  element_class->change_state = GST_DEBUG_FUNCPTR(gst_lsfa_score_change_state);
   trans_class->start = GST_DEBUG_FUNCPTR(gst_lsfa_score_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_lsfa_score_stop);
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_lsfa_score_transform_ip);

@@ -77,6 +77,16 @@ GType gst_lsfa_device_get_type(void) {
   return register_enum("GstLsfaDevice", values, &type);
 }
 
+GType gst_lsfa_precision_get_type(void) {
+  static GType type = 0;
+  static const GEnumValue values[] = {
+      {GST_LSFA_PRECISION_FP32, "float32 everywhere", "fp32"},
+      {GST_LSFA_PRECISION_TF32, "TF32 matrix products on CUDA (fp32 on the CPU)", "tf32"},
+      {GST_LSFA_PRECISION_BF16, "bfloat16 autocast networks, float16 memory banks", "bf16"},
+      {0, nullptr, nullptr}};
+  return register_enum("GstLsfaPrecision", values, &type);
+}
+
 GType gst_lsfa_split_get_type(void) {
   static GType type = 0;
   static const GEnumValue values[] = {

@@ -70,6 +70,15 @@ typedef enum {
 #define GST_TYPE_LSFA_DATASET (gst_lsfa_dataset_get_type())
 GType gst_lsfa_dataset_get_type(void);
 
+// lsfafeatures / lsfascore precision: the nicks are lsfa::precision_from_string's names.
+typedef enum {
+  GST_LSFA_PRECISION_FP32 = 0,
+  GST_LSFA_PRECISION_TF32 = 1,
+  GST_LSFA_PRECISION_BF16 = 2
+} GstLsfaPrecision;
+#define GST_TYPE_LSFA_PRECISION (gst_lsfa_precision_get_type())
+GType gst_lsfa_precision_get_type(void);
+
 // lsfasrc output: the paired stream, or plain video of the RGB or of the depth.
 typedef enum {
   GST_LSFA_SRC_OUTPUT_PAIRED = 0,

@@ -30,7 +30,7 @@ std::string features_device(const FeaturesSettings &s) {
 }
 
 lsfa::Precision features_precision(const FeaturesSettings &s) {
-  return lsfa::precision_from_string(s.precision);
+  return lsfa::precision_from_string(gst_lsfa_enum_nick(GST_TYPE_LSFA_PRECISION, s.precision));
 }
 
 bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
@@ -105,7 +105,7 @@ bool features_set_property(FeaturesSettings &s, guint id, const GValue *value) {
       s.batch_size = g_value_get_uint(value);
       return true;
     case PROP_PRECISION:
-      s.precision = string_from_value(value);
+      s.precision = static_cast<GstLsfaPrecision>(g_value_get_enum(value));
       return true;
     default:
       return false;
@@ -175,7 +175,7 @@ bool features_get_property(const FeaturesSettings &s, guint id, GValue *value) {
       g_value_set_uint(value, s.batch_size);
       return true;
     case PROP_PRECISION:
-      set_value_string(value, s.precision, false);
+      g_value_set_enum(value, s.precision);
       return true;
     default:
       return false;
@@ -308,10 +308,10 @@ void features_install_properties(GObjectClass *klass) {
                         1, 64, defaults.batch_size, ready));
   g_object_class_install_property(
       klass, PROP_PRECISION,
-      g_param_spec_string("precision", "Precision",
-                          "Backbone precision: \"fp32\", \"tf32\" (TF32 products on CUDA) or "
-                          "\"bf16\" (bfloat16 autocast)",
-                          defaults.precision.c_str(), ready));
+      g_param_spec_enum("precision", "Precision",
+                        "Backbone precision: \"fp32\", \"tf32\" (TF32 products on CUDA) or "
+                        "\"bf16\" (bfloat16 autocast)",
+                        GST_TYPE_LSFA_PRECISION, defaults.precision, ready));
 }
 
 }  // namespace lsfa_gst

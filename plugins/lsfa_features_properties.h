@@ -55,7 +55,7 @@ struct FeaturesSettings {
   bool qos = true;
   GstLsfaPointBatchNorm point_bn = GST_LSFA_POINT_BN_AUTO;
   guint batch_size = 1;            // frames per backbone forward
-  std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
+  GstLsfaPrecision precision = GST_LSFA_PRECISION_FP32;  // lsfa/core/device.h
   // Read-only counters.
   guint64 dropped_rgb = 0, dropped_depth = 0, dropped_late = 0;
 };

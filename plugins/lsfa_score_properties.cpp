@@ -4,6 +4,14 @@
 
 namespace lsfa_gst {
 
+std::string score_device(const ScoreSettings &s) {
+  return gst_lsfa_enum_nick(GST_TYPE_LSFA_DEVICE, s.device);
+}
+
+lsfa::Precision score_precision(const ScoreSettings &s) {
+  return lsfa::precision_from_string(gst_lsfa_enum_nick(GST_TYPE_LSFA_PRECISION, s.precision));
+}
+
 bool score_set_property(ScoreSettings &s, guint id, const GValue *value) {
   switch (id) {
     case PROP_MODEL:
@@ -17,10 +25,10 @@ bool score_set_property(ScoreSettings &s, guint id, const GValue *value) {
       s.use_model_threshold = g_value_get_boolean(value);
       return true;
     case PROP_DEVICE:
-      s.device = string_from_value(value);
+      s.device = static_cast<GstLsfaDevice>(g_value_get_enum(value));
       return true;
     case PROP_PRECISION:
-      s.precision = string_from_value(value);
+      s.precision = static_cast<GstLsfaPrecision>(g_value_get_enum(value));
       return true;
     case PROP_BATCH_SIZE:
       s.batch_size = g_value_get_uint(value);
@@ -72,10 +80,10 @@ bool score_get_property(const ScoreSettings &s, guint id, GValue *value) {
       g_value_set_boolean(value, s.use_model_threshold);
       return true;
     case PROP_DEVICE:
-      set_value_string(value, s.device, false);
+      g_value_set_enum(value, s.device);
       return true;
     case PROP_PRECISION:
-      set_value_string(value, s.precision, false);
+      g_value_set_enum(value, s.precision);
       return true;
     case PROP_BATCH_SIZE:
       g_value_set_uint(value, s.batch_size);
@@ -197,16 +205,16 @@ void score_install_properties(GObjectClass *klass) {
                         0, 1000, d.teach_epochs, ready));
   g_object_class_install_property(
       klass, PROP_DEVICE,
-      g_param_spec_string("device", "Device",
-                          "Compute device of the adaptors and memory banks, e.g. \"cpu\" or "
-                          "\"cuda:0\" (features from another device are copied here)",
-                          d.device.c_str(), ready));
+      g_param_spec_enum("device", "Device",
+                        "Compute device of the adaptors and memory banks (features from another "
+                        "device are copied here; cuda:N needs a LibTorch built with CUDA)",
+                        GST_TYPE_LSFA_DEVICE, d.device, ready));
   g_object_class_install_property(
       klass, PROP_PRECISION,
-      g_param_spec_string("precision", "Precision",
-                          "\"fp32\", \"tf32\" (TF32 products on CUDA) or \"bf16\" (bfloat16 "
-                          "adaptors, float16 banks)",
-                          d.precision.c_str(), ready));
+      g_param_spec_enum("precision", "Precision",
+                        "fp32, tf32 (TF32 products on CUDA) or bf16 (bfloat16 adaptors, float16 "
+                        "banks)",
+                        GST_TYPE_LSFA_PRECISION, d.precision, ready));
   g_object_class_install_property(
       klass, PROP_BATCH_SIZE,
       g_param_spec_uint("batch-size", "Batch size",

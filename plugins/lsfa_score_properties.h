@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "lsfa/core/device.h"
 #include "lsfa_enums.h"
 
 namespace lsfa_gst {
@@ -41,9 +42,9 @@ struct ScoreSettings {
   std::string teach_output;
   gdouble teach_holdout = 0.2;
   guint teach_epochs = 0;
-  std::string device = "cpu";      // where the adaptors and banks run
-  std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
-  guint batch_size = 1;            // frames scored with one bank search
+  GstLsfaDevice device = GST_LSFA_DEVICE_CPU;            // where the adaptors and banks run
+  GstLsfaPrecision precision = GST_LSFA_PRECISION_FP32;  // lsfa/core/device.h
+  guint batch_size = 1;                                  // frames scored with one bank search
 };
 
 void score_install_properties(GObjectClass *klass);
@@ -51,5 +52,9 @@ void score_install_properties(GObjectClass *klass);
 // Call with the object lock held. Return false for an id that is not a property of lsfascore.
 bool score_set_property(ScoreSettings &s, guint id, const GValue *value);
 bool score_get_property(const ScoreSettings &s, guint id, GValue *value);
+
+// The at::Device spelling of the device property ("cpu", "cuda:0", ...) and the precision.
+std::string score_device(const ScoreSettings &s);
+lsfa::Precision score_precision(const ScoreSettings &s);
 
 }  // namespace lsfa_gst

@@ -45,7 +45,8 @@ struct BenchArgs {
   std::string coreset;  // "N:M[:D]": time only the coreset of N random patches down to M
   std::string device = "cpu";
   std::string precision = "fp32";
-  int batch = 1;  // frames per ViT forward in the batched stage
+  int batch = 1;       // frames per ViT forward in the batched stage
+  std::string search;  // "M:Q[:D]": time only the bank search of Q queries in M entries
 };
 
 struct StageResult {
@@ -122,7 +123,8 @@ struct CoresetBenchSize {
   int64_t n = 0, m = 0, d = 1152;
 };
 
-CoresetBenchSize parse_coreset_size(const std::string &s) {
+// "N:M[:D]" of --coreset (and "M:Q[:D]" of --search, named by `option`).
+CoresetBenchSize parse_coreset_size(const std::string &s, const std::string &option = "--coreset") {
   CoresetBenchSize c;
   std::vector<int64_t> parts;
   std::stringstream ss(s);
@@ -133,14 +135,15 @@ CoresetBenchSize parse_coreset_size(const std::string &s) {
       parts.push_back(std::stoll(item, &used));
       require(used == item.size(), "");
     } catch (const std::exception &) {
-      throw Error("--coreset: '" + item + "' is not a number");
+      throw Error(option + ": '" + item + "' is not a number");
     }
   }
-  require(parts.size() == 2 || parts.size() == 3, "--coreset: expected N:M or N:M:D");
+  require(parts.size() == 2 || parts.size() == 3, option + ": expected N:M or N:M:D");
   c.n = parts[0];
   c.m = parts[1];
   if (parts.size() == 3) c.d = parts[2];
-  require(c.n >= 1 && c.m >= 1 && c.m <= c.n && c.d >= 1, "--coreset: need 1 <= M <= N and D >= 1");
+  require(c.n >= 1 && c.m >= 1 && c.d >= 1, option + ": need positive sizes");
+  require(option != "--coreset" || c.m <= c.n, "--coreset: need 1 <= M <= N and D >= 1");
   return c;
 }
 
@@ -231,10 +234,76 @@ double relative_error(const at::Tensor &x, const at::Tensor &ref) {
   return ((v - r).norm() / r.norm().clamp_min(1e-300)).item<double>();
 }
 
+// The nearest-neighbour search of Q queries in a bank of M standard-normal entries of dimension D,
+// exact and through each approximate index this build has: index build time, search time (best of
+// the repeats), speed-up over the exact search and recall@1 (an entry at the exact nearest
+// distance counts as found). Half of the queries are bank entries plus noise of half their spread
+// (as normal test patches lie near the bank), half plain random.
+int run_search_bench(const BenchArgs &a) {
+  const CoresetBenchSize c = parse_coreset_size(a.search, "--search");  // M:Q[:D]
+  at::manual_seed(static_cast<uint64_t>(a.seed));
+  at::Tensor bank = at::randn({c.n, c.d});
+  const int64_t near_count = c.m / 2;
+  at::Tensor queries = at::cat({bank.index_select(0, at::randint(c.n, {near_count}, at::kLong)) +
+                                    0.5 * at::randn({near_count, c.d}),
+                                at::randn({c.m - near_count, c.d})});
+  // Wall seconds (best of the repeats) and CPU seconds of all threads (mean per repeat): on a
+  // shared machine the CPU seconds are the figure to compare.
+  struct Timing {
+    double wall = 0, cpu = 0;
+  };
+  auto timed = [&](const std::function<void()> &fn) {
+    const double cpu0 = cpu_seconds();
+    Timing t;
+    t.wall = time_best(a.repeats, fn);
+    t.cpu = (cpu_seconds() - cpu0) / (a.repeats + 1);  // time_best runs a warm-up too
+    return t;
+  };
+  MemoryBank exact(bank);
+  NeighbourResult truth;
+  const Timing ex = timed([&] { truth = exact.nearest(queries); });
+  std::printf("search %lld queries in %lld x %lld, %d threads\n", static_cast<long long>(c.m),
+              static_cast<long long>(c.n), static_cast<long long>(c.d), get_threads());
+  std::printf("  exact     search %.3f s (CPU %.3f s)\n", ex.wall, ex.cpu);
+  nlohmann::json js = {{"search", {{"bank", c.n}, {"queries", c.m}, {"d", c.d}}},
+                       {"threads", get_threads()},
+                       {"exact", {{"seconds", ex.wall}, {"cpu_seconds", ex.cpu}}}};
+  if (!approximate_index_available())
+    std::printf("  (no FAISS in this build: approximate indexes not measured)\n");
+  for (BankIndexKind kind : {BankIndexKind::kIvfFlat, BankIndexKind::kHnsw}) {
+    if (!approximate_index_available()) break;
+    MemoryBank approx(bank);
+    BankIndexSpec spec;
+    spec.kind = kind;
+    const auto t0 = std::chrono::steady_clock::now();
+    const double cpu0 = cpu_seconds();
+    approx.use_index(spec);
+    const double build_cpu = cpu_seconds() - cpu0;
+    const double build_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    NeighbourResult found;
+    const Timing t = timed([&] { found = approx.nearest(queries); });
+    const double recall = found.distances.le(truth.distances).to(at::kDouble).mean().item<double>();
+    std::printf(
+        "  %-9s search %.3f s (CPU %.3f s, %.1fx less than exact), index build %.2f s (CPU %.2f "
+        "s), recall@1 %.4f\n",
+        to_string(kind).c_str(), t.wall, t.cpu, ex.cpu / t.cpu, build_s, build_cpu, recall);
+    js[to_string(kind)] = {{"seconds", t.wall},
+                           {"cpu_seconds", t.cpu},
+                           {"cpu_speedup", ex.cpu / t.cpu},
+                           {"build_seconds", build_s},
+                           {"build_cpu_seconds", build_cpu},
+                           {"recall_at_1", recall}};
+  }
+  if (!a.json_out.empty()) write_file_atomic(a.json_out, js.dump(2) + "\n");
+  return 0;
+}
+
 int run_bench(const BenchArgs &a) {
   set_threads(a.threads);
   at::NoGradGuard no_grad;
   if (!a.coreset.empty()) return run_coreset_bench(a);
+  if (!a.search.empty()) return run_search_bench(a);
   const at::Device device = parse_device(a.device);
   const Precision precision = precision_from_string(a.precision);
   bench_device = device;
@@ -450,6 +519,9 @@ void register_bench(CLI::App &app) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("--coreset", a->coreset,
                   "N:M[:D]: only time the coreset of N random D-dim patches (D 1152) down to M");
+  cmd->add_option("--search", a->search,
+                  "M:Q[:D]: only time the search of Q queries in a bank of M random D-dim entries "
+                  "(D 1152), exact and with the FAISS indexes, with recall@1");
   set_runner(cmd, [a]() { return run_bench(*a); });
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "fit_common.h"
 #include "lsfa/core/error.h"
 #include "lsfa/core/threads.h"
 #include "lsfa/data/dataset.h"
@@ -78,6 +79,8 @@ std::string heatmap_caption(const SampleResult &s, const AnomalyResult &r) {
 }
 
 int run_eval(const EvalArgs &a) {
+  // Ctrl-C stops after the sample being scored; the report is written only after all samples.
+  const std::atomic<bool> *stop = stop_on_interrupt();
   set_threads(a.threads);
   if (!a.out.empty()) prepare_output_dir(a.out);  // fail before the work, not after it
   // The backbones first: a mismatch is found before the memory banks are read.
@@ -144,6 +147,9 @@ int run_eval(const EvalArgs &a) {
     }
     results.push_back(std::move(s));
     progress.update(i + 1);
+    if (stop->load())
+      throw Error("interrupted after " + std::to_string(i + 1) + " of " +
+                  std::to_string(entries.size()) + " samples: no report was written");
   }
   progress.finish();
 

@@ -46,6 +46,11 @@ void FitOptions::add_to(CLI::App *cmd) {
       ->capture_default_str();
   cmd->add_option("--coreset-size", coreset_size, "Exact bank size (overrides --coreset-ratio)");
   cmd->add_flag("--fp16-banks", fp16_banks, "Store memory banks as float16 (half the file size)");
+  cmd->add_option("--index", index,
+                  "Memory bank search stored in the bundle: exact, or the approximate FAISS "
+                  "indexes ivf-flat or hnsw for very large banks (docs/scoring.md)")
+      ->check(CLI::IsMember({"exact", "ivf-flat", "hnsw"}))
+      ->capture_default_str();
   cmd->add_option(
          "--holdout-fraction", holdout_fraction,
          "Fraction of train/good held out for calibration when there is no validation split")
@@ -80,6 +85,11 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
               const std::string &loss_log, const std::atomic<bool> *stop) {
   const auto start = std::chrono::steady_clock::now();
   check_file_writable(o.out);  // before minutes of work, not after them
+  learn.build.bank_index.kind = bank_index_kind_from_string(o.index);
+  require(learn.build.bank_index.exact() || approximate_index_available(),
+          "--index " + o.index +
+              " needs FAISS, and this build of lsfa has none: install libfaiss-dev "
+              "(tools/setup-deps.sh) and rebuild");
   std::vector<DatasetEntry> train_entries, held_entries;
   split_train_holdout(o.data, o.category, parse_dataset_layout(o.layout), o.holdout_fraction,
                       &train_entries, &held_entries);

@@ -18,6 +18,7 @@ struct FitOptions {
   double coreset_ratio = 0.1;
   int64_t coreset_size = 0;
   bool fp16_banks = false;
+  std::string index = "exact";  // memory bank search: exact, ivf-flat or hnsw (FAISS)
   double holdout_fraction = 0.2;
   double image_quantile = 0.99, image_margin = 0.5, pixel_quantile = 0.999;
 

@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +20,14 @@ std::string format_duration(double s) {
   return buf;
 }
 
+// CPU seconds of the whole process (all threads), user + system.
+double process_cpu_seconds() {
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 }  // namespace
 
 Progress::Progress(std::string label, size_t total, std::FILE *out)
@@ -27,7 +36,8 @@ Progress::Progress(std::string label, size_t total, std::FILE *out)
       out_(out),
       tty_(::isatty(::fileno(out)) != 0),
       start_(std::chrono::steady_clock::now()),
-      last_print_(start_) {}
+      last_print_(start_),
+      cpu_start_(process_cpu_seconds()) {}
 
 double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
@@ -63,8 +73,10 @@ void Progress::update(size_t done, const std::string &extra) {
 
 void Progress::finish(const std::string &extra) {
   if (tty_) std::fprintf(out_, "\n");
-  std::fprintf(out_, "%s: done in %s %s\n", label_.c_str(),
-               format_duration(elapsed_seconds()).c_str(), extra.c_str());
+  // CPU seconds too: on a shared machine the wall time says little about the stage.
+  std::fprintf(out_, "%s: done in %s (CPU %.1f s) %s\n", label_.c_str(),
+               format_duration(elapsed_seconds()).c_str(), process_cpu_seconds() - cpu_start_,
+               extra.c_str());
   std::fflush(out_);
 }
 

@@ -13,7 +13,8 @@ class Progress {
   Progress(std::string label, size_t total, std::FILE *out = stderr);
   // Reports that `done` of `total` items are finished; `extra` is appended (e.g. "loss 0.42").
   void update(size_t done, const std::string &extra = {});
-  // Ends the line on a terminal and prints the elapsed time.
+  // Ends the line on a terminal and prints the elapsed time and the CPU seconds of the process
+  // (all threads) since the start.
   void finish(const std::string &extra = {});
   double elapsed_seconds() const;
 
@@ -24,6 +25,7 @@ class Progress {
   bool tty_;
   std::chrono::steady_clock::time_point start_, last_print_;
   int last_decile_ = -1;
+  double cpu_start_ = 0;
 };
 
 }  // namespace lsfa::cli

@@ -9,6 +9,8 @@ set -euo pipefail
 PACKAGES=(
   meson ninja-build pkg-config g++ clang-format
   libtorch-dev libopenblas0-pthread libopencv-dev
+  # FAISS: the approximate memory bank indexes (lsfa fit --index ivf-flat|hnsw; optional in meson)
+  libfaiss-dev
   nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libzip-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools

@@ -162,6 +162,13 @@ void save_bundle(const std::string &path, const ModelBundle &b) {
   meta["map_low"] = b.map_low;
   meta["map_high"] = b.map_high;
   meta["bank_dtype"] = b.bank_fp16 ? "float16" : "float32";
+  if (!b.bank_index.exact())
+    meta["bank_index"] = {{"kind", to_string(b.bank_index.kind)},
+                          {"nlist", b.bank_index.nlist},
+                          {"nprobe", b.bank_index.nprobe},
+                          {"hnsw_m", b.bank_index.hnsw_m},
+                          {"ef_construction", b.bank_index.ef_construction},
+                          {"ef_search", b.bank_index.ef_search}};
   meta["training"] = b.training_json.empty() ? json::object() : json::parse(b.training_json);
 
   StateDict tensors;
@@ -220,6 +227,24 @@ ModelBundle load_bundle(const std::string &path) {
   require(bank_dtype == "float16" || bank_dtype == "float32",
           where + ": bank_dtype \"" + bank_dtype + "\" is neither float16 nor float32");
   b.bank_fp16 = bank_dtype == "float16";
+  if (meta.contains("bank_index")) {
+    const std::string iwhere = where + " (bank_index)";
+    const json &ij = json_member(meta, "bank_index", where);
+    try {
+      b.bank_index.kind = bank_index_kind_from_string(json_field<std::string>(ij, "kind", iwhere));
+    } catch (const Error &e) {
+      throw Error(iwhere + ": " + e.what());
+    }
+    b.bank_index.nlist = json_field<int64_t>(ij, "nlist", iwhere);
+    b.bank_index.nprobe = json_field<int64_t>(ij, "nprobe", iwhere);
+    b.bank_index.hnsw_m = json_field<int64_t>(ij, "hnsw_m", iwhere);
+    b.bank_index.ef_construction = json_field<int64_t>(ij, "ef_construction", iwhere);
+    b.bank_index.ef_search = json_field<int64_t>(ij, "ef_search", iwhere);
+    require(!b.bank_index.exact(), iwhere + ": an exact bundle records no bank_index");
+    for (int64_t v : {b.bank_index.nlist, b.bank_index.nprobe, b.bank_index.hnsw_m,
+                      b.bank_index.ef_construction, b.bank_index.ef_search})
+      require(v >= 0 && v <= (int64_t{1} << 24), iwhere + ": settings must be in [0, 2^24]");
+  }
   b.training_json = json_field<json>(meta, "training", where).dump();
 
   const json mods = json_field<json>(meta, "modalities", where);
@@ -340,7 +365,8 @@ std::string describe_bundle(const ModelBundle &b) {
      << "image threshold    " << b.calibration.image_threshold << "\n"
      << "pixel threshold    " << b.calibration.pixel_threshold << "\n"
      << "heatmap range      [" << b.map_low << ", " << b.map_high << "]\n"
-     << "bank dtype         " << (b.bank_fp16 ? "float16" : "float32") << "\n";
+     << "bank dtype         " << (b.bank_fp16 ? "float16" : "float32") << "\n"
+     << "bank index         " << to_string(b.bank_index.kind) << "\n";
   for (bool rgb : {true, false}) {
     const auto &m = rgb ? b.rgb : b.points;
     if (!m) continue;

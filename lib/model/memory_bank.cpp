@@ -49,6 +49,44 @@ void MemoryBank::to(const at::Device &device) {
   sq_norms_ = sq_norms_.to(device);
 }
 
+void MemoryBank::use_index(const BankIndexSpec &spec) {
+  require(!empty(), "memory bank: an index needs a non-empty bank");
+  if (spec.exact()) {
+    index_.reset();
+    return;
+  }
+  // FAISS indexes the stored (possibly float16-rounded) vectors, as the exact search sees them.
+  index_ = std::make_shared<const ApproximateIndex>(features_.to(at::kFloat), spec);
+}
+
+BankIndexSpec MemoryBank::index_spec() const {
+  return index_ ? index_->spec() : BankIndexSpec{};
+}
+
+namespace {
+
+// Exact distances of given candidate rows [Q,k] of `bank` to the queries [Q,D], sorted ascending.
+void exact_candidate_distances(const at::Tensor &bank, const at::Tensor &queries, at::Tensor idx,
+                               int64_t max_block_bytes, NeighbourResult *out, int64_t offset) {
+  const int64_t ql = queries.size(0), k = idx.size(1), d = queries.size(1);
+  const int64_t rows = std::max<int64_t>(1, max_block_bytes / (4 * k * d));
+  for (int64_t rs = 0; rs < ql; rs += rows) {
+    const int64_t rl = std::min(rows, ql - rs);
+    at::Tensor ix = idx.narrow(0, rs, rl);
+    at::Tensor sel = bank.index_select(0, ix.reshape({-1})).to(at::kFloat).view({rl, k, d});
+    at::Tensor dist = (queries.narrow(0, rs, rl).unsqueeze(1) - sel).pow_(2).sum(2).sqrt_();
+    if (k > 1) {
+      at::Tensor order;
+      std::tie(dist, order) = dist.sort(1);
+      ix = ix.gather(1, order);
+    }
+    out->distances.narrow(0, offset + rs, rl).copy_(dist);
+    out->indices.narrow(0, offset + rs, rl).copy_(ix);
+  }
+}
+
+}  // namespace
+
 NeighbourResult MemoryBank::knn(const at::Tensor &queries, int64_t k,
                                 const SearchOptions &options) const {
   require(!empty(), "memory bank: search in an empty bank");
@@ -60,6 +98,7 @@ NeighbourResult MemoryBank::knn(const at::Tensor &queries, int64_t k,
   const bool bank_f32 = features_.scalar_type() == at::kFloat;
   at::Tensor q = queries.detach().to(features_.device(), at::kFloat).contiguous();
   const int64_t nq = q.size(0), nb = size(), d = dim();
+  if (index_) return approximate_knn(q, k, options);
   const SearchPlan plan = plan_search(nq, nb, d, bank_f32, options.max_block_bytes);
   auto f32 = q.options();
   NeighbourResult out{at::empty({nq, k}, f32), at::empty({nq, k}, f32.dtype(at::kLong))};
@@ -108,22 +147,29 @@ NeighbourResult MemoryBank::knn(const at::Tensor &queries, int64_t k,
 
     // Exact distances of the survivors from coordinate differences, in row blocks that respect
     // the same memory bound.
-    const int64_t rows = std::max<int64_t>(1, options.max_block_bytes / (4 * k * d));
-    for (int64_t rs = 0; rs < ql; rs += rows) {
-      const int64_t rl = std::min(rows, ql - rs);
-      at::Tensor idx = best_i.narrow(0, rs, rl);
-      at::Tensor sel = features_.index_select(0, idx.reshape({-1})).to(at::kFloat).view({rl, k, d});
-      at::Tensor dist = (qb.narrow(0, rs, rl).unsqueeze(1) - sel).pow_(2).sum(2).sqrt_();
-      if (k > 1) {
-        at::Tensor order;
-        std::tie(dist, order) = dist.sort(1);
-        idx = idx.gather(1, order);
-      }
-      out.distances.narrow(0, qs + rs, rl).copy_(dist);
-      out.indices.narrow(0, qs + rs, rl).copy_(idx);
-    }
+    exact_candidate_distances(features_, qb, best_i, options.max_block_bytes, &out, qs);
   }
   if (options.stats) *options.stats = stats;
+  return out;
+}
+
+NeighbourResult MemoryBank::approximate_knn(const at::Tensor &q, int64_t k,
+                                            const SearchOptions &options) const {
+  at::Tensor idx = index_->search(q, k).to(features_.device());
+  auto f32 = q.options();
+  NeighbourResult out{at::empty({q.size(0), k}, f32), at::empty({q.size(0), k}, idx.options())};
+  // Rows where the index found fewer than k entries (an IVF probe of small cells) are searched
+  // exactly instead of being padded.
+  at::Tensor short_rows = idx.lt(0).any(1).nonzero().reshape({-1});
+  if (short_rows.numel() > 0) idx.index_fill_(0, short_rows, 0);
+  exact_candidate_distances(features_, q, idx, options.max_block_bytes, &out, 0);
+  if (short_rows.numel() > 0) {
+    MemoryBank exact = *this;
+    exact.index_.reset();
+    NeighbourResult r = exact.knn(q.index_select(0, short_rows), k, options);
+    out.distances.index_copy_(0, short_rows, r.distances);
+    out.indices.index_copy_(0, short_rows, r.indices);
+  }
   return out;
 }
 

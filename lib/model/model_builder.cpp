@@ -46,6 +46,12 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
   b.training_json = options.training_json;
   b.created = utc_now_iso8601();
   b.bank_fp16 = options.bank_fp16;
+  b.bank_index = options.bank_index;
+  // Before minutes of work, not after them.
+  require(options.bank_index.exact() || approximate_index_available(),
+          "the memory bank index '" + to_string(options.bank_index.kind) +
+              "' needs FAISS, and this build of lsfa has none: install libfaiss-dev "
+              "(tools/setup-deps.sh) and rebuild, or use the exact index");
 
   auto check_stop = [stop] {
     if (stop != nullptr && stop->load()) throw Error("interrupted: no model bundle was built");
@@ -84,6 +90,8 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
     m.bank = patches.index_select(0, idx).contiguous();
     m.bank_source_size = patches.size(0);
     banks[rgb ? 0 : 1] = MemoryBank(m.bank, options.bank_fp16 ? at::kHalf : at::kFloat);
+    // Calibration searches as scoring will, through the same kind of index.
+    banks[rgb ? 0 : 1].use_index(options.bank_index);
     (rgb ? b.rgb : b.points) = std::move(m);
   }
 

@@ -136,6 +136,11 @@ struct Scorer::Impl {
       point_bank = MemoryBank(b.points->bank, storage);
       point_bank.to(device);
     }
+    // An approximate index is rebuilt from the bank here (it is not stored in the file).
+    if (!b.bank_index.exact()) {
+      if (b.rgb) rgb_bank.use_index(b.bank_index);
+      if (b.points) point_bank.use_index(b.bank_index);
+    }
   }
 };
 

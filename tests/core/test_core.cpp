@@ -6,6 +6,7 @@
 
 #include <torch/cuda.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 
 #include "lsfa/core/build_info.h"
 #include "lsfa/core/error.h"
+#include "lsfa/core/stage_progress.h"
 #include "lsfa/io/atomic_file.h"
 #include "lsfa/io/sha256.h"
 #include "test_util.h"
@@ -122,4 +124,27 @@ TEST(BuildInfo, VersionLinesMatchTheLibTorchMesonFound) {
   }
   EXPECT_EQ(lines[3], "devices " + std::to_string(torch::cuda::device_count()));
   EXPECT_EQ(lsfa::cuda_device_count(), static_cast<int>(torch::cuda::device_count()));
+}
+
+TEST(StageProgress, ReportsEachStageEndsAndThrottlesBetween) {
+  using namespace std::chrono_literals;
+  lsfa::StageProgress p(0.1);
+  const auto t0 = lsfa::StageProgress::Clock::time_point{} + 100s;
+  double eta = 123;
+  // First call of a stage: reported, no rate yet.
+  ASSERT_TRUE(p.update("bank rgb", 0, 10, &eta, t0));
+  EXPECT_EQ(eta, -1.0);
+  // 50 ms later: throttled; 120 ms after the last report: reported with the stage's rate
+  // (4 of 10 in 2 s -> 3 s left).
+  EXPECT_FALSE(p.update("bank rgb", 1, 10, &eta, t0 + 50ms));
+  ASSERT_TRUE(p.update("bank rgb", 4, 10, &eta, t0 + 2s));
+  EXPECT_DOUBLE_EQ(eta, 3.0);
+  EXPECT_FALSE(p.update("bank rgb", 5, 10, &eta, t0 + 2s + 10ms));
+  // The last call of a stage is always reported, however soon.
+  ASSERT_TRUE(p.update("bank rgb", 10, 10, &eta, t0 + 2s + 20ms));
+  EXPECT_EQ(eta, 0.0);
+  // A new stage is reported at once and its rate starts from there (2 of 8 in 1 s -> 3 s).
+  ASSERT_TRUE(p.update("coreset rgb", 1, 8, &eta, t0 + 2s + 30ms));
+  EXPECT_TRUE(p.update("coreset rgb", 2, 8, &eta, t0 + 3s + 30ms));
+  EXPECT_DOUBLE_EQ(eta, 3.0);
 }

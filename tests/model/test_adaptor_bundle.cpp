@@ -152,6 +152,34 @@ TEST(Bundle, RoundTripKeepsEverything) {
   EXPECT_NE(lsfa::describe_bundle(r).find("trained"), std::string::npos);
 }
 
+TEST(Bundle, BankIndexRoundTripsAndExactBundlesDoNotRecordIt) {
+  lsfa::test::TempDir dir;
+  lsfa::ModelBundle b = sample_bundle();
+  lsfa::save_bundle(dir.file("exact.lsfa"), b);
+  // Exact (the default) writes no bank_index key: exact bundles are the bytes they were before.
+  auto exact_meta =
+      nlohmann::json::parse(lsfa::read_safetensors(dir.file("exact.lsfa")).metadata.at("lsfa"));
+  EXPECT_FALSE(exact_meta.contains("bank_index"));
+  EXPECT_TRUE(lsfa::load_bundle(dir.file("exact.lsfa")).bank_index.exact());
+
+  b.bank_index.kind = lsfa::BankIndexKind::kHnsw;
+  b.bank_index.ef_search = 40;
+  lsfa::save_bundle(dir.file("hnsw.lsfa"), b);
+  lsfa::ModelBundle r = lsfa::load_bundle(dir.file("hnsw.lsfa"));
+  EXPECT_EQ(r.bank_index.kind, lsfa::BankIndexKind::kHnsw);
+  EXPECT_EQ(r.bank_index.ef_search, 40);
+  EXPECT_EQ(r.bank_index.hnsw_m, 0);  // 0 = the default for the bank's size, resolved on use
+  EXPECT_NE(lsfa::describe_bundle(r).find("bank index         hnsw"), std::string::npos);
+
+  b.bank_index = {};
+  b.bank_index.kind = lsfa::BankIndexKind::kIvfFlat;
+  b.bank_index.nprobe = 3;
+  lsfa::save_bundle(dir.file("ivf.lsfa"), b);
+  r = lsfa::load_bundle(dir.file("ivf.lsfa"));
+  EXPECT_EQ(r.bank_index.kind, lsfa::BankIndexKind::kIvfFlat);
+  EXPECT_EQ(r.bank_index.nprobe, 3);
+}
+
 TEST(Bundle, Float16BanksAreHalfTheSizeAndClose) {
   lsfa::test::TempDir dir;
   lsfa::ModelBundle b = sample_bundle();
@@ -337,6 +365,16 @@ TEST(Bundle, ContradictoryOrMistypedMetadataIsRefused) {
             "adaptor_identity is true but the adaptor weights are trained");
   with_json([](auto &j) { j["modalities"]["points"].erase("adaptor_identity"); },
             "missing field 'adaptor_identity'");
+  const nlohmann::json index = {{"kind", "hnsw"}, {"nlist", 0},           {"nprobe", 0},
+                                {"hnsw_m", 0},    {"ef_construction", 0}, {"ef_search", 0}};
+  with_json([&](auto &j) { j["bank_index"] = index, j["bank_index"]["kind"] = "lsh"; },
+            "unknown memory bank index 'lsh'");
+  with_json([&](auto &j) { j["bank_index"] = index, j["bank_index"]["kind"] = "exact"; },
+            "an exact bundle records no bank_index");
+  with_json([&](auto &j) { j["bank_index"] = index, j["bank_index"]["ef_search"] = -1; },
+            "settings must be in [0, 2^24]");
+  with_json([&](auto &j) { j["bank_index"] = index, j["bank_index"].erase("nprobe"); },
+            "missing field 'nprobe'");
   {
     // A field nested 200000 arrays deep: copying or dumping the metadata recursed once per level
     // and overflowed the stack.

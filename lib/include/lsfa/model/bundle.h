@@ -13,6 +13,7 @@
 
 #include "lsfa/backbones/feature_extractor.h"
 #include "lsfa/model/adaptor.h"
+#include "lsfa/model/bank_index.h"
 #include "lsfa/model/scoring.h"
 
 namespace lsfa {
@@ -38,6 +39,9 @@ struct ModelBundle {
   std::string training_json;  // training settings and summary, a JSON object as text
   std::string created;        // ISO 8601 UTC
   bool bank_fp16 = false;     // store banks as float16 in the file
+  // Nearest-neighbour search of the banks (calibration and scoring). Stored in the metadata only
+  // when not exact, so exact bundles are unchanged byte for byte.
+  BankIndexSpec bank_index;
 };
 
 // Writes the bundle atomically (temporary file, fsync, rename).

@@ -6,6 +6,9 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <memory>
+
+#include "lsfa/model/bank_index.h"
 
 namespace lsfa {
 
@@ -46,9 +49,9 @@ class MemoryBank {
   int64_t dim() const { return features_.defined() ? features_.size(1) : 0; }
   bool empty() const { return size() == 0; }
 
-  // The k nearest bank entries of each query row [Q,D] (exact). k <= size(). Indices from the
-  // GEMM form; the returned distances are recomputed from coordinate differences, so they are
-  // exact to float32 rounding.
+  // The k nearest bank entries of each query row [Q,D] (exact unless an approximate index is in
+  // use). k <= size(). Indices from the GEMM form (or the index); the returned distances are
+  // recomputed from coordinate differences, so they are exact to float32 rounding.
   NeighbourResult knn(const at::Tensor &queries, int64_t k,
                       const SearchOptions &options = {}) const;
   // k = 1, flattened: distances [Q], indices [Q].
@@ -57,9 +60,19 @@ class MemoryBank {
   // Moves the bank (and its cached norms) to a device.
   void to(const at::Device &device);
 
+  // Searches through an approximate index from now on (built here from the bank); an exact spec
+  // returns to the exact search. Throws lsfa::Error when the index cannot be built (no FAISS).
+  // The candidates the index returns get the same exact distances as the exact search.
+  void use_index(const BankIndexSpec &spec);
+  BankIndexSpec index_spec() const;  // resolved settings, kind exact without an index
+
  private:
+  NeighbourResult approximate_knn(const at::Tensor &queries, int64_t k,
+                                  const SearchOptions &options) const;
+
   at::Tensor features_;  // [M,D] storage dtype
   at::Tensor sq_norms_;  // [M] float32, squared norms of the stored (rounded) vectors
+  std::shared_ptr<const ApproximateIndex> index_;  // empty: exact search
 };
 
 }  // namespace lsfa

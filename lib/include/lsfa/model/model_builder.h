@@ -24,9 +24,10 @@ namespace lsfa {
 AdaptorConfig default_adaptor_config(int64_t dim);
 
 struct BuildOptions {
-  CoresetOptions coreset;  // default: 10 %, projection to 128, seed 0
-  bool bank_fp16 = false;  // store banks as float16 in the bundle
-  CalibrationRules rules;  // image and pixel threshold rules
+  CoresetOptions coreset;    // default: 10 %, projection to 128, seed 0
+  bool bank_fp16 = false;    // store banks as float16 in the bundle
+  BankIndexSpec bank_index;  // search of the banks (calibration here, scoring later)
+  CalibrationRules rules;    // image and pixel threshold rules
   std::string method = "no-adaptation";
   std::string training_json;  // training settings/summary to store
 };
