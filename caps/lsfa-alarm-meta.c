@@ -45,6 +45,11 @@ const GstMetaInfo *gst_lsfa_alarm_meta_get_info(void) {
   return info;
 }
 
+/**
+ * gst_buffer_add_lsfa_alarm_meta: (skip)
+ *
+ * For lsfascore; bindings read the alarm state from the lsfa-anomaly-state messages.
+ */
 GstLsfaAlarmMeta *gst_buffer_add_lsfa_alarm_meta(GstBuffer *buffer, gboolean active,
                                                  GstLsfaAlarmChange change,
                                                  GstClockTime start_timestamp) {

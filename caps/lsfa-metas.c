@@ -180,6 +180,11 @@ GstLsfaFeatures *gst_lsfa_features_new(gpointer data, GDestroyNotify free_func) 
   return f;
 }
 
+/**
+ * gst_lsfa_features_ref: (skip)
+ *
+ * Reference counting of the elements' C++ data; not for bindings.
+ */
 GstLsfaFeatures *gst_lsfa_features_ref(GstLsfaFeatures *features) {
   g_return_val_if_fail(features != NULL, NULL);
   g_atomic_int_inc(&features->refcount);

@@ -54,6 +54,11 @@ const GstMetaInfo *gst_lsfa_sample_meta_get_info(void) {
   return info;
 }
 
+/**
+ * gst_buffer_add_lsfa_sample_meta: (skip)
+ *
+ * For lsfasrc; bindings read the sample from the lsfa-sample-* tags.
+ */
 GstLsfaSampleMeta *gst_buffer_add_lsfa_sample_meta(GstBuffer *buffer, const gchar *path,
                                                    const gchar *category, const gchar *split,
                                                    const gchar *defect, const gchar *id,
@@ -72,6 +77,11 @@ GstLsfaSampleMeta *gst_buffer_add_lsfa_sample_meta(GstBuffer *buffer, const gcha
   return m;
 }
 
+/**
+ * gst_buffer_get_lsfa_sample_meta: (skip)
+ *
+ * A bare struct for GObject introspection; bindings read the lsfa-sample-* tags.
+ */
 GstLsfaSampleMeta *gst_buffer_get_lsfa_sample_meta(GstBuffer *buffer) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), NULL);
   return (GstLsfaSampleMeta *)gst_buffer_get_meta(buffer, GST_LSFA_SAMPLE_META_API_TYPE);
