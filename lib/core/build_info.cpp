@@ -15,8 +15,8 @@ std::string libtorch_version() {
 }
 
 std::string cuda_runtime_version() {
-  // The hooks are the CPU stubs unless libtorch_cuda is loaded (it is linked --no-as-needed for
-  // that); the stubs throw on version queries, so ask hasCUDART first.
+  // Without libtorch_cuda loaded (it is linked --no-as-needed for that), LibTorch's default CUDA
+  // hooks answer, and they throw on version queries: so ask hasCUDART first.
   const auto &hooks = at::detail::getCUDAHooks();
   if (!hooks.hasCUDART()) return "none";
   const long v = hooks.versionCUDART();  // e.g. 13020 for CUDA 13.2
