@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "lsfa/core/error.h"
+#include "lsfa/core/math_buffers.h"
 #include "lsfa/core/threads.h"
 #include "lsfa/data/measured_points.h"
 #include "lsfa/model/bundle.h"
@@ -227,6 +228,9 @@ static gboolean gst_lsfa_features_element_stop(GstAggregator *agg) {
   p->logged_rescale = false;
   p->depth_stalled = false;
   gst_clear_caps(&p->pending_src_caps);
+  // The backbones are gone: hand the math library's cached work buffers back too, or a process
+  // that starts and stops pipelines keeps those of every streaming thread that ever ran one.
+  lsfa::release_math_buffers();
   return TRUE;
 }
 

@@ -38,8 +38,8 @@
  * Each scored frame also carries a #GstLsfaAlarmMeta with the alarm state after that frame.
  *
  * `lsfa-teach-progress` (teach mode, while learning; the first and last report of each stage and
- * at most one per 0.1 s in between): `stage` (string: "train", "bank rgb", "coreset rgb",
- * "bank 3d", "coreset 3d", "calibration"), `done`, `total` (guint64), `eta` (gdouble, seconds
+ * at most one per 0.1 s in between): `stage` (string: "train", "bank rgb", "bank 3d", "coreset rgb",
+ * "coreset 3d", "calibration", in this order), `done`, `total` (guint64), `eta` (gdouble, seconds
  * left in the stage, -1 while unknown), and `loss` (gdouble) in the "train" stage.
  *
  * `lsfa-teach-done` (posted from the worker when the bundle is written, just before it scores
@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "lsfa/core/error.h"
+#include "lsfa/core/math_buffers.h"
 #include "lsfa/core/stage_progress.h"
 #include "lsfa/io/output_path.h"
 #include "lsfa/model/bundle.h"
@@ -249,6 +250,8 @@ static gboolean gst_lsfa_score_stop(GstBaseTransform *trans) {
   }
   p->taught.clear();
   p->teaching = false;
+  // Also the cached work buffers of the threads that scored and taught (lsfa/core/math_buffers.h).
+  lsfa::release_math_buffers();
   return TRUE;
 }
 
@@ -300,6 +303,9 @@ static void learn_in_background(GstLsfaScore *self, lsfa::TeachJob job) {
                         ("%s (output %s)", e.what(), out.c_str()));
     }
   }
+  // This thread ends here: its work buffers (and those of its math threads) would stay cached
+  // with the math library for the life of the process, a step for every teach cycle.
+  lsfa::release_math_buffers();
   std::lock_guard<std::mutex> lock(p->worker_mutex);
   p->learning = false;
   p->worker_done.notify_all();

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -109,12 +110,21 @@ int run_eval(const EvalArgs &a) {
       a.write_maps ? (fs::path(a.out) / "maps").string() : temp_maps.create();
   std::string scores_csv = "path,score\n";
   Progress progress("eval " + category, entries.size());
+  // The next sample is decoded on a second thread while this one goes through the backbones.
+  auto load = [&entries](size_t i) {
+    try {
+      return load_sample(entries[i]);
+    } catch (const Error &err) {
+      throw Error(entries[i].rgb_path + ": " + err.what());
+    }
+  };
+  std::future<Sample> next = std::async(std::launch::async, load, size_t{0});
   for (size_t i = 0; i < entries.size(); ++i) {
     const DatasetEntry &e = entries[i];
     SampleFeatures f;
-    Sample sample;
+    Sample sample = next.get();
+    if (i + 1 < entries.size()) next = std::async(std::launch::async, load, i + 1);
     try {
-      sample = load_sample(e);
       f = extractor->extract(sample);
     } catch (const Error &err) {
       throw Error(e.rgb_path + ": " + err.what());

@@ -41,7 +41,7 @@ void FitOptions::add_to(CLI::App *cmd) {
   add_layout_option(cmd, layout);
   cmd->add_option("--category", category, "Category (product) to model")->required();
   cmd->add_option("--out", out, "Model bundle to write (e.g. MODEL.lsfa)")->required();
-  model.add_to(cmd);
+  model.add_to(cmd, /*with_modalities=*/true, /*with_feature_batch=*/true);
   cmd->add_option("--coreset-ratio", coreset_ratio, "Fraction of patches kept in each memory bank")
       ->capture_default_str();
   cmd->add_option("--coreset-size", coreset_size, "Exact bank size (overrides --coreset-ratio)");
@@ -97,9 +97,9 @@ int run_learn(const FitOptions &o, LearnOptions learn, nlohmann::json training,
   FeatureExtractor extractor(config);
   std::cerr << "backbones: " << extractor.identity() << "\n";
   std::vector<SampleFeatures> train =
-      extract_entries(extractor, train_entries, "features train", stop);
+      extract_entries(extractor, train_entries, "features train", stop, o.model.feature_batch);
   std::vector<SampleFeatures> held =
-      extract_entries(extractor, held_entries, "features held-out", stop);
+      extract_entries(extractor, held_entries, "features held-out", stop, o.model.feature_batch);
 
   learn.build.coreset.ratio = o.coreset_ratio;
   learn.build.coreset.target_count = o.coreset_size;

@@ -29,7 +29,7 @@ command -v ccache >/dev/null && CCACHE="ccache "
 if [ ! -f "$BUILD/build.ninja" ]; then
   CC="${CCACHE}clang" CXX="${CCACHE}clang++" meson setup "$BUILD" "$ROOT" \
     -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
-    -Dbuildtype=debugoptimized -Dbenchmarks=false
+    -Dbuildtype=debugoptimized -Dbenchmarks=false -Dwerror=false
 fi
 ninja -C "$BUILD" -j"$JOBS" tests/fuzz/fuzz_make_seeds "${TARGETS[@]/#/tests/fuzz/fuzz_}"
 

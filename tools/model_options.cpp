@@ -1,6 +1,8 @@
 #include "model_options.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <future>
 #include <iostream>
 
 #include "lsfa/core/error.h"
@@ -10,7 +12,7 @@
 
 namespace lsfa::cli {
 
-void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
+void ModelOptions::add_to(CLI::App *cmd, bool with_modalities, bool with_feature_batch) {
   cmd->add_option("--preset", preset, "Backbone sizes: paper, small, vit-s8")
       ->capture_default_str();
   cmd->add_option("--rgb-weights", rgb_weights,
@@ -42,6 +44,12 @@ void ModelOptions::add_to(CLI::App *cmd, bool with_modalities) {
       ->check(CLI::IsMember({"fp32", "tf32", "bf16"}))
       ->capture_default_str();
   cmd->add_option("--threads", threads, "LibTorch threads (0 = all cores)")->capture_default_str();
+  if (with_feature_batch)
+    cmd->add_option("--feature-batch", feature_batch,
+                    "Samples per backbone forward when extracting features (the ViT runs once "
+                    "over the stacked batch; the features are those of one by one)")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
 }
 
 ExtractorConfig ModelOptions::extractor_config() const {
@@ -62,20 +70,65 @@ ExtractorConfig ModelOptions::extractor_config() const {
   return c;
 }
 
-std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
-                                            const std::vector<DatasetEntry> &entries,
-                                            const std::string &label,
-                                            const std::atomic<bool> *stop) {
-  std::vector<SampleFeatures> out;
-  out.reserve(entries.size());
-  Progress progress(label, entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
+namespace {
+
+// Decodes entries[begin, end) (TIFF and PNG reading), naming the file that fails.
+std::vector<Sample> load_entries(const std::vector<DatasetEntry> &entries, size_t begin,
+                                 size_t end) {
+  std::vector<Sample> samples;
+  samples.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) {
     try {
-      out.push_back(extractor.extract(load_sample(entries[i])));
+      samples.push_back(load_sample(entries[i]));
     } catch (const Error &e) {
       throw Error(entries[i].rgb_path + ": " + e.what());
     }
-    progress.update(i + 1);
+  }
+  return samples;
+}
+
+}  // namespace
+
+std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
+                                            const std::vector<DatasetEntry> &entries,
+                                            const std::string &label,
+                                            const std::atomic<bool> *stop, int batch) {
+  const size_t step = static_cast<size_t>(std::max(1, batch));
+  std::vector<SampleFeatures> out;
+  out.reserve(entries.size());
+  Progress progress(label, entries.size());
+  // The next batch is decoded on a second thread while the backbones run on this one, so file
+  // reading and decoding do not add to the forward passes (a std::async future waits for its
+  // thread when dropped, so an error or Ctrl-C below leaves no thread behind).
+  auto load = [&](size_t begin) {
+    return load_entries(entries, begin, std::min(entries.size(), begin + step));
+  };
+  std::future<std::vector<Sample>> next;
+  if (!entries.empty()) next = std::async(std::launch::async, load, size_t{0});
+  for (size_t begin = 0; begin < entries.size(); begin += step) {
+    std::vector<Sample> samples = next.get();
+    if (begin + step < entries.size()) next = std::async(std::launch::async, load, begin + step);
+    try {
+      if (samples.size() == 1) {
+        out.push_back(extractor.extract(samples.front()));
+      } else {
+        for (SampleFeatures &f : extractor.extract_batch(samples)) out.push_back(std::move(f));
+      }
+    } catch (const Error &e) {
+      if (samples.size() == 1) throw Error(entries[begin].rgb_path + ": " + e.what());
+      // Name the sample: a batch that fails goes again one by one.
+      for (size_t i = 0; i < samples.size(); ++i) {
+        try {
+          out.push_back(extractor.extract(samples[i]));
+        } catch (const Error &one) {
+          throw Error(entries[begin + i].rgb_path + ": " + one.what());
+        }
+      }
+      std::cerr << "\nwarning: a batch of " << samples.size() << " samples from "
+                << entries[begin].rgb_path << " failed (" << e.what()
+                << ") and went through one by one\n";
+    }
+    progress.update(out.size());
     if (stop != nullptr && stop->load()) throw Error("interrupted: no model bundle was built");
   }
   progress.finish();

@@ -23,19 +23,24 @@ struct ModelOptions {
   std::string device = "cpu";
   std::string precision = "fp32";  // fp32 | tf32 | bf16 (lsfa/core/device.h)
   int threads = 0;
+  int feature_batch = 1;  // samples per backbone forward in extract_entries
 
   // Adds --preset, --rgb-weights, --point-weights, --groups, --group-size, --seed, --modalities,
-  // --no-preprocess, --device, --precision, --threads.
-  void add_to(CLI::App *cmd, bool with_modalities = true);
+  // --no-preprocess, --device, --precision, --threads (and --feature-batch when asked: the
+  // commands that extract whole splits).
+  void add_to(CLI::App *cmd, bool with_modalities = true, bool with_feature_batch = false);
   ExtractorConfig extractor_config() const;
 };
 
 // Features of dataset samples, with progress; `label` names the stage in the progress output.
-// Throws lsfa::Error when `stop` becomes true (checked after each sample).
+// `batch` samples go through the backbones together (FeatureExtractor::extract_batch); the next
+// batch is decoded meanwhile. Throws lsfa::Error naming the sample that fails, or when `stop`
+// becomes true (checked after each batch).
 std::vector<SampleFeatures> extract_entries(const FeatureExtractor &extractor,
                                             const std::vector<DatasetEntry> &entries,
                                             const std::string &label,
-                                            const std::atomic<bool> *stop = nullptr);
+                                            const std::atomic<bool> *stop = nullptr,
+                                            int batch = 1);
 
 // Train entries, and held-out normal entries: validation/good when the category has it, else
 // train/good split by the library's hold-out rule (lsfa/model/hold_out.h). Throws lsfa::Error

@@ -33,26 +33,50 @@ run_stage() {
   COUNT_ARGS+=(--stage "$name" "$xml" "$build/meson-logs/testlog.json")
 }
 
-# The whole suite built with gcc's AddressSanitizer + UndefinedBehaviorSanitizer. Any finding fails
-# the test that made it; leaks are checked at exit with tests/sanitizers/lsan.supp (third-party
-# libraries only, each entry explained there). Left out: the tests that run Debian's programs on the
-# plugin (gst-launch-1.0, gst-inspect-1.0, python3 through PyGObject: suite "host-programs"), since
-# a program built without ASan cannot load an ASan-built plugin (the runtime must be the first
-# library loaded). The same element code runs in-process in the other plugin suites.
-# Warnings are the main build's business (-Werror in CI): the instrumentation changes gcc's flow
-# analysis (spurious -Wmaybe-uninitialized), so this build does not treat them as errors.
+# The suite built with clang's AddressSanitizer + UndefinedBehaviorSanitizer, in the same build
+# folder as the fuzz targets (tools/fuzz.sh: -Dfuzzing=true adds libFuzzer's coverage hooks and
+# makes every sanitizer finding fatal), so that one instrumented build serves both stages. Any
+# finding fails the test that made it; leaks are checked at exit with tests/sanitizers/lsan.supp
+# (third-party libraries only, each entry explained there). Left out:
+#   - suite host-programs: Debian's gst-launch-1.0, gst-inspect-1.0 and python3 are built without
+#     ASan and cannot load an ASan-built plugin (the runtime must be the first library loaded); the
+#     same element code runs in-process in the other plugin suites;
+#   - the suites listed in SANITIZER_SLOW_SUITES, by default those that only repeat code the
+#     others cover, at sizes that take 5 to 20 minutes under ASan on 2 cores (docs/reliability.md
+#     lists them and their times; LSFA_ASAN_ALL=1 runs them too).
+# Warnings are the main build's business (-Werror in CI): the instrumentation changes the
+# compiler's flow analysis, so this build does not treat them as errors.
 # run_sanitizer_stage BUILD_DIR [MESON_TEST_ARGS...]
+SANITIZER_SLOW_SUITES=${LSFA_ASAN_SKIP_SUITES-"host-programs"}
 run_sanitizer_stage() {
   local build=$1
   shift
+  command -v clang++ >/dev/null || {
+    echo "stage asan: clang is missing (tools/setup-deps.sh)"
+    COUNT_ARGS+=(--results asan /nonexistent)
+    return
+  }
   # local -x: exported to the build and the tests of this stage only.
   local -x ASAN_OPTIONS="detect_leaks=1:check_initialization_order=1:strict_init_order=1:print_summary=1"
   local -x UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   local -x LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
   # Scan plugins in the test process: Debian's gst-plugin-scanner cannot load the ASan plugin.
   local -x GST_REGISTRY_FORK=no
-  run_stage asan "$build" "-Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=false -Dwerror=false" \
-    --no-suite host-programs "$@"
+  local -x CC="clang" CXX="clang++"
+  if command -v ccache >/dev/null; then CC="ccache clang" CXX="ccache clang++"; fi
+  local skip=() suite
+  if [ "${LSFA_ASAN_ALL:-}" = "1" ]; then
+    skip=(--no-suite host-programs)
+  else
+    for suite in $SANITIZER_SLOW_SUITES; do skip+=(--no-suite "$suite"); done
+  fi
+  run_stage asan "$build" "$(sanitizer_meson_args)" "${skip[@]}" "$@"
+}
+
+# The meson options of the instrumented build shared by the asan and fuzz stages (tools/fuzz.sh
+# sets up the same folder with the same options when it runs first).
+sanitizer_meson_args() {
+  echo "-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized -Dbenchmarks=false -Dwerror=false"
 }
 
 # tools/soak.sh FRAMES with its memory check (3 teach / inspect cycles), as one test.

@@ -36,7 +36,7 @@ run_build_stage() {
   local configured=0
   if [ -d "$dir" ] && [ -f "$dir/build.ninja" ]; then
     # shellcheck disable=SC2086
-    meson configure "$dir" -Dwerror=$WERROR -Dtests=true $setup_args >/dev/null && configured=1
+    meson configure "$dir" -Dwerror=$WERROR -Dtests=true -Dcpp_std=c++20 $setup_args >/dev/null && configured=1
   else
     # shellcheck disable=SC2086
     meson setup "$dir" -Dwerror=$WERROR $setup_args && configured=1
@@ -87,9 +87,9 @@ for stage in $STAGES; do
     asan)
       if [ -n "${LSFA_ASAN_TESTS:-}" ]; then
         # shellcheck disable=SC2086
-        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" $LSFA_ASAN_TESTS
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-${LSFA_FUZZ_BUILD:-build-fuzz}}" $LSFA_ASAN_TESTS
       else
-        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-build-asan}" "$@"
+        run_sanitizer_stage "${LSFA_ASAN_BUILD_DIR:-${LSFA_FUZZ_BUILD:-build-fuzz}}" "$@"
       fi ;;
     soak)
       if [ $MAIN_BUILT -eq 1 ]; then

@@ -287,8 +287,9 @@ at::Tensor PointMae::group_tokens(const at::Tensor &neighborhoods) const {
   auto w3_local = fold3_weight_.slice(1, c2).t();
   auto w4 = matrix(w.conv4_weight).t();
   std::vector<at::Tensor> tokens;
-  for (int64_t g0 = 0; g0 < g; g0 += c.chunk_groups) {
-    const int64_t gn = std::min(c.chunk_groups, g - g0);
+  const int64_t chunk = device().is_cpu() ? c.chunk_groups : g;
+  for (int64_t g0 = 0; g0 < g; g0 += chunk) {
+    const int64_t gn = std::min(chunk, g - g0);
     auto xc = x.slice(0, g0 * k, (g0 + gn) * k);
     auto h = at::addmm(fold1_bias_, xc, fold1_weight_.t()).relu_();
     auto f = at::addmm(w.conv2_bias, h, matrix(w.conv2_weight).t());

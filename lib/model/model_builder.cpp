@@ -1,12 +1,17 @@
 #include "lsfa/model/model_builder.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <ATen/core/grad_mode.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <future>
 #include <limits>
 
 #include "lsfa/core/error.h"
@@ -56,7 +61,8 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
   auto check_stop = [stop] {
     if (stop != nullptr && stop->load()) throw Error("interrupted: no model bundle was built");
   };
-  std::vector<MemoryBank> banks(2);
+  // The "bank" stages: every training patch of each modality, through its adaptor.
+  std::vector<at::Tensor> patches(2);  // [0] rgb, [1] 3d
   for (bool rgb : {true, false}) {
     if (rgb ? !uses_rgb(config.modalities) : !uses_points(config.modalities)) continue;
     const Adaptor &adaptor = rgb ? rgb_adaptor : point_adaptor;
@@ -69,30 +75,76 @@ ModelBundle build_bundle(const ExtractorConfig &config, const std::string &ident
       if (progress) progress(stage, i + 1, train.size());
       check_stop();
     }
-    at::Tensor patches = at::cat(all, 0);
-    all.clear();
+    patches[rgb ? 0 : 1] = at::cat(all, 0);
+  }
+
+  // The "coreset" stages. The greedy selection is mostly serial (each pick needs the one before),
+  // so with both modalities the 3D selection runs on a second thread while the RGB one runs on this
+  // one: on two cores they take the time of the longer, not of both. Progress is still reported
+  // from this thread and in order: "coreset rgb", then what is left of "coreset 3d".
+  using Report = std::function<void(int64_t, int64_t)>;
+  auto report = [&progress](const char *stage) -> Report {
+    if (!progress) return nullptr;
+    return [&progress, stage](int64_t done, int64_t total) {
+      progress(stage, static_cast<size_t>(done), static_cast<size_t>(total));
+    };
+  };
+  std::vector<at::Tensor> picked(2);
+  std::atomic<bool> abandon{false};  // the other selection failed
+  auto select = [&](int m, Report on_progress) {
     CoresetCallbacks cb;
-    const std::string coreset_stage = rgb ? "coreset rgb" : "coreset 3d";
-    if (progress)
-      cb.progress = [&](int64_t picked, int64_t total) {
-        progress(coreset_stage, static_cast<size_t>(picked), static_cast<size_t>(total));
-      };
-    if (stop != nullptr) cb.cancelled = [stop] { return stop->load(); };
-    at::Tensor idx;
+    cb.progress = std::move(on_progress);
+    cb.cancelled = [stop, &abandon] { return abandon.load() || (stop != nullptr && stop->load()); };
     try {
-      idx = coreset_indices(patches, options.coreset, cb);
+      picked[m] = coreset_indices(patches[m], options.coreset, cb);
     } catch (const Error &) {
       check_stop();  // report an interruption as such
       throw;
     }
-    ModalityModel m;
-    m.adaptor = adaptor.defined() ? adaptor : Adaptor(default_adaptor_config(patches.size(1)), 0);
-    m.bank = patches.index_select(0, idx).contiguous();
-    m.bank_source_size = patches.size(0);
-    banks[rgb ? 0 : 1] = MemoryBank(m.bank, options.bank_fp16 ? at::kHalf : at::kFloat);
+  };
+  std::atomic<int64_t> done_3d{0}, total_3d{0};
+  if (patches[0].defined() && patches[1].defined() && at::get_num_threads() > 1) {
+    const int threads = at::get_num_threads();
+    std::future<void> points = std::async(std::launch::async, [&, threads] {
+      at::set_num_threads(threads);  // OpenMP's thread count is a per-thread setting
+      at::NoGradGuard no_grad_here;
+      select(1, [&](int64_t done, int64_t total) {
+        total_3d.store(total);
+        done_3d.store(done);
+      });
+    });
+    try {
+      select(0, report("coreset rgb"));
+    } catch (...) {
+      abandon.store(true);  // the future's destructor then waits for the 3D selection to stop
+      throw;
+    }
+    const Report report_3d = report("coreset 3d");
+    auto show_3d = [&] {
+      if (report_3d && total_3d.load() > 0) report_3d(done_3d.load(), total_3d.load());
+    };
+    while (points.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) show_3d();
+    points.get();  // rethrows the 3D selection's error
+    show_3d();
+  } else {
+    for (int m : {0, 1})
+      if (patches[m].defined()) select(m, report(m == 0 ? "coreset rgb" : "coreset 3d"));
+  }
+
+  std::vector<MemoryBank> banks(2);
+  for (int m : {0, 1}) {
+    if (!patches[m].defined()) continue;
+    const Adaptor &adaptor = m == 0 ? rgb_adaptor : point_adaptor;
+    ModalityModel mm;
+    mm.adaptor =
+        adaptor.defined() ? adaptor : Adaptor(default_adaptor_config(patches[m].size(1)), 0);
+    mm.bank = patches[m].index_select(0, picked[m]).contiguous();
+    mm.bank_source_size = patches[m].size(0);
+    patches[m] = at::Tensor();
+    banks[m] = MemoryBank(mm.bank, options.bank_fp16 ? at::kHalf : at::kFloat);
     // Calibration searches as scoring will, through the same kind of index.
-    banks[rgb ? 0 : 1].use_index(options.bank_index);
-    (rgb ? b.rgb : b.points) = std::move(m);
+    banks[m].use_index(options.bank_index);
+    (m == 0 ? b.rgb : b.points) = std::move(mm);
   }
 
   // Held-out normal samples: raw scores per modality -> statistics -> fused thresholds.

@@ -788,14 +788,6 @@ TEST_F(FaultsTest, PlayingNullCyclesLeakNothing) {
   // +4.2 MB held against +26 kB in use over 50 cycles, docs/reliability.md), which grows even
   // after malloc_trim and would fake a leak or hide one.
   gst_object_unref(pipe);
-  // Open finding (docs/reliability.md): with LibTorch 2.15 the heap in use grows by about 30 kB per
-  // PLAYING -> NULL cycle (8.3 MB over 280 cycles on the CI machine; cause not yet found). Until
-  // its cause is found this check reports itself as skipped there, with the figure, instead of
-  // passing.
-  if (heap - heap0 >= 5 * 1024 && lsfa::libtorch_version().rfind("1.", 0) != 0)
-    GTEST_SKIP() << "known open finding with LibTorch " << lsfa::libtorch_version()
-                 << ": heap in use grew by " << heap - heap0 << " kB over " << cycles - warmup
-                 << " cycles";
   EXPECT_LT(heap - heap0, 5 * 1024) << "heap in use grew by " << heap - heap0 << " kB";
 }
 

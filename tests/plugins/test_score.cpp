@@ -493,7 +493,7 @@ TEST_F(ModelTest, TeachFinishSwapsTheBundleBetweenFrames) {
     last_total = t;
   }
   EXPECT_EQ(last_done, last_total);
-  const std::vector<std::string> expected = {"bank rgb", "coreset rgb", "bank 3d", "coreset 3d",
+  const std::vector<std::string> expected = {"bank rgb", "bank 3d", "coreset rgb", "coreset 3d",
                                              "calibration"};
   EXPECT_EQ(stages, expected);
 }

@@ -32,7 +32,8 @@ struct BuildOptions {
   std::string training_json;  // training settings/summary to store
 };
 
-// Progress callback: stage name ("bank rgb", "coreset rgb", "bank 3d", "coreset 3d",
+// Progress callback, always called on the calling thread: stage name ("bank rgb", "bank 3d",
+// "coreset rgb", "coreset 3d",
 // "calibration"), items done (samples, or coreset picks), items in total.
 using BuildProgress = std::function<void(const std::string &stage, size_t done, size_t total)>;
 

@@ -28,7 +28,7 @@ struct LearnResult {
   size_t train_samples = 0, held_out_samples = 0;
 };
 
-// Progress of the whole learning: stage ("train", "bank rgb", "coreset rgb", "bank 3d",
+// Progress of the whole learning: stage ("train", "bank rgb", "bank 3d", "coreset rgb",
 // "coreset 3d", "calibration"), done, total, and the current loss for "train" (NaN otherwise).
 using LearnProgress =
     std::function<void(const std::string &stage, size_t done, size_t total, double loss)>;
