@@ -293,11 +293,12 @@ at::Tensor PointMae::group_tokens(const at::Tensor &neighborhoods) const {
     auto xc = x.slice(0, g0 * k, (g0 + gn) * k);
     auto h = at::addmm(fold1_bias_, xc, fold1_weight_.t()).relu_();
     auto f = at::addmm(w.conv2_bias, h, matrix(w.conv2_weight).t());
-    auto global = std::get<0>(f.view({gn, k, c2}).max(1));
+    // amax: the values only (max(1) would also compute the indices, a slower pass).
+    auto global = at::amax(f.view({gn, k, c2}), {1});
     auto per_group = at::addmm(fold3_bias_, global, w3_global);
     auto h3 = at::mm(f, w3_local).view({gn, k, c.conv3}).add_(per_group.unsqueeze(1)).relu_();
     auto out = at::addmm(w.conv4_bias, h3.view({gn * k, c.conv3}), w4);
-    tokens.push_back(std::get<0>(out.view({gn, k, c.dim}).max(1)));
+    tokens.push_back(at::amax(out.view({gn, k, c.dim}), {1}));
   }
   return tokens.size() == 1 ? tokens[0] : at::cat(tokens, 0);
 }

@@ -34,11 +34,10 @@ struct PointMaeConfig {
   // true: statistics of the current sample's points, as the reference code does because it never
   // calls eval(); for parity studies.
   bool batch_statistics = false;
-  // Groups per mini-PointNet pass on the CPU (eval mode only). Small passes keep the per-point
-  // activations (8 x 128 points x 512 floats = 2 MB) in cache between the matrix products and the
-  // element-wise steps: 8 ran the paper preset at 97 % of same-run sgemm against 83 % for 128
-  // (docs/performance.md). On CUDA all groups go in one pass.
-  int64_t chunk_groups = 8;
+  // Groups per mini-PointNet pass on the CPU (bounds memory; eval mode only). Measured on the paper
+  // preset, 2 threads: 128 ran at ~80 % of same-run sgemm, 8-16 at 73-81 %, 4 at 64-71 %. On CUDA
+  // all groups go in one pass.
+  int64_t chunk_groups = 128;
 };
 
 struct BatchNormWeights {
