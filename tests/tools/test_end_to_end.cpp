@@ -301,6 +301,31 @@ TEST_F(EndToEnd, TrainIsByteReproducibleAtOneThread) {
   EXPECT_TRUE(a == b) << "bundles of two identical training runs differ";
 }
 
+// --feature-batch sends several samples through the backbones at once (decoding the next batch
+// meanwhile): the bundle must be the one extracting sample by sample gives, byte for byte
+// (12 training samples in batches of 5: two full batches and a partial one).
+TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
+  setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
+  std::string log;
+  for (const char *batch : {"1", "5"})
+    ASSERT_EQ(run_lsfa("fit --data " + data() + " --category ring --out " +
+                           file(std::string("batch") + batch + ".lsfa") +
+                           " --preset small --seed 2 --threads 1 --feature-batch " + batch,
+                       &log),
+              0)
+        << log;
+  unsetenv("SOURCE_DATE_EPOCH");
+  const std::string a = lsfa::read_file(file("batch1.lsfa"));
+  const std::string b = lsfa::read_file(file("batch5.lsfa"));
+  EXPECT_GT(a.size(), 1000u);
+  EXPECT_TRUE(a == b) << "the bundle depends on --feature-batch";
+  EXPECT_NE(run_lsfa("fit --data " + data() + " --category ring --out " + file("b0.lsfa") +
+                         " --feature-batch 0",
+                     &log),
+            0);
+  EXPECT_NE(log.find("--feature-batch"), std::string::npos) << log;
+}
+
 // The Eyecandies layout, detected from the folders, through fit and eval (and eval-maps), on a
 // small synthetic tree written by `lsfa synth --layout eyecandies`.
 TEST_F(EndToEnd, EyecandiesLayoutFitsAndEvaluates) {
