@@ -4,6 +4,17 @@
 
 #include <string>
 
+// LSFA_TEST_ASAN: this test program is built with AddressSanitizer (tools/test.sh's asan stage).
+// Debian's programs (gst-launch-1.0, python3) cannot load an ASan-built plugin, so tests that run
+// them skip there, saying so; the main build runs them.
+#if defined(__SANITIZE_ADDRESS__)
+#define LSFA_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LSFA_TEST_ASAN 1
+#endif
+#endif
+
 namespace lsfa::test {
 
 // A fresh empty directory under the build tree, removed when the object dies.

@@ -66,7 +66,7 @@ def count_meson(xml_dir, meson_log):
 
 
 def count_results(path):
-    passed = failed = 0
+    passed = failed = skipped = 0
     names = []
     if not os.path.exists(path):
         return 0, 1, ["(no results file)"], 0
@@ -77,10 +77,12 @@ def count_results(path):
                 continue
             if parts[1] == "ok":
                 passed += 1
+            elif parts[1] == "skipped":
+                skipped += 1
             else:
                 failed += 1
                 names.append(parts[0])
-    return passed, failed, names, 0
+    return passed, failed, names, skipped
 
 
 def main():

@@ -9,16 +9,19 @@
 #                  skips it).
 # Extra stages (tools/test-stages.sh), counted in the same last line with a prefix:
 #   soak  tools/soak.sh, short (LSFA_SOAK_FRAMES frames, default 300; 3 teach / inspect cycles)
-#   asan  the whole suite again in a gcc AddressSanitizer + UndefinedBehaviorSanitizer build
-#   fuzz  every libFuzzer target for LSFA_FUZZ_SECONDS seconds (default 20; needs a clang build)
-# LSFA_STAGES picks them (space separated); the default is "soak" in CI (CI=true) and none
-# otherwise; asan and fuzz are opt-in (docs/reliability.md says why). LSFA_ASAN_TESTS: `meson test`
-# arguments of the asan stage (default: this script's).
+#   asan  the suite again in a clang AddressSanitizer + UndefinedBehaviorSanitizer build (the
+#         build folder of the fuzz targets, build-fuzz/; suites left out: tools/test-stages.sh)
+#   fuzz  every libFuzzer target for LSFA_FUZZ_SECONDS seconds (default 20), same build
+# LSFA_STAGES picks them (space separated); the default is "soak asan fuzz" in CI (CI=true) and
+# none otherwise. LSFA_ASAN_TESTS: `meson test` arguments of the asan stage (default: this
+# script's). The extra stages keep to a time budget (LSFA_TIME_BUDGET_S, 80 minutes from the start
+# in CI): one that cannot finish within it is counted as skipped, saying so.
 # Arguments are passed to `meson test` of the main stage (e.g. suite names).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD=${LSFA_BUILD_DIR:-build}
+TEST_START=$(date +%s) # the extra stages' time budget counts from here (tools/test-stages.sh)
 ./tools/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 WERROR=false
@@ -81,7 +84,7 @@ fi
 
 # --- extra stages: each adds its results to COUNT_ARGS (tools/test-stages.sh) ---
 source tools/test-stages.sh
-if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-soak}; else STAGES=${LSFA_STAGES-}; fi
+if [ "${CI:-}" = "true" ]; then STAGES=${LSFA_STAGES-soak asan fuzz}; else STAGES=${LSFA_STAGES-}; fi
 for stage in $STAGES; do
   case "$stage" in
     asan)
