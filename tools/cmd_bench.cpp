@@ -446,13 +446,19 @@ int run_bench(const BenchArgs &a) {
         {"scoring, bank " + std::to_string(m) + " per modality", last_scoring_s, flops / 1e9});
   }
 
-  double frame_s = 0;
+  double frame_s = 0, frame_gflop = 0;
   for (size_t i = 0; i < stages.size(); ++i) {
     if (stages[i].name.rfind("scoring", 0) == 0) continue;
     if (stages[i].name.rfind("ViT forward, batch", 0) == 0) continue;
     frame_s += stages[i].seconds;
+    frame_gflop += stages[i].gflop;
   }
   frame_s += last_scoring_s;
+  if (!stages.empty() && stages.back().name.rfind("scoring", 0) == 0)
+    frame_gflop += stages.back().gflop;
+  // The frame's compute bound: all its FLOPs at the same-run sgemm rate. The ratio says how far
+  // the whole frame (element-wise steps, point grouping and projection included) is from it.
+  const double bound_s = frame_gflop / sgemm;
 
   std::printf(
       "lsfa bench: preset %s, device %s, precision %s, %d threads, sgemm %.1f GFLOP/s "
@@ -486,8 +492,12 @@ int run_bench(const BenchArgs &a) {
   std::printf("%-46s %10.1f  (%.2f frames/s; bank %lld per modality)\n",
               "whole frame (sum of stages)", frame_s * 1e3, 1.0 / frame_s,
               static_cast<long long>(last_bank));
+  std::printf("%-46s %10.1f  (the frame takes %.2fx its compute bound)\n",
+              "compute bound (frame GFLOP at sgemm rate)", bound_s * 1e3, frame_s / bound_s);
   std::printf("peak resident memory: %.0f MB\n", peak_rss_mb());
   js["frame_seconds"] = frame_s;
+  js["frame_gflop"] = frame_gflop;
+  js["frame_bound_ratio"] = frame_s / bound_s;
   js["peak_rss_mb"] = peak_rss_mb();
   if (!a.json_out.empty()) write_file_atomic(a.json_out, js.dump(2) + "\n");
   return 0;

@@ -301,6 +301,33 @@ TEST_F(EndToEnd, TrainIsByteReproducibleAtOneThread) {
   EXPECT_TRUE(a == b) << "bundles of two identical training runs differ";
 }
 
+// `lsfa bench` (small preset, one bank): the JSON's frame is the sum of the frame's stages (the
+// batched ViT and all but the last bank's scoring left out), its FLOPs likewise, and the bound
+// ratio is the frame time over those FLOPs at the same-run sgemm rate.
+TEST_F(EndToEnd, BenchFrameAndComputeBoundAddUp) {
+  std::string log;
+  ASSERT_EQ(run_lsfa("bench --preset small --threads 2 --width 160 --height 120 --banks 500,1000 "
+                     "--repeats 1 --json " +
+                         file("bench.json"),
+                     &log),
+            0)
+      << log;
+  EXPECT_NE(log.find("its compute bound"), std::string::npos) << log;
+  const nlohmann::json js = read_json(file("bench.json"));
+  double seconds = 0, gflop = 0;
+  for (const auto &st : js["stages"]) {
+    const std::string name = st["name"];
+    if (name == "scoring, bank 500 per modality") continue;  // only the last bank is in the frame
+    seconds += st["seconds"].get<double>();
+    gflop += st["gflop"].get<double>();
+  }
+  EXPECT_NEAR(js["frame_seconds"].get<double>(), seconds, 1e-9 * seconds);
+  EXPECT_NEAR(js["frame_gflop"].get<double>(), gflop, 1e-9 * gflop);
+  EXPECT_GT(gflop, 1.0);
+  const double ratio = seconds / (gflop / js["sgemm_gflops"].get<double>());
+  EXPECT_NEAR(js["frame_bound_ratio"].get<double>(), ratio, 1e-9 * ratio);
+}
+
 // --feature-batch sends several samples through the backbones at once (decoding the next batch
 // meanwhile): the bundle must be the one extracting sample by sample gives, byte for byte
 // (12 training samples in batches of 5: two full batches and a partial one).
