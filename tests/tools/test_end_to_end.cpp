@@ -2,6 +2,7 @@
 // eval-maps on the written maps, which must reproduce the eval numbers; per-sample heatmaps; the
 // Eyecandies layout through fit and eval. The detection bar is set
 // from measurement (see docs/results.md): a model that does not work scores near chance.
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -13,6 +14,7 @@
 
 #include "lsfa/io/atomic_file.h"
 #include "lsfa/io/image_io.h"
+#include "lsfa/model/bundle.h"
 #include "lsfa/render/sample_heatmap.h"
 #include "test_util.h"
 
@@ -329,8 +331,11 @@ TEST_F(EndToEnd, BenchFrameAndComputeBoundAddUp) {
 }
 
 // --feature-batch sends several samples through the backbones at once (decoding the next batch
-// meanwhile): the bundle must be the one extracting sample by sample gives, byte for byte
-// (12 training samples in batches of 5: two full batches and a partial one).
+// meanwhile), 12 training samples in batches of 5: two full batches and a partial one. With MKL
+// (PyTorch's LibTorch) the batched products round exactly as one by one, and the bundle must be the
+// same bytes. OpenBLAS (Debian's 1.13) picks other kernels for the taller batched products, so
+// there the banks and calibration must agree to rounding (measured: the heatmap range differed by
+// 3e-6 to 3e-5 relative, the thresholds not in 6 digits).
 TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
   setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
   std::string log;
@@ -345,7 +350,19 @@ TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
   const std::string a = lsfa::read_file(file("batch1.lsfa"));
   const std::string b = lsfa::read_file(file("batch5.lsfa"));
   EXPECT_GT(a.size(), 1000u);
-  EXPECT_TRUE(a == b) << "the bundle depends on --feature-batch";
+  if (at::hasMKL()) {
+    EXPECT_TRUE(a == b) << "the bundle depends on --feature-batch";
+  } else {
+    const lsfa::ModelBundle one = lsfa::load_bundle(file("batch1.lsfa"));
+    const lsfa::ModelBundle five = lsfa::load_bundle(file("batch5.lsfa"));
+    ASSERT_TRUE(one.rgb && five.rgb && one.points && five.points);
+    EXPECT_TRUE(at::allclose(one.rgb->bank, five.rgb->bank, 1e-3, 1e-4));
+    EXPECT_TRUE(at::allclose(one.points->bank, five.points->bank, 1e-3, 1e-4));
+    EXPECT_NEAR(one.calibration.image_threshold, five.calibration.image_threshold,
+                1e-3 * std::abs(one.calibration.image_threshold));
+    EXPECT_NEAR(one.calibration.pixel_threshold, five.calibration.pixel_threshold,
+                1e-3 * std::abs(one.calibration.pixel_threshold));
+  }
   EXPECT_NE(run_lsfa("fit --data " + data() + " --category ring --out " + file("b0.lsfa") +
                          " --feature-batch 0",
                      &log),
