@@ -335,7 +335,7 @@ TEST_F(EndToEnd, BenchFrameAndComputeBoundAddUp) {
 // (PyTorch's LibTorch) the batched products round exactly as one by one, and the bundle must be the
 // same bytes. OpenBLAS (Debian's 1.13) picks other kernels for the taller batched products, so
 // there the banks and calibration must agree to rounding (measured: the heatmap range differed by
-// 3e-6 to 3e-5 relative, the thresholds not in 6 digits).
+// 3e-6 to 3e-5 relative; the thresholds agreed to 6 digits).
 TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
   setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
   std::string log;
