@@ -334,8 +334,8 @@ TEST_F(EndToEnd, BenchFrameAndComputeBoundAddUp) {
 // meanwhile), 12 training samples in batches of 5: two full batches and a partial one. With MKL
 // (PyTorch's LibTorch) the batched products round exactly as one by one, and the bundle must be the
 // same bytes. OpenBLAS (Debian's 1.13) picks other kernels for the taller batched products, so
-// there the banks and calibration must agree to rounding (measured: the heatmap range differed by
-// 3e-6 to 3e-5 relative; the thresholds agreed to 6 digits).
+// there the features differ in the last bits and the calibration must agree to 1e-3 (measured:
+// the thresholds agreed to 6 digits, the heatmap range to 3e-5).
 TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
   setenv("SOURCE_DATE_EPOCH", "1700000000", 1);
   std::string log;
@@ -356,8 +356,11 @@ TEST_F(EndToEnd, FitFeatureBatchGivesTheSameBundle) {
     const lsfa::ModelBundle one = lsfa::load_bundle(file("batch1.lsfa"));
     const lsfa::ModelBundle five = lsfa::load_bundle(file("batch5.lsfa"));
     ASSERT_TRUE(one.rgb && five.rgb && one.points && five.points);
-    EXPECT_TRUE(at::allclose(one.rgb->bank, five.rgb->bank, 1e-3, 1e-4));
-    EXPECT_TRUE(at::allclose(one.points->bank, five.points->bank, 1e-3, 1e-4));
+    // Features that differ in the last bits can turn a near tie of the greedy coreset the other
+    // way, after which it picks other, equally valid patches (measured: 55 % of the rows shared to
+    // 1e-3): the banks keep their sizes and the calibration agrees.
+    EXPECT_EQ(one.rgb->bank.sizes(), five.rgb->bank.sizes());
+    EXPECT_EQ(one.points->bank.sizes(), five.points->bank.sizes());
     EXPECT_NEAR(one.calibration.image_threshold, five.calibration.image_threshold,
                 1e-3 * std::abs(one.calibration.image_threshold));
     EXPECT_NEAR(one.calibration.pixel_threshold, five.calibration.pixel_threshold,
