@@ -47,7 +47,7 @@ void ModelOptions::add_to(CLI::App *cmd, bool with_modalities, bool with_feature
   if (with_feature_batch)
     cmd->add_option("--feature-batch", feature_batch,
                     "Samples per backbone forward when extracting features (the ViT runs once "
-                    "over the stacked batch; the features are those of one by one)")
+                    "over the stacked batch; the same features as one by one, up to rounding)")
         ->check(CLI::Range(1, 256))
         ->capture_default_str();
 }
