@@ -111,13 +111,7 @@ int run_eval(const EvalArgs &a) {
   std::string scores_csv = "path,score\n";
   Progress progress("eval " + category, entries.size());
   // The next sample is decoded on a second thread while this one goes through the backbones.
-  auto load = [&entries](size_t i) {
-    try {
-      return load_sample(entries[i]);
-    } catch (const Error &err) {
-      throw Error(entries[i].rgb_path + ": " + err.what());
-    }
-  };
+  auto load = [&entries](size_t i) { return load_entry(entries, i); };
   std::future<Sample> next = std::async(std::launch::async, load, size_t{0});
   for (size_t i = 0; i < entries.size(); ++i) {
     const DatasetEntry &e = entries[i];

@@ -70,20 +70,21 @@ ExtractorConfig ModelOptions::extractor_config() const {
   return c;
 }
 
+Sample load_entry(const std::vector<DatasetEntry> &entries, size_t i) {
+  try {
+    return load_sample(entries[i]);
+  } catch (const Error &e) {
+    throw Error(entries[i].rgb_path + ": " + e.what());
+  }
+}
+
 namespace {
 
-// Decodes entries[begin, end) (TIFF and PNG reading), naming the file that fails.
 std::vector<Sample> load_entries(const std::vector<DatasetEntry> &entries, size_t begin,
                                  size_t end) {
   std::vector<Sample> samples;
   samples.reserve(end - begin);
-  for (size_t i = begin; i < end; ++i) {
-    try {
-      samples.push_back(load_sample(entries[i]));
-    } catch (const Error &e) {
-      throw Error(entries[i].rgb_path + ": " + e.what());
-    }
-  }
+  for (size_t i = begin; i < end; ++i) samples.push_back(load_entry(entries, i));
   return samples;
 }
 

@@ -32,6 +32,9 @@ struct ModelOptions {
   ExtractorConfig extractor_config() const;
 };
 
+// Decodes entries[i] (TIFF and PNG reading); the lsfa::Error it throws names the file.
+Sample load_entry(const std::vector<DatasetEntry> &entries, size_t i);
+
 // Features of dataset samples, with progress; `label` names the stage in the progress output.
 // `batch` samples go through the backbones together (FeatureExtractor::extract_batch); the next
 // batch is decoded meanwhile. Throws lsfa::Error naming the sample that fails, or when `stop`
