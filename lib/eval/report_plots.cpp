@@ -2,11 +2,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgcodecs.hpp>  // cv::IMREAD_COLOR
 #include <opencv2/imgproc.hpp>
 
 #include "lsfa/core/error.h"
 #include "lsfa/eval/eval_report.h"
+#include "lsfa/io/image_io.h"
 
 namespace lsfa {
 namespace {
@@ -172,7 +173,13 @@ cv::Mat sample_grid(const std::vector<SampleResult> &samples, int per_side) {
   auto draw = [&](size_t idx, int row, int col) {
     const SampleResult &s = samples[idx];
     cv::Mat rgb;
-    if (!s.rgb_path.empty()) rgb = cv::imread(s.rgb_path, cv::IMREAD_COLOR);
+    if (!s.rgb_path.empty()) {
+      try {
+        rgb = read_image_file(s.rgb_path, cv::IMREAD_COLOR);  // checked first, like every sample
+      } catch (const Error &) {
+        // The report still draws the tile, grey, when the picture cannot be read.
+      }
+    }
     if (rgb.empty()) rgb = cv::Mat(s.map.size(), CV_8UC3, cv::Scalar(128, 128, 128));
     cv::resize(rgb, rgb, {tile, tile}, 0, 0, cv::INTER_AREA);
     cv::Mat map, gt, heat, overlay;

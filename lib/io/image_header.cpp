@@ -110,7 +110,11 @@ ImageHeader probe_image_header(const std::string &bytes, const std::string &what
 
 void check_image_header(const std::string &bytes, const std::string &what) {
   const ImageHeader h = probe_image_header(bytes, what);
-  if (h.format == ImageHeader::Format::Unknown) return;
+  // Only PNG and TIFF go on to OpenCV: cv::imdecode picks its decoder from the content, and some
+  // of the others Debian builds in abort the process on crafted input (GDCM asserts on a file
+  // with "DICM" at byte 128, whatever its name), which a data set file must never be able to do.
+  if (h.format == ImageHeader::Format::Unknown)
+    throw Error(what + ": neither a PNG nor a TIFF file (the only image formats read)");
   if (h.width > kMaxImagePixels || h.height > kMaxImagePixels ||
       h.width * h.height > kMaxImagePixels)
     throw Error(what + ": image of " + std::to_string(h.width) + " x " + std::to_string(h.height) +

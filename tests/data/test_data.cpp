@@ -119,6 +119,44 @@ TEST(ImageIo, HeadersClaimingHugeImagesAreRefusedBeforeDecoding) {
   expect_error_mentions([&] { lsfa::read_xyz_tiff(dir.file("short.tiff")); }, "truncated");
 }
 
+TEST(ImageIo, OnlyPngAndTiffReachTheDecoder) {
+  // Found by fuzz_image: 143 bytes with "DICM" at offset 128 made cv::imdecode hand the file to
+  // Debian's GDCM (DICOM) decoder, which aborted the process on an assertion. Any other format is
+  // now refused before decoding, naming the file.
+  TempDir dir;
+  std::string dicom(143, '\0');
+  dicom.replace(0, 4, "\xfa\xff\x4f\xff");
+  dicom.replace(128, 4, "DICM");
+  lsfa::write_file_atomic(dir.file("x.tiff"), dicom);
+  expect_error_mentions([&] { lsfa::read_xyz_tiff(dir.file("x.tiff")); },
+                        "neither a PNG nor a TIFF");
+  expect_error_mentions([&] { lsfa::read_float_tiff(dir.file("x.tiff")); }, "x.tiff");
+  lsfa::write_file_atomic(dir.file("x.png"), dicom);
+  expect_error_mentions([&] { lsfa::read_rgb_png(dir.file("x.png")); }, "neither a PNG nor a TIFF");
+  expect_error_mentions([&] { lsfa::read_depth_png(dir.file("x.png")); }, "x.png");
+  // A JPEG named .png is refused the same way (it would decode, silently, before).
+  std::vector<uchar> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)), jpeg));
+  lsfa::write_file_atomic(dir.file("j.png"), std::string(jpeg.begin(), jpeg.end()));
+  expect_error_mentions([&] { lsfa::read_rgb_png(dir.file("j.png")); }, "neither a PNG nor a TIFF");
+  // BigTIFF is TIFF and still reads; with "DICM" at byte 128 it goes to the TIFF decoder (which
+  // comes first in OpenCV's order), so it reads or fails with an error, never aborts.
+  const std::string big = dir.file("big.tiff");
+  std::string out;
+  ASSERT_EQ(run_python("data_fixtures.py", "write_map_bigtiff " + py_args(big, 5, 8), &out), 0)
+      << out;
+  EXPECT_TRUE(same_floats(lsfa::read_float_tiff(big), map_pattern(5, 8)));
+  std::string bytes = lsfa::read_file(big);
+  ASSERT_GT(bytes.size(), 132u);
+  bytes.replace(128, 4, "DICM");
+  lsfa::write_file_atomic(dir.file("big_dicm.tiff"), bytes);
+  try {
+    EXPECT_EQ(lsfa::read_float_tiff(dir.file("big_dicm.tiff")).size(), cv::Size(8, 5));
+  } catch (const lsfa::Error &e) {
+    EXPECT_NE(std::string(e.what()).find("big_dicm.tiff"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TiffIo, CloudRoundTripInCpp) {
   TempDir dir;
   cv::Mat a = cloud_pattern(4, 11);

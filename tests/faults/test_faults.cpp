@@ -22,6 +22,7 @@
 #include "element_test_util.h"
 #include "lsfa/core/build_info.h"
 #include "lsfa/io/atomic_file.h"
+#include "small_model.h"
 
 namespace {
 
@@ -107,14 +108,10 @@ class FaultsTest : public GstTest {
     dir_ = new lsfa::test::TempDir();
     data_ = dir_->file("data");
     bundle_ = dir_->file("tile.lsfa");
-    std::string out;
-    ASSERT_EQ(run_lsfa("synth --out " + data_ +
-                           " --category tile --seed 4 --train 7 --validation 3 --test-good 2 "
-                           "--test-defect 1 --stream 0 --size 64x64",
-                       &out),
-              0)
-        << out;
-    ASSERT_EQ(run_lsfa(fit_args(bundle_), &out), 0) << out;
+    ASSERT_TRUE(lsfa::test::synth_and_fit(data_, "tile",
+                                          "--seed 4 --train 7 --validation 3 --test-good 2 "
+                                          "--test-defect 1 --stream 0 --size 64x64",
+                                          bundle_));
   }
   static void TearDownTestSuite() {
     delete dir_;

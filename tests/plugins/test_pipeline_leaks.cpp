@@ -4,26 +4,19 @@
 
 #include <regex>
 
+#include "small_model.h"
 #include "test_util.h"
 
 using lsfa::test::run_command;
-using lsfa::test::run_lsfa;
 using lsfa::test::shell_quote;
 
 TEST(PipelineLeaks, InspectPipelineLeaksNothing) {
   lsfa::test::TempDir dir;
   std::string log;
-  ASSERT_EQ(run_lsfa("synth --out " + dir.file("data") +
-                         " --category tile --seed 2 --train 4 --validation 3 --test-good 2 "
-                         "--test-defect 1 --stream 0 --size 96x72",
-                     &log),
-            0)
-      << log;
-  ASSERT_EQ(run_lsfa("fit --data " + dir.file("data") + " --category tile --out " +
-                         dir.file("m.lsfa") + " --preset small --threads 2",
-                     &log),
-            0)
-      << log;
+  ASSERT_TRUE(lsfa::test::synth_and_fit(dir.file("data"), "tile",
+                                        "--seed 2 --train 4 --validation 3 --test-good 2 "
+                                        "--test-defect 1 --stream 0 --size 96x72",
+                                        dir.file("m.lsfa")));
   const std::string model = shell_quote(dir.file("m.lsfa"));
   const std::string pipeline =
       "lsfasrc location=" + shell_quote(dir.file("data")) +

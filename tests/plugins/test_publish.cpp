@@ -24,6 +24,8 @@
 #include "clip_reader.h"
 #include "gst_test.h"
 #include "lsfa/io/image_io.h"
+#include "pipeline_run.h"
+#include "small_model.h"
 #include "test_util.h"
 
 namespace {
@@ -415,18 +417,10 @@ class ModelPublishTest : public PublishTest {
   static void SetUpTestSuite() {
     PublishTest::SetUpTestSuite();
     dir_ = new lsfa::test::TempDir();
-    std::string out;
-    ASSERT_EQ(lsfa::test::run_lsfa("synth --out " + dir_->file("data") +
-                                       " --category ring --seed 5 --train 6 --validation 3 "
-                                       "--test-good 2 --test-defect 2 --stream 0 --size 96x72",
-                                   &out),
-              0)
-        << out;
-    ASSERT_EQ(lsfa::test::run_lsfa("fit --data " + dir_->file("data") + " --category ring --out " +
-                                       dir_->file("ring.lsfa") + " --preset small --threads 2",
-                                   &out),
-              0)
-        << out;
+    ASSERT_TRUE(lsfa::test::synth_and_fit(dir_->file("data"), "ring",
+                                          "--seed 5 --train 6 --validation 3 --test-good 2 "
+                                          "--test-defect 2 --stream 0 --size 96x72",
+                                          dir_->file("ring.lsfa")));
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -435,47 +429,6 @@ class ModelPublishTest : public PublishTest {
   static lsfa::test::TempDir *dir_;
 };
 lsfa::test::TempDir *ModelPublishTest::dir_ = nullptr;
-
-struct PipelineRun {
-  std::string error;
-  std::vector<GstStructure *> messages;
-  ~PipelineRun() {
-    for (GstStructure *s : messages) gst_structure_free(s);
-  }
-  std::vector<const GstStructure *> named(const char *name) const {
-    std::vector<const GstStructure *> out;
-    for (GstStructure *s : messages)
-      if (gst_structure_has_name(s, name)) out.push_back(s);
-    return out;
-  }
-};
-
-void run_to_end(GstElement *pipe, PipelineRun *r) {
-  GstBus *bus = gst_element_get_bus(pipe);
-  gst_element_set_state(pipe, GST_STATE_PLAYING);
-  for (;;) {
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, 120 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
-    if (m == nullptr) {
-      r->error = "timeout";
-      break;
-    }
-    const GstMessageType type = GST_MESSAGE_TYPE(m);
-    if (type == GST_MESSAGE_ELEMENT)
-      r->messages.push_back(gst_structure_copy(gst_message_get_structure(m)));
-    if (type == GST_MESSAGE_ERROR) {
-      GError *e = nullptr;
-      gst_message_parse_error(m, &e, nullptr);
-      r->error = e->message;
-      g_error_free(e);
-    }
-    gst_message_unref(m);
-    if (type != GST_MESSAGE_ELEMENT) break;
-  }
-  gst_element_set_state(pipe, GST_STATE_NULL);
-  gst_object_unref(bus);
-}
 
 // Map statistics of one frame, computed here pixel by pixel with gst_lsfa_anomaly_meta_sample.
 struct ProbeStats {
@@ -517,7 +470,7 @@ TEST_F(ModelPublishTest, JsonLinesMatchTheAnomalyMessagesFrameByFrame) {
   {
     GstElement *pipe = gst_parse_launch((head + " ! fakesink").c_str(), nullptr);
     PipelineRun r;
-    run_to_end(pipe, &r);
+    run_pipeline(pipe, &r, 120 * GST_SECOND);
     gst_object_unref(pipe);
     ASSERT_EQ(r.error, "");
     for (const GstStructure *m : r.named("lsfa-anomaly")) {
@@ -546,7 +499,7 @@ TEST_F(ModelPublishTest, JsonLinesMatchTheAnomalyMessagesFrameByFrame) {
   gst_object_unref(pad);
   gst_object_unref(sink);
   PipelineRun r;
-  run_to_end(pipe, &r);
+  run_pipeline(pipe, &r, 120 * GST_SECOND);
   gst_object_unref(pipe);
   ASSERT_EQ(r.error, "");
 

@@ -7,6 +7,8 @@
 #include <chrono>
 
 #include "element_test_util.h"
+#include "pipeline_run.h"
+#include "small_model.h"
 
 namespace {
 
@@ -24,18 +26,10 @@ class ModelTest : public PipelineTest {
     dir_ = new lsfa::test::TempDir();
     data_ = dir_->file("data");
     bundle_ = dir_->file("ring.lsfa");
-    std::string out;
-    ASSERT_EQ(lsfa::test::run_lsfa("synth --out " + data_ +
-                                       " --category ring --seed 5 --train 6 --validation 3 "
-                                       "--test-good 2 --test-defect 1 --stream 4 --size 96x72",
-                                   &out),
-              0)
-        << out;
-    ASSERT_EQ(lsfa::test::run_lsfa("fit --data " + data_ + " --category ring --out " + bundle_ +
-                                       " --preset small --threads 2",
-                                   &out),
-              0)
-        << out;
+    ASSERT_TRUE(lsfa::test::synth_and_fit(data_, "ring",
+                                          "--seed 5 --train 6 --validation 3 --test-good 2 "
+                                          "--test-defect 1 --stream 4 --size 96x72",
+                                          bundle_));
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -47,53 +41,8 @@ class ModelTest : public PipelineTest {
 lsfa::test::TempDir *ModelTest::dir_ = nullptr;
 std::string ModelTest::data_, ModelTest::bundle_;
 
-struct RunResult {
-  std::string error;                     // empty when the pipeline reached EOS
-  std::vector<GstStructure *> messages;  // element messages, in order (owned)
-  ~RunResult() {
-    for (GstStructure *s : messages) gst_structure_free(s);
-  }
-  std::vector<const GstStructure *> named(const char *name) const {
-    std::vector<const GstStructure *> out;
-    for (GstStructure *s : messages)
-      if (gst_structure_has_name(s, name)) out.push_back(s);
-    return out;
-  }
-};
-
-// Runs a launch line (or an already built pipeline) to EOS or error, collecting element messages.
-void run_pipeline(GstElement *pipe, RunResult *r) {
-  GstBus *bus = gst_element_get_bus(pipe);
-  gst_element_set_state(pipe, GST_STATE_PLAYING);
-  for (;;) {
-    GstMessage *msg = gst_bus_timed_pop_filtered(
-        bus, 60 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
-    if (msg == nullptr) {
-      r->error = "timeout";
-      break;
-    }
-    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ELEMENT) {
-      r->messages.push_back(gst_structure_copy(gst_message_get_structure(msg)));
-      gst_message_unref(msg);
-      continue;
-    }
-    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
-      GError *e = nullptr;
-      gchar *dbg = nullptr;
-      gst_message_parse_error(msg, &e, &dbg);
-      r->error = std::string(e->message) + " | " + (dbg ? dbg : "");
-      g_error_free(e);
-      g_free(dbg);
-    }
-    gst_message_unref(msg);
-    break;
-  }
-  gst_element_set_state(pipe, GST_STATE_NULL);
-  gst_object_unref(bus);
-}
-
-void run_line(const std::string &line, RunResult *r) {
+// Parses a launch line and runs it to EOS or error, collecting element messages.
+void run_line(const std::string &line, PipelineRun *r) {
   GError *err = nullptr;
   GstElement *pipe = gst_parse_launch(line.c_str(), &err);
   if (pipe == nullptr || err) {
@@ -113,7 +62,7 @@ float float_field(const GstStructure *s, const char *name) {
 }
 
 TEST_F(ModelTest, PipelineScoresMatchTheLibrary) {
-  RunResult r;
+  PipelineRun r;
   run_line("lsfasrc location=" + data_ +
                " category=ring split=test framerate=5/1 num-buffers=4 ! " +
                "lsfafeatures threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_ +
@@ -175,7 +124,7 @@ TEST_F(ModelTest, PipelineScoresMatchTheLibrary) {
 // batch-size=4 on both elements: 6 frames (a full batch, then a partial one flushed at EOS) give
 // the same messages as batch-size=1: scores, verdicts, timestamps and maps, in the same order.
 TEST_F(ModelTest, BatchOfFourScoresLikeOneByOne) {
-  auto run = [&](int batch, RunResult *r) {
+  auto run = [&](int batch, PipelineRun *r) {
     const std::string b = " batch-size=" + std::to_string(batch);
     run_line("lsfasrc location=" + data_ +
                  " category=ring split=test loop=true framerate=5/1 num-buffers=6 ! "
@@ -183,7 +132,7 @@ TEST_F(ModelTest, BatchOfFourScoresLikeOneByOne) {
                  bundle_ + b + " ! lsfascore model=" + bundle_ + b + " attach-map=true ! fakesink",
              r);
   };
-  RunResult one, four;
+  PipelineRun one, four;
   run(1, &one);
   run(4, &four);
   ASSERT_EQ(one.error, "");
@@ -256,7 +205,7 @@ TEST_F(ModelTest, ThresholdTakesAnyValueAndTheModelsIsItsOwnState) {
                            " ! lsfascore model=" + bundle_;
   // A negative threshold (normal parts may score below 0 in normalised units): every frame whose
   // score exceeds it is anomalous, and the messages carry it.
-  RunResult negative;
+  PipelineRun negative;
   run_line(head + " threshold=-1000 ! fakesink", &negative);
   ASSERT_EQ(negative.error, "");
   ASSERT_EQ(negative.named("lsfa-anomaly").size(), 3u);
@@ -267,7 +216,7 @@ TEST_F(ModelTest, ThresholdTakesAnyValueAndTheModelsIsItsOwnState) {
     EXPECT_TRUE(a);
   }
   // use-model-threshold=true after the threshold brings back the bundle's calibrated one.
-  RunResult model;
+  PipelineRun model;
   run_line(head + " threshold=-1000 use-model-threshold=true ! fakesink", &model);
   ASSERT_EQ(model.error, "");
   lsfa::Scorer scorer(bundle_);
@@ -278,7 +227,7 @@ TEST_F(ModelTest, ThresholdTakesAnyValueAndTheModelsIsItsOwnState) {
 TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
   // Verdicts of the test frames with a threshold between their scores, then the state messages the
   // element posts with min-anomalous-frames=2 and min-normal-frames=2, against Hysteresis.
-  RunResult first;
+  PipelineRun first;
   const std::string head = "lsfasrc location=" + data_ + " category=ring split=test loop=true " +
                            "num-buffers=8 ! lsfafeatures threads=2 model=" + bundle_ +
                            " ! lsfascore model=" + bundle_;
@@ -292,7 +241,7 @@ TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
   std::sort(sorted.begin(), sorted.end());
   const float threshold = (sorted[3] + sorted[4]) / 2;  // any value, negative included
 
-  RunResult r;
+  PipelineRun r;
   run_line(head + " threshold=" + std::to_string(threshold) +
                " min-anomalous-frames=2 min-normal-frames=2 ! fakesink",
            &r);
@@ -315,23 +264,23 @@ TEST_F(ModelTest, AlarmStateFollowsHysteresis) {
 }
 
 TEST_F(ModelTest, ScoreErrorsNameTheProblem) {
-  RunResult a;
+  PipelineRun a;
   run_line("lsfasrc location=" + data_ + " category=ring ! lsfafeatures threads=2 model=" +
                bundle_ + " ! lsfascore ! fakesink",
            &a);
   EXPECT_NE(a.error.find("model"), std::string::npos) << a.error;
-  RunResult b;
+  PipelineRun b;
   run_line("lsfasrc location=" + data_ + " category=ring ! lsfafeatures threads=2 model=" +
                bundle_ + " ! lsfascore model=" + dir_->file("missing.lsfa") + " ! fakesink",
            &b);
   EXPECT_NE(b.error.find("missing.lsfa"), std::string::npos) << b.error;
-  RunResult c;
+  PipelineRun c;
   run_line("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! lsfascore model=" + bundle_ +
                " ! fakesink",
            &c);
   EXPECT_NE(c.error.find("lsfafeatures"), std::string::npos) << c.error;
   // Features from other backbones than the bundle's (another seed).
-  RunResult d;
+  PipelineRun d;
   run_line("lsfasrc location=" + data_ + " category=ring num-buffers=1 ! lsfafeatures threads=2 " +
                "preset=small seed=99 ! lsfascore model=" + bundle_ + " ! fakesink",
            &d);
@@ -340,7 +289,7 @@ TEST_F(ModelTest, ScoreErrorsNameTheProblem) {
 
 TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
   const std::string taught = dir_->file("taught.lsfa");
-  RunResult t;
+  PipelineRun t;
   run_line("lsfasrc location=" + data_ + " category=ring split=train ! lsfafeatures threads=2 " +
                "model=" + bundle_ + " ! lsfascore mode=teach teach-holdout=0.5 category=ring " +
                "teach-output=" + taught + " ! fakesink",
@@ -360,7 +309,7 @@ TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
   lsfa::Scorer fitted(bundle_);
   EXPECT_EQ(b.extractor_identity, fitted.extractor_identity());
 
-  RunResult r;
+  PipelineRun r;
   run_line("lsfasrc location=" + data_ + " category=ring split=test num-buffers=3 ! " +
                "lsfafeatures threads=2 model=" + taught + " ! lsfascore model=" + taught +
                " ! fakesink",
@@ -372,7 +321,7 @@ TEST_F(ModelTest, TeachModeBuildsAUsableBundle) {
 TEST_F(ModelTest, TeachWithTooFewHeldOutFramesIsAnErrorNamingTheCounts) {
   // 6 frames at the default teach-holdout 0.2 hold out 1: no degenerate bundle is written.
   const std::string taught = dir_->file("too-few.lsfa");
-  RunResult t;
+  PipelineRun t;
   run_line("lsfasrc location=" + data_ + " category=ring split=train ! lsfafeatures threads=2 " +
                "model=" + bundle_ + " ! lsfascore mode=teach teach-output=" + taught +
                " ! fakesink",
@@ -434,7 +383,7 @@ TEST_F(ModelTest, TeachFinishSwapsTheBundleBetweenFrames) {
   const std::string taught = dir_->file("signal.lsfa");
   TeachLine line(data_, bundle_, "num-buffers=40",
                  "model=" + bundle_ + " mode=teach teach-holdout=0.5 teach-output=" + taught);
-  RunResult r;
+  PipelineRun r;
   run_pipeline(line.pipe, &r);
   ASSERT_EQ(r.error, "");
   EXPECT_EQ(line.sunk.load(), 40);  // every frame came out
@@ -558,7 +507,7 @@ TEST_F(ModelTest, TwoStreamPipelineFromPngSequences) {
                 "intrinsics-size=(int)<%d,%d>",
                 cam.depth_scale, cam.intrinsics.fx, cam.intrinsics.fy, cam.intrinsics.cx,
                 cam.intrinsics.cy, cam.width, cam.height);
-  RunResult r;
+  PipelineRun r;
   run_line("lsfafeatures name=f threads=2 model=" + bundle_ + " ! lsfascore model=" + bundle_ +
                " ! lsfaoverlay ! fakesink " + "multifilesrc location=" + stream +
                "/rgb/%03d.png stop-index=3 caps=image/png,framerate=5/1 ! pngdec ! videoconvert ! "
@@ -583,7 +532,7 @@ TEST_F(ModelTest, RepeatedNullPlayingCycles) {
   ASSERT_NE(pipe, nullptr);
   for (int i = 0; i < 3; ++i) {
     SCOPED_TRACE(i);
-    RunResult r;
+    PipelineRun r;
     run_pipeline(pipe, &r);
     EXPECT_EQ(r.error, "");
     EXPECT_EQ(r.named("lsfa-anomaly").size(), 2u);

@@ -5,6 +5,7 @@ usage: data_fixtures.py write_xyz OUT H W      tifffile writes the known cloud p
        data_fixtures.py write_xyz_planar OUT H W   the same cloud as separate x, y, z planes
        data_fixtures.py check_xyz IN H W       tifffile reads IN, compares with the pattern
        data_fixtures.py write_map OUT H W D3   tifffile writes the known map (D3=1: H x W x 1)
+       data_fixtures.py write_map_bigtiff OUT H W   the known map as a BigTIFF file
        data_fixtures.py check_map IN H W       tifffile reads IN, compares with the map pattern
        data_fixtures.py write_mask OUT         class-id coded mask (values 0, 253, 254, 255, 1)
        data_fixtures.py eyecandies DIR         an Eyecandies category with reference clouds
@@ -104,6 +105,8 @@ def main():
         if sys.argv[5] == "1":
             a = a[:, :, None]
         tifffile.imwrite(sys.argv[2], a)
+    elif cmd == "write_map_bigtiff":
+        tifffile.imwrite(sys.argv[2], map_pattern(int(sys.argv[3]), int(sys.argv[4])), bigtiff=True)
     elif cmd == "check_map":
         got = tifffile.imread(sys.argv[2])
         if not same(got, map_pattern(int(sys.argv[3]), int(sys.argv[4]))):

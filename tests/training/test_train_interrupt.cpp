@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "lsfa/io/atomic_file.h"
+#include "small_model.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -41,17 +42,10 @@ TEST(EvalInterrupt, SigintStopsEvalWithoutAReport) {
   lsfa::test::TempDir dir;
   std::string log;
   // Enough test frames that scoring them lasts well beyond the signal.
-  ASSERT_EQ(run_lsfa("synth --out " + dir.file("data") +
-                         " --category tile --seed 4 --train 4 --validation 3 --test-good 60 "
-                         "--test-defect 2 --stream 0 --size 96x72",
-                     &log),
-            0)
-      << log;
-  ASSERT_EQ(run_lsfa("fit --data " + dir.file("data") + " --category tile --out " +
-                         dir.file("m.lsfa") + " --preset small --threads 2",
-                     &log),
-            0)
-      << log;
+  ASSERT_TRUE(lsfa::test::synth_and_fit(dir.file("data"), "tile",
+                                        "--seed 4 --train 4 --validation 3 --test-good 60 "
+                                        "--test-defect 2 --stream 0 --size 96x72",
+                                        dir.file("m.lsfa")));
   const char *tool = std::getenv("LSFA_TOOL");
   ASSERT_NE(tool, nullptr);
   const std::string out = dir.file("eval");

@@ -25,8 +25,9 @@ constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
 // when a PNG or TIFF header is truncated or malformed.
 ImageHeader probe_image_header(const std::string &bytes, const std::string &what);
 
-// probe_image_header, then refuses what we must not decode: more than kMaxImagePixels pixels, or
-// a planar (PlanarConfiguration 2) TIFF with more than one sample per pixel.
+// probe_image_header, then refuses what we must not decode: a format other than PNG or TIFF, more
+// than kMaxImagePixels pixels, or a planar (PlanarConfiguration 2) TIFF with more than one sample
+// per pixel.
 void check_image_header(const std::string &bytes, const std::string &what);
 
 }  // namespace lsfa

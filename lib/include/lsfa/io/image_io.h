@@ -33,8 +33,8 @@ void write_depth_png(const std::string &path, const cv::Mat &depth16);
 void write_image_atomic(const std::string &path, const std::string &ext, const cv::Mat &image,
                         const std::vector<int> &params = {});
 
-// Decodes file contents with cv::imdecode(flags) after check_image_header (size limit, no planar
-// TIFF). Throws lsfa::Error naming `what` when they cannot be decoded.
+// Decodes file contents with cv::imdecode(flags) after check_image_header (PNG or TIFF only, size
+// limit, no planar TIFF). Throws lsfa::Error naming `what` when they cannot be decoded.
 cv::Mat decode_image(const std::string &bytes, int flags, const std::string &what);
 
 // Reads a file and decodes it with cv::imdecode(flags). Throws lsfa::Error naming the file when it
