@@ -4,7 +4,9 @@
 // every thread that ran a matrix product until the process ends (about 8 MB for a small model's
 // threads). A long-running process that starts and stops models (an element going to NULL, a
 // teach cycle on a worker thread) would see its heap step up each time new threads do that work.
-// Debian's LibTorch uses OpenBLAS, which keeps nothing of the kind.
+// Debian's LibTorch uses OpenBLAS, which keeps nothing of the kind. lsfafeatures and lsfascore
+// call release_math_buffers when they stop, and the teach worker when it ends; an application that
+// drives liblsfa itself calls it where it tears a model down.
 #pragma once
 
 #include <cstdint>
