@@ -1,5 +1,6 @@
 // Runs a pipeline to EOS or to its first error, keeping the element messages it posted: the helper
-// of the element tests that watch a whole pipeline (test_score.cpp, test_publish.cpp).
+// of the element tests that watch a whole pipeline (test_score.cpp, test_publish.cpp,
+// test_recorder.cpp).
 #pragma once
 
 #include <gst/gst.h>

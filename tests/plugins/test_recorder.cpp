@@ -16,6 +16,7 @@
 #include "clip_reader.h"
 #include "gst_test.h"
 #include "lsfa_clip_gate.h"
+#include "pipeline_run.h"
 #include "test_util.h"
 
 namespace {
@@ -149,12 +150,8 @@ GstBuffer *frame(int i, bool alarm, GstLsfaAlarmChange change, bool alarm_meta =
   return b;
 }
 
-struct Recording {
-  std::string error;
-  std::vector<GstStructure *> clips;  // lsfa-recorder-clip messages (owned)
-  ~Recording() {
-    for (GstStructure *s : clips) gst_structure_free(s);
-  }
+struct Recording : PipelineRun {
+  std::vector<const GstStructure *> clips;  // the lsfa-recorder-clip messages among `messages`
 };
 
 // Streams frames 0..n-1 into `appsrc ! lsfarecorder PROPS` with the alarm on for `on`.
@@ -181,32 +178,8 @@ void record(const std::string &props, int n, const std::set<int> &on, Recording 
   }
   gst_app_src_end_of_stream(GST_APP_SRC(src));
   gst_object_unref(src);
-  GstBus *bus = gst_element_get_bus(pipe);
-  for (;;) {
-    GstMessage *m = gst_bus_timed_pop_filtered(
-        bus, 60 * GST_SECOND,
-        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT));
-    if (m == nullptr) {
-      r->error = "timeout";
-      break;
-    }
-    const GstMessageType type = GST_MESSAGE_TYPE(m);
-    if (type == GST_MESSAGE_ELEMENT &&
-        gst_structure_has_name(gst_message_get_structure(m), "lsfa-recorder-clip"))
-      r->clips.push_back(gst_structure_copy(gst_message_get_structure(m)));
-    if (type == GST_MESSAGE_ERROR) {
-      GError *err = nullptr;
-      gchar *dbg = nullptr;
-      gst_message_parse_error(m, &err, &dbg);
-      r->error = std::string(err->message) + " | " + (dbg ? dbg : "");
-      g_error_free(err);
-      g_free(dbg);
-    }
-    gst_message_unref(m);
-    if (type != GST_MESSAGE_ELEMENT) break;
-  }
-  gst_object_unref(bus);
-  gst_element_set_state(pipe, GST_STATE_NULL);
+  run_pipeline(pipe, r);  // already PLAYING: collects what the recorder posted, to EOS or error
+  r->clips = r->named("lsfa-recorder-clip");
   gst_object_unref(pipe);
 }
 
