@@ -10,13 +10,16 @@
 namespace lsfa {
 
 SearchPlan plan_search(int64_t queries, int64_t bank_size, int64_t dim, bool bank_is_float32,
-                       int64_t max_block_bytes) {
+                       int64_t max_block_bytes, int64_t target_block_bytes) {
   require(max_block_bytes > 0, "memory bank: the block size limit must be positive");
-  const int64_t budget = std::max<int64_t>(1, max_block_bytes / 4);  // float32 elements
-  const int64_t convert = bank_is_float32 ? 0 : dim;                 // float32 copy of a bank row
+  const bool cache_sized = target_block_bytes > 0 && target_block_bytes < max_block_bytes;
+  const int64_t bytes = cache_sized ? target_block_bytes : max_block_bytes;
+  const int64_t budget = std::max<int64_t>(1, bytes / 4);  // float32 elements
+  const int64_t convert = bank_is_float32 ? 0 : dim;       // float32 copy of a bank row
   SearchPlan plan;
-  // Tall query blocks keep the GEMM efficient; shrink them only when the bank block gets thin.
-  int64_t q = std::max<int64_t>(1, std::min<int64_t>(queries, 2048));
+  // Tall query blocks keep the GEMM efficient; shrink them only when the bank block gets thin. A
+  // cache-sized block is taller (a whole 56 x 56 frame of queries) and thinner in the bank.
+  int64_t q = std::max<int64_t>(1, std::min<int64_t>(queries, cache_sized ? 4096 : 2048));
   int64_t b = budget / (q + convert);
   const int64_t wanted_bank_rows = std::min<int64_t>(bank_size, 256);
   while (b < wanted_bank_rows && q > 1) {
@@ -99,7 +102,9 @@ NeighbourResult MemoryBank::knn(const at::Tensor &queries, int64_t k,
   at::Tensor q = queries.detach().to(features_.device(), at::kFloat).contiguous();
   const int64_t nq = q.size(0), nb = size(), d = dim();
   if (index_) return approximate_knn(q, k, options);
-  const SearchPlan plan = plan_search(nq, nb, d, bank_f32, options.max_block_bytes);
+  const SearchPlan plan =
+      plan_search(nq, nb, d, bank_f32, options.max_block_bytes,
+                  features_.device().is_cpu() ? options.cpu_block_bytes : int64_t{0});
   auto f32 = q.options();
   NeighbourResult out{at::empty({nq, k}, f32), at::empty({nq, k}, f32.dtype(at::kLong))};
   SearchStats stats;

@@ -329,7 +329,7 @@ TEST(MemoryBank, BlocksRespectTheMemoryLimit) {
   EXPECT_GT(stats.query_chunks, 1);
   EXPECT_GT(stats.bank_chunks, 1);
   lsfa::SearchStats whole;
-  lsfa::NeighbourResult full = bank.knn(q, 2, {int64_t{1} << 30, &whole});
+  lsfa::NeighbourResult full = bank.knn(q, 2, {int64_t{1} << 30, &whole, 0});
   EXPECT_EQ(whole.bank_chunks, 1);
   EXPECT_TRUE(bounded.indices.equal(full.indices));
   EXPECT_LT(max_abs_diff(bounded.distances, full.distances), 1e-6);
@@ -351,6 +351,32 @@ TEST(MemoryBank, PlanStaysWithinBudget) {
             EXPECT_LE(bytes, limit) << q << " " << m;
           }
         }
+}
+
+TEST(MemoryBank, CacheSizedBlocksGiveTheSameNeighbours) {
+  at::Generator gen = at::detail::createCPUGenerator(17);
+  lsfa::MemoryBank bank(at::randn({5000, 64}, gen));
+  at::Tensor q = at::randn({3136, 64}, gen);
+  const int64_t target = lsfa::SearchOptions{}.cpu_block_bytes;  // 8 MiB
+  // The plan: a whole frame of queries per block, the bank split to about the target size.
+  lsfa::SearchPlan p = lsfa::plan_search(3136, 5000, 64, true, int64_t{128} << 20, target);
+  EXPECT_EQ(p.query_rows, 3136);
+  EXPECT_EQ(p.bank_rows, target / 4 / 3136);
+  // A target above the limit changes nothing; neither does 0.
+  lsfa::SearchPlan limit_only = lsfa::plan_search(3136, 5000, 64, true, target);
+  lsfa::SearchPlan above = lsfa::plan_search(3136, 5000, 64, true, target, target * 4);
+  EXPECT_EQ(above.query_rows, limit_only.query_rows);
+  EXPECT_EQ(above.bank_rows, limit_only.bank_rows);
+
+  lsfa::SearchStats cached, whole;
+  lsfa::NeighbourResult a = bank.knn(q, 3, {int64_t{1} << 30, &cached, target});
+  lsfa::NeighbourResult b = bank.knn(q, 3, {int64_t{1} << 30, &whole, 0});
+  EXPECT_EQ(cached.query_chunks, 1);
+  EXPECT_EQ(cached.bank_chunks, (5000 + p.bank_rows - 1) / p.bank_rows);
+  EXPECT_LE(cached.largest_block_bytes, target);
+  EXPECT_EQ(whole.bank_chunks, 1);
+  EXPECT_TRUE(a.indices.equal(b.indices));
+  EXPECT_LT(max_abs_diff(a.distances, b.distances), 1e-6);
 }
 
 TEST(MemoryBank, RejectsBadQueries) {

@@ -23,6 +23,11 @@ struct SearchOptions {
   // stored in another dtype, the float32 copy of the bank block.
   int64_t max_block_bytes = int64_t{128} << 20;
   SearchStats *stats = nullptr;  // filled when set
+  // On the CPU, the size the distance block aims at when the limit above allows more (0: use the
+  // whole limit). A block that stays in the last-level cache between the GEMM that writes it and
+  // the minimum that reads it makes the search 5-10 % faster than one of 128 MiB
+  // (docs/scoring.md).
+  int64_t cpu_block_bytes = int64_t{8} << 20;
 };
 
 struct NeighbourResult {
@@ -35,8 +40,9 @@ struct SearchPlan {
   int64_t query_rows = 0;
   int64_t bank_rows = 0;
 };
+// target_block_bytes > 0 sizes the blocks for about that many bytes when max_block_bytes is larger.
 SearchPlan plan_search(int64_t queries, int64_t bank_size, int64_t dim, bool bank_is_float32,
-                       int64_t max_block_bytes);
+                       int64_t max_block_bytes, int64_t target_block_bytes = 0);
 
 class MemoryBank {
  public:
