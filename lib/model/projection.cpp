@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -179,6 +180,108 @@ at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups,
   return m;
 }
 
+namespace {
+
+// P's non-zero entries by grid cell (compressed sparse rows). A frame's P is mostly zeros (each
+// cell sees the few groups near its pixels: 12 % of the entries for a full 224 x 224 cloud, far
+// fewer for a small part), so the dense product costs 2 x 3136 x G x C flops where the sparse one
+// costs 2 x nnz x C.
+struct SparseRows {
+  std::vector<int64_t> start;  // [cells + 1]
+  std::vector<int64_t> column;
+  std::vector<double> value;
+};
+
+// The same entries as projection_matrix, summed in the same order (pixel, then neighbour), so
+// equal bit for bit, without the dense [grid*grid, G] array.
+SparseRows sparse_projection_rows(const ProjectionNeighbours &nb, int64_t num_groups,
+                                  int64_t grid) {
+  const int64_t side = nb.side, cells_n = grid * grid, n = nb.pixels.size(0);
+  at::Tensor r = pooling_weights_1d(side, grid);
+  auto racc = r.accessor<double, 2>();
+  std::vector<std::vector<std::pair<int64_t, double>>> cells(side);
+  for (int64_t i = 0; i < grid; ++i)
+    for (int64_t y = 0; y < side; ++y)
+      if (racc[i][y] != 0.0) cells[y].emplace_back(i, racc[i][y]);
+  auto pix = nb.pixels.accessor<int64_t, 1>();
+  auto cen = nb.centres.accessor<int64_t, 2>();
+  auto wts = nb.weights.accessor<double, 2>();
+
+  // Bucket every (cell, group, weight) contribution by cell, keeping the pixel order.
+  std::vector<int64_t> count(cells_n + 1, 0);
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t y = pix[k] / side, x = pix[k] % side;
+    for (const auto &ci : cells[y])
+      for (const auto &cj : cells[x]) count[ci.first * grid + cj.first + 1] += 3;
+  }
+  for (int64_t c = 0; c < cells_n; ++c) count[c + 1] += count[c];
+  std::vector<int64_t> fill(count.begin(), count.end() - 1);
+  std::vector<int64_t> group(count[cells_n]);
+  std::vector<double> weight(count[cells_n]);
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t y = pix[k] / side, x = pix[k] % side;
+    for (int64_t t = 0; t < 3; ++t) {
+      const int64_t g = cen[k][t];
+      require(g >= 0 && g < num_groups, "projection: centre index out of range");
+      for (const auto &[i, ri] : cells[y])
+        for (const auto &[j, rj] : cells[x]) {
+          const int64_t at = fill[i * grid + j]++;
+          group[at] = g;
+          weight[at] = ri * rj * wts[k][t];
+        }
+    }
+  }
+  // Sum each cell's contributions per group (in bucket order: the dense matrix's order).
+  SparseRows rows;
+  rows.start.assign(cells_n + 1, 0);
+  std::vector<double> acc(num_groups, 0.0);
+  std::vector<char> seen(num_groups, 0);
+  std::vector<int64_t> touched;
+  for (int64_t c = 0; c < cells_n; ++c) {
+    touched.clear();
+    for (int64_t e = count[c]; e < count[c + 1]; ++e) {
+      if (!seen[group[e]]) {
+        seen[group[e]] = 1;
+        touched.push_back(group[e]);
+      }
+      acc[group[e]] += weight[e];
+    }
+    std::sort(touched.begin(), touched.end());
+    for (int64_t g : touched) {
+      rows.column.push_back(g);
+      rows.value.push_back(acc[g]);
+      acc[g] = 0.0;
+      seen[g] = 0;
+    }
+    rows.start[c + 1] = static_cast<int64_t>(rows.column.size());
+  }
+  return rows;
+}
+
+// [cells, C] = P @ features, one output row per cell from its few weighted feature rows.
+template <class T>
+at::Tensor apply_sparse_rows(const SparseRows &rows, const at::Tensor &features) {
+  const int64_t cells_n = static_cast<int64_t>(rows.start.size()) - 1, c = features.size(1);
+  at::Tensor f = features.contiguous();
+  at::Tensor out = at::empty({cells_n, c}, f.options());
+  const T *fp = f.data_ptr<T>();
+  T *op = out.data_ptr<T>();
+  at::parallel_for(0, cells_n, 64, [&](int64_t begin, int64_t end) {
+    for (int64_t cell = begin; cell < end; ++cell) {
+      T *o = op + cell * c;
+      std::fill(o, o + c, T(0));
+      for (int64_t e = rows.start[cell]; e < rows.start[cell + 1]; ++e) {
+        const T v = static_cast<T>(rows.value[e]);
+        const T *src = fp + rows.column[e] * c;
+        for (int64_t j = 0; j < c; ++j) o[j] += v * src[j];
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
 at::Tensor apply_projection(const at::Tensor &matrix, const at::Tensor &group_features,
                             int64_t grid) {
   require(group_features.dim() == 2 && group_features.size(0) == matrix.size(1),
@@ -196,7 +299,16 @@ at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &cente
           "projection: group_features must be [G,C] with G = " + std::to_string(centers.size(0)) +
               ", got " + shape_of(group_features));
   ProjectionNeighbours nb = nearest_centres(xyz, centers);
-  return apply_projection(projection_matrix(nb, centers.size(0), grid), group_features, grid);
+  const auto type = group_features.scalar_type();
+  const bool sparse = nb.pixels.device().is_cpu() && group_features.device().is_cpu() &&
+                      (type == at::kFloat || type == at::kDouble) &&
+                      !(at::GradMode::is_enabled() && group_features.requires_grad());
+  if (!sparse)  // the dense product: other devices and dtypes, and autograd
+    return apply_projection(projection_matrix(nb, centers.size(0), grid), group_features, grid);
+  const SparseRows rows = sparse_projection_rows(nb, centers.size(0), grid);
+  at::Tensor cells = type == at::kFloat ? apply_sparse_rows<float>(rows, group_features)
+                                        : apply_sparse_rows<double>(rows, group_features);
+  return cells.t().reshape({group_features.size(1), grid, grid});
 }
 
 at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid) {

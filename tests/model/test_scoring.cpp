@@ -119,6 +119,23 @@ TEST_F(ProjectionReference, GradientMatchesTorchAutograd) {
   EXPECT_GT(grad_ref.abs().max().item<double>(), 0.1);
 }
 
+TEST_F(ProjectionReference, SparseProductEqualsTheDenseMatrixProduct) {
+  // Without autograd the CPU takes the sparse product; the dense matrix product is the other path.
+  at::Generator gen = at::detail::createCPUGenerator(8);
+  const lsfa::ProjectionNeighbours nb = lsfa::nearest_centres(xyz, centers);
+  const at::Tensor dense = lsfa::projection_matrix(nb, kG, kGrid);
+  for (int64_t grid : {kGrid, int64_t{13}}) {
+    const at::Tensor m = grid == kGrid ? dense : lsfa::projection_matrix(nb, kG, grid);
+    at::Tensor f64 = at::randn({kG, 40}, gen, at::kDouble);
+    at::Tensor sparse = lsfa::project_groups_to_grid(xyz, centers, f64, grid);
+    EXPECT_LT(max_abs_diff(sparse, lsfa::apply_projection(m, f64, grid)), 1e-12);
+    at::Tensor f32 = f64.to(at::kFloat);
+    at::Tensor sparse32 = lsfa::project_groups_to_grid(xyz, centers, f32, grid);
+    EXPECT_EQ(sparse32.scalar_type(), at::kFloat);
+    EXPECT_LT(max_abs_diff(sparse32, lsfa::apply_projection(m, f32, grid)), 1e-5);
+  }
+}
+
 TEST(Projection, PoolingWeightsEqualAtenPools) {
   // The folded weights equal avg_pool1d(3,1) then adaptive_avg_pool1d applied to unit vectors.
   at::Tensor eye = at::eye(224, at::kDouble).unsqueeze(0);  // [1,224(pixel),224(position)]
