@@ -305,13 +305,23 @@ at::Tensor PointMae::group_tokens(const at::Tensor &neighborhoods) const {
 
 at::Tensor PointMae::encode_groups(const at::Tensor &neighborhoods,
                                    const at::Tensor &centers) const {
-  at::NoGradGuard no_grad;
-  const auto &c = config_;
-  const auto &w = weights_;
   require(
       centers.dim() == 2 && centers.size(1) == 3 && centers.size(0) == neighborhoods.size(0),
       "Point-MAE centres should be [G, 3] matching the groups, got " + c10::str(centers.sizes()));
-  auto tokens = group_tokens(neighborhoods).unsqueeze(0);  // [1, G, C]
+  return encode_tokens(group_tokens(neighborhoods), centers);
+}
+
+at::Tensor PointMae::encode_tokens(const at::Tensor &group_tok, const at::Tensor &centers) const {
+  at::NoGradGuard no_grad;
+  const auto &c = config_;
+  const auto &w = weights_;
+  require(group_tok.dim() == 2 && group_tok.size(1) == c.dim,
+          "Point-MAE tokens should be [G, " + std::to_string(c.dim) + "], got " +
+              c10::str(group_tok.sizes()));
+  require(centers.dim() == 2 && centers.size(1) == 3 && centers.size(0) == group_tok.size(0),
+          "Point-MAE centres should be [G, 3] matching the tokens, got " +
+              c10::str(centers.sizes()));
+  auto tokens = group_tok.to(device(), at::kFloat).unsqueeze(0);  // [1, G, C]
   auto ctr = centers.to(device(), at::kFloat).contiguous();
   auto pos = at::gelu(at::addmm(w.pos1_bias, ctr, w.pos1_weight.t()));
   pos = at::addmm(w.pos2_bias, pos, w.pos2_weight.t()).unsqueeze(0);

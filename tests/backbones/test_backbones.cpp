@@ -295,6 +295,19 @@ TEST(PointMae, StateDictRoundTripGivesTheSameOutput) {
   EXPECT_EQ(a.encode_groups(groups, centers).sizes(), (std::vector<int64_t>{32, 3 * 192}));
 }
 
+TEST(PointMae, EncoderIsTokensThenTransformer) {
+  auto cfg = lsfa::backbone_preset("small").point_mae;
+  cfg.groups = 32;
+  cfg.group_size = 8;
+  auto m = lsfa::PointMae::random(cfg, 5);
+  auto groups = at::randn({32, 8, 3}) * 0.01;
+  auto centers = at::randn({32, 3});
+  at::Tensor tokens = m.group_tokens(groups);
+  EXPECT_TRUE(at::equal(m.encode_tokens(tokens, centers), m.encode_groups(groups, centers)));
+  EXPECT_THROW(m.encode_tokens(tokens.narrow(1, 0, 5), centers), lsfa::Error);
+  EXPECT_THROW(m.encode_tokens(tokens, centers.narrow(0, 0, 31)), lsfa::Error);
+}
+
 // ------------------------------------------------------------------ random initialisation
 
 bool same_state(const StateDict &a, const StateDict &b) {

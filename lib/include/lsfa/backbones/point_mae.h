@@ -96,6 +96,9 @@ class PointMae {
   // Mini-PointNet tokens [G, dim] of re-centred groups [G, K, 3].
   at::Tensor group_tokens(const at::Tensor &neighborhoods) const;
 
+  // The transformer half of encode_groups: tokens [G, dim] from group_tokens, centers [G, 3].
+  at::Tensor encode_tokens(const at::Tensor &tokens, const at::Tensor &centers) const;
+
   const PointMaeConfig &config() const { return config_; }
   // Changes the BatchNorm mode (see PointMaeConfig::batch_statistics).
   void set_batch_statistics(bool on) { config_.batch_statistics = on; }
