@@ -391,15 +391,19 @@ int run_bench(const BenchArgs &a) {
                               [&] { point_feats = bb.points.encode_tokens(group_tok, groups.centers); }),
                     pt_flops / 1e9});
 
-  at::Tensor point_grid, rgb_grid;
+  at::Tensor pt_patches, rgb_patches;
+  const int64_t tok_h = tokens.size(2), tok_w = tokens.size(3);
   const double proj_flops =
       static_cast<double>(n_valid) * g * 8.0 + 2.0 * n_valid * 3.0 * point_feats.size(1);
   stages.push_back({"projection to 56x56 (3D + RGB)",
                     time_best(a.repeats,
                               [&] {
-                                point_grid = project_groups_to_grid(pre.xyz, groups.centers,
-                                                                    point_feats, 56);
-                                rgb_grid = rgb_tokens_to_grid(tokens.squeeze(0), 56);
+                                // As the scorer does: patch rows, the layout the banks search.
+                                pt_patches = project_groups_to_patches(pre.xyz, groups.centers,
+                                                                       point_feats, 56);
+                                rgb_patches = rgb_tokens_to_patches(
+                                    tokens.squeeze(0).reshape({vc.dim, -1}).t(), tok_h, tok_w,
+                                    56);
                               }),
                     proj_flops / 1e9});
 
@@ -424,8 +428,6 @@ int run_bench(const BenchArgs &a) {
                               }),
                     ad_flops / 1e9});
 
-  at::Tensor rgb_patches = rgb_grid.reshape({vc.dim, -1}).t().contiguous();
-  at::Tensor pt_patches = point_grid.reshape({point_grid.size(0), -1}).t().contiguous();
   double last_scoring_s = 0;
   int64_t last_bank = 0;
   const at::ScalarType bank_dtype = precision == Precision::kBf16 ? at::kHalf : at::kFloat;

@@ -282,19 +282,29 @@ at::Tensor apply_sparse_rows(const SparseRows &rows, const at::Tensor &features)
 
 }  // namespace
 
-at::Tensor apply_projection(const at::Tensor &matrix, const at::Tensor &group_features,
-                            int64_t grid) {
+namespace {
+
+// [grid*grid, G] x [G, C] -> [grid*grid, C]; a plain matmul, so autograd handles it.
+at::Tensor apply_projection_rows(const at::Tensor &matrix, const at::Tensor &group_features,
+                                 int64_t grid) {
   require(group_features.dim() == 2 && group_features.size(0) == matrix.size(1),
           "projection: group_features must be [" + std::to_string(matrix.size(1)) + ",C], got " +
               shape_of(group_features));
   require(matrix.size(0) == grid * grid, "projection: matrix rows do not match the grid");
-  at::Tensor m = matrix.to(group_features.device(), group_features.scalar_type());
-  // [grid*grid, G] x [G, C] -> [C, grid, grid]; a plain matmul, so autograd handles it.
-  return at::mm(m, group_features).t().reshape({group_features.size(1), grid, grid});
+  return at::mm(matrix.to(group_features.device(), group_features.scalar_type()), group_features);
 }
 
-at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &centers,
-                                  const at::Tensor &group_features, int64_t grid) {
+}  // namespace
+
+at::Tensor apply_projection(const at::Tensor &matrix, const at::Tensor &group_features,
+                            int64_t grid) {
+  return apply_projection_rows(matrix, group_features, grid)
+      .t()
+      .reshape({group_features.size(1), grid, grid});
+}
+
+at::Tensor project_groups_to_patches(const at::Tensor &xyz, const at::Tensor &centers,
+                                     const at::Tensor &group_features, int64_t grid) {
   require(group_features.dim() == 2 && group_features.size(0) == centers.size(0),
           "projection: group_features must be [G,C] with G = " + std::to_string(centers.size(0)) +
               ", got " + shape_of(group_features));
@@ -304,11 +314,33 @@ at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &cente
                       (type == at::kFloat || type == at::kDouble) &&
                       !(at::GradMode::is_enabled() && group_features.requires_grad());
   if (!sparse)  // the dense product: other devices and dtypes, and autograd
-    return apply_projection(projection_matrix(nb, centers.size(0), grid), group_features, grid);
+    return apply_projection_rows(projection_matrix(nb, centers.size(0), grid), group_features,
+                                 grid);
   const SparseRows rows = sparse_projection_rows(nb, centers.size(0), grid);
-  at::Tensor cells = type == at::kFloat ? apply_sparse_rows<float>(rows, group_features)
-                                        : apply_sparse_rows<double>(rows, group_features);
-  return cells.t().reshape({group_features.size(1), grid, grid});
+  return type == at::kFloat ? apply_sparse_rows<float>(rows, group_features)
+                            : apply_sparse_rows<double>(rows, group_features);
+}
+
+at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &centers,
+                                  const at::Tensor &group_features, int64_t grid) {
+  return project_groups_to_patches(xyz, centers, group_features, grid)
+      .t()
+      .reshape({group_features.size(1), grid, grid});
+}
+
+at::Tensor rgb_tokens_to_patches(const at::Tensor &token_rows, int64_t h, int64_t w,
+                                 int64_t grid) {
+  require(token_rows.dim() == 2 && token_rows.size(0) == h * w,
+          "rgb_tokens_to_patches: token rows must be [" + std::to_string(h * w) + ",C], got " +
+              shape_of(token_rows));
+  require(grid >= h && grid >= w,
+          "rgb_tokens_to_patches: grid " + std::to_string(grid) + " is smaller than the token map");
+  // Cell (i,j) takes token (floor(i*h/grid), floor(j*w/grid)): rgb_tokens_to_grid's nearest rule.
+  at::Tensor rows = at::empty({grid * grid}, at::kLong);
+  int64_t *r = rows.data_ptr<int64_t>();
+  for (int64_t i = 0; i < grid; ++i)
+    for (int64_t j = 0; j < grid; ++j) r[i * grid + j] = (i * h / grid) * w + j * w / grid;
+  return token_rows.index_select(0, rows.to(token_rows.device()));
 }
 
 at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid) {

@@ -23,8 +23,7 @@ at::Tensor rgb_grid_patches(const Adaptor &adaptor, const SampleFeatures &f) {
   const int64_t c = f.rgb_tokens.size(0), h = f.rgb_tokens.size(1), w = f.rgb_tokens.size(2);
   at::Tensor tokens = f.rgb_tokens.reshape({c, h * w}).t();  // [784,C]
   if (adaptor.defined() && !adaptor.is_identity()) tokens = adaptor.forward(tokens);
-  at::Tensor grid = rgb_tokens_to_grid(tokens.t().reshape({c, h, w}), kGrid);
-  return grid.reshape({c, kGrid * kGrid}).t().contiguous();
+  return rgb_tokens_to_patches(tokens, h, w, kGrid);
 }
 
 at::Tensor point_grid_patches(const Adaptor &adaptor, const SampleFeatures &f) {
@@ -37,8 +36,7 @@ at::Tensor point_grid_patches(const Adaptor &adaptor, const SampleFeatures &f) {
   }
   at::Tensor groups = f.point_groups;
   if (adaptor.defined() && !adaptor.is_identity()) groups = adaptor.forward(groups);
-  at::Tensor grid = project_groups_to_grid(f.xyz, f.point_centers, groups, kGrid);
-  return grid.reshape({c, kGrid * kGrid}).t().contiguous();
+  return project_groups_to_patches(f.xyz, f.point_centers, groups, kGrid).contiguous();
 }
 
 ModalityScore score_modality(const MemoryBank &bank, const at::Tensor &patches) {

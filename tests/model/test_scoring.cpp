@@ -191,6 +191,29 @@ TEST(Projection, RgbTokensRepeatTwice) {
   EXPECT_EQ(t.grad().max().item<float>(), 4.0f);
 }
 
+TEST(Projection, PatchRowsAreTheGridTransposed) {
+  // RGB: token rows to patch rows equal the [C,grid,grid] upsampling read cell by cell, also for a
+  // grid that is not a multiple of the token map and a non-square map.
+  at::Generator gen = at::detail::createCPUGenerator(12);
+  for (auto [h, w, grid] : {std::tuple<int64_t, int64_t, int64_t>{28, 28, 56}, {28, 28, 45},
+                            {5, 7, 9}}) {
+    at::Tensor tokens = at::randn({3, h, w}, gen);
+    at::Tensor rows = lsfa::rgb_tokens_to_patches(tokens.reshape({3, h * w}).t(), h, w, grid);
+    EXPECT_TRUE(rows.equal(lsfa::rgb_tokens_to_grid(tokens, grid).reshape({3, -1}).t()))
+        << h << "x" << w << " -> " << grid;
+  }
+  EXPECT_THROW(lsfa::rgb_tokens_to_patches(at::zeros({10, 3}), 3, 3, 6), lsfa::Error);
+  EXPECT_THROW(lsfa::rgb_tokens_to_patches(at::zeros({9, 3}), 3, 3, 2), lsfa::Error);
+  // Points: both layouts come from the same product.
+  at::Tensor xyz = at::rand({32, 32, 3}, gen, at::kDouble) + 0.5;
+  at::Tensor centers = xyz.reshape({-1, 3}).narrow(0, 0, 12);
+  at::Tensor feats = at::randn({12, 5}, gen);
+  at::Tensor patches = lsfa::project_groups_to_patches(xyz, centers, feats, 8);
+  ASSERT_EQ(patches.sizes(), (std::vector<int64_t>{64, 5}));
+  EXPECT_TRUE(patches.equal(
+      lsfa::project_groups_to_grid(xyz, centers, feats, 8).reshape({5, 64}).t()));
+}
+
 // ---------------------------------------------------------------- coreset
 
 TEST(Coreset, MatchesNumpyGreedyOnProjectedData) {

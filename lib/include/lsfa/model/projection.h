@@ -14,8 +14,17 @@ namespace lsfa {
 at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &centers,
                                   const at::Tensor &group_features, int64_t grid = 56);
 
+// The same grid as patch rows [grid*grid, C] (cell (i,j) = row i*grid+j), the layout the memory
+// banks search, without the two transposing copies of project_groups_to_grid then reshape.
+at::Tensor project_groups_to_patches(const at::Tensor &xyz, const at::Tensor &centers,
+                                     const at::Tensor &group_features, int64_t grid = 56);
+
 // tokens: [C,h,w] RGB patch tokens (28 x 28) -> [C,grid,grid] by nearest upsampling (2x).
 at::Tensor rgb_tokens_to_grid(const at::Tensor &tokens, int64_t grid = 56);
+
+// The same for token rows [h*w, C] (row y*w+x), returned as patch rows [grid*grid, C].
+at::Tensor rgb_tokens_to_patches(const at::Tensor &token_rows, int64_t h, int64_t w,
+                                 int64_t grid = 56);
 
 // The same projection split in two, so a caller that projects the same cloud many times (training
 // epochs over cached backbone features) computes the geometry once.
