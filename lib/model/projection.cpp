@@ -27,6 +27,137 @@ std::string shape_of(const at::Tensor &t) {
   return s;
 }
 
+// The 3 smallest (squared distance, centre index) pairs offered so far, in that order.
+struct Nearest3 {
+  double d2[3] = {INFINITY, INFINITY, INFINITY};
+  int64_t index[3] = {0, 0, 0};
+  int found = 0;
+
+  void offer(const double *p, const double *centres, int64_t j) {
+    const double *q = centres + 3 * j;
+    const double dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
+    const double d = dx * dx + dy * dy + dz * dz;
+    if (found == 3 && !before(d, j, 2)) return;
+    int t = found < 3 ? found++ : 2;
+    while (t > 0 && before(d, j, t - 1)) {
+      d2[t] = d2[t - 1];
+      index[t] = index[t - 1];
+      --t;
+    }
+    d2[t] = d;
+    index[t] = j;
+  }
+  bool before(double d, int64_t j, int t) const {
+    return d < d2[t] || (d == d2[t] && j < index[t]);
+  }
+};
+
+// A uniform grid of cubic cells over the centres' bounding box (about 2 centres per cell when
+// they fill a volume; at most 128 cells per axis), with the centres of each cell in index order.
+class CentreGrid {
+ public:
+  CentreGrid() = default;
+  CentreGrid(const double *centres, int64_t g) {
+    if (g < 32) return;  // brute force is as fast
+    double hi[3];
+    for (int a = 0; a < 3; ++a) lo_[a] = hi[a] = centres[a];
+    for (int64_t j = 1; j < g; ++j)
+      for (int a = 0; a < 3; ++a) {
+        lo_[a] = std::min(lo_[a], centres[3 * j + a]);
+        hi[a] = std::max(hi[a], centres[3 * j + a]);
+      }
+    double extent[3], largest = 0.0;
+    for (int a = 0; a < 3; ++a) largest = std::max(largest, extent[a] = hi[a] - lo_[a]);
+    if (!(largest > 0.0)) return;  // all centres in one place
+    for (double &e : extent) e = std::max(e, largest / 64.0);  // flat clouds: thin, not empty
+    h_ = std::cbrt(extent[0] * extent[1] * extent[2] * 2.0 / static_cast<double>(g));
+    for (int a = 0; a < 3; ++a)
+      dim_[a] = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(extent[a] / h_)), 1, 128);
+    // After clamping, widen the cells so that the grid still covers every centre.
+    for (int a = 0; a < 3; ++a) h_ = std::max(h_, extent[a] / static_cast<double>(dim_[a]));
+    h_ *= 1.0 + 1e-9;
+    // Rounding in cell assignment is far below this; it keeps the stopping rule safe.
+    slack_ = 1e-9 * (h_ + std::max({std::abs(lo_[0]), std::abs(lo_[1]), std::abs(lo_[2]),
+                                    std::abs(hi[0]), std::abs(hi[1]), std::abs(hi[2])}));
+    start_.assign(dim_[0] * dim_[1] * dim_[2] + 1, 0);
+    std::vector<int64_t> cell_of(g);
+    for (int64_t j = 0; j < g; ++j) {
+      int64_t cell[3];
+      locate(centres + 3 * j, cell);
+      cell_of[j] = flat(cell);
+      ++start_[cell_of[j] + 1];
+    }
+    for (size_t i = 1; i < start_.size(); ++i) start_[i] += start_[i - 1];
+    ids_.resize(g);
+    std::vector<int64_t> fill(start_.begin(), start_.end() - 1);
+    for (int64_t j = 0; j < g; ++j) ids_[fill[cell_of[j]]++] = j;
+  }
+
+  bool usable() const { return !ids_.empty(); }
+
+  // Visits rings of cells at Chebyshev distance r = 0, 1, ... from p's cell until 3 centres are
+  // known and every cell outside the visited box lies farther than the third. A pixel far from
+  // every centre (more cells to visit than there are centres) takes the brute force instead.
+  void search(const double *p, const double *centres, Nearest3 *best) const {
+    int64_t c[3];
+    locate(p, c);
+    const int64_t g = static_cast<int64_t>(ids_.size());
+    int64_t visited = 0;
+    auto visit = [&](int64_t x, int64_t y, int64_t z) {
+      const int64_t f = (x * dim_[1] + y) * dim_[2] + z;
+      for (int64_t e = start_[f]; e < start_[f + 1]; ++e) best->offer(p, centres, ids_[e]);
+      ++visited;
+    };
+    for (int64_t r = 0;; ++r) {
+      int64_t from[3], to[3];
+      for (int a = 0; a < 3; ++a) {
+        from[a] = std::max<int64_t>(0, c[a] - r);
+        to[a] = std::min<int64_t>(dim_[a] - 1, c[a] + r);
+      }
+      for (int64_t x = from[0]; x <= to[0]; ++x)
+        for (int64_t y = from[1]; y <= to[1]; ++y) {
+          if (std::abs(x - c[0]) == r || std::abs(y - c[1]) == r) {
+            for (int64_t z = from[2]; z <= to[2]; ++z) visit(x, y, z);
+          } else {  // inside the ring in x and y: only its two z faces
+            if (c[2] - r >= 0) visit(x, y, c[2] - r);
+            if (c[2] + r < dim_[2]) visit(x, y, c[2] + r);
+          }
+        }
+      // Lower bound on the distance to any cell outside the box: the nearest face of the box
+      // that is not on the grid's border.
+      double bound = INFINITY;
+      for (int a = 0; a < 3; ++a) {
+        if (from[a] > 0) bound = std::min(bound, p[a] - (lo_[a] + from[a] * h_));
+        if (to[a] < dim_[a] - 1) bound = std::min(bound, lo_[a] + (to[a] + 1) * h_ - p[a]);
+      }
+      if (bound == INFINITY) return;  // the whole grid has been visited
+      bound -= slack_;
+      if (best->found == 3 && bound > 0.0 && best->d2[2] < bound * bound) return;
+      if (visited > g) {
+        *best = Nearest3();
+        for (int64_t j = 0; j < g; ++j) best->offer(p, centres, j);
+        return;
+      }
+    }
+  }
+
+ private:
+  void locate(const double *p, int64_t cell[3]) const {
+    for (int a = 0; a < 3; ++a) {
+      const double u = std::floor((p[a] - lo_[a]) / h_);
+      cell[a] =
+          u < 0.0 ? 0 : std::min<int64_t>(dim_[a] - 1, static_cast<int64_t>(std::min(u, 1e9)));
+    }
+  }
+  int64_t flat(const int64_t cell[3]) const {
+    return (cell[0] * dim_[1] + cell[1]) * dim_[2] + cell[2];
+  }
+
+  double lo_[3] = {0, 0, 0}, h_ = 0.0, slack_ = 0.0;
+  int64_t dim_[3] = {0, 0, 0};
+  std::vector<int64_t> start_, ids_;
+};
+
 }  // namespace
 
 // nearest_centres on a non-CPU device: the same exact squared distances (one rounded operation
@@ -120,31 +251,25 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
   const int64_t *pix = out.pixels.data_ptr<int64_t>();
   int64_t *idx = out.centres.data_ptr<int64_t>();
   double *wts = out.weights.data_ptr<double>();
-  // Brute force with exact squared distances from coordinate differences (no |p|^2 - 2pc + |c|^2
-  // cancellation at millimetre scales); the 3 best kept by insertion, lower centre index first on
-  // ties. No temporaries, so memory stays O(N).
+  // Exact squared distances from coordinate differences (no |p|^2 - 2pc + |c|^2 cancellation at
+  // millimetre scales); the 3 smallest (distance, centre index) pairs, so the lower index wins
+  // ties. A grid over the centres visits rings of cells around each pixel and stops once no
+  // unvisited cell can hold a nearer centre; clouds with non-finite values take the brute force.
+  // No temporaries per pixel, so memory stays O(N + G).
+  const bool finite = at::isfinite(c).all().item<bool>() &&
+                      (n == 0 || at::isfinite(flat.index_select(0, out.pixels)).all().item<bool>());
+  const CentreGrid grid = finite ? CentreGrid(cp, g) : CentreGrid();
   at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
-      const double *p = pts + 3 * pix[k];
-      double best_d[3] = {INFINITY, INFINITY, INFINITY};
-      int64_t best_i[3] = {0, 0, 0};
-      for (int64_t j = 0; j < g; ++j) {
-        const double dx = p[0] - cp[3 * j], dy = p[1] - cp[3 * j + 1], dz = p[2] - cp[3 * j + 2];
-        const double d2 = dx * dx + dy * dy + dz * dz;
-        if (d2 >= best_d[2]) continue;
-        int t = 2;
-        while (t > 0 && d2 < best_d[t - 1]) {
-          best_d[t] = best_d[t - 1];
-          best_i[t] = best_i[t - 1];
-          --t;
-        }
-        best_d[t] = d2;
-        best_i[t] = j;
-      }
+      Nearest3 best;
+      if (grid.usable())
+        grid.search(pts + 3 * pix[k], cp, &best);
+      else
+        for (int64_t j = 0; j < g; ++j) best.offer(pts + 3 * pix[k], cp, j);
       double w[3], total = 0.0;
-      for (int t = 0; t < 3; ++t) total += (w[t] = 1.0 / (best_d[t] + kInverseDistanceEps));
+      for (int t = 0; t < 3; ++t) total += (w[t] = 1.0 / (best.d2[t] + kInverseDistanceEps));
       for (int t = 0; t < 3; ++t) {
-        idx[3 * k + t] = best_i[t];
+        idx[3 * k + t] = best.index[t];
         wts[3 * k + t] = w[t] / total;
       }
     }

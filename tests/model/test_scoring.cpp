@@ -191,6 +191,44 @@ TEST(Projection, RgbTokensRepeatTwice) {
   EXPECT_EQ(t.grad().max().item<float>(), 4.0f);
 }
 
+TEST(Projection, NearestCentresEqualBruteForce) {
+  // The CPU search (a grid over the centres) against the ATen brute force on CPU tensors: the same
+  // 3 centres (lower index first on exact ties) and weights, on clouds that stress the grid.
+  at::Generator gen = at::detail::createCPUGenerator(31);
+  const int64_t s = 48;
+  at::Tensor lin = at::linspace(-1.0, 1.0, s, at::kDouble);
+  at::Tensor yy = lin.view({s, 1}).expand({s, s}), xx = lin.view({1, s}).expand({s, s});
+  at::Tensor surface =
+      at::stack({xx, yy, 0.2 * at::sin(3 * xx) * at::cos(2 * yy) + 3.0}, 2).contiguous();
+  at::Tensor plane = at::stack({xx, yy, at::full({s, s}, 5.0, at::kDouble)}, 2).contiguous();
+  at::Tensor cube = at::rand({s, s, 3}, gen, at::kDouble) * 10.0 - 5.0;
+  // Integer coordinates: many pixels at exactly equal distances from several centres.
+  at::Tensor lattice = at::randint(0, 6, {s, s, 3}, gen).to(at::kDouble) + 1.0;
+  struct Case {
+    const char *name;
+    at::Tensor xyz;
+    int64_t groups;
+  };
+  for (const Case &c : {Case{"surface", surface, 256}, Case{"plane", plane, 64},
+                        Case{"cube", cube, 300}, Case{"lattice", lattice, 100},
+                        Case{"few centres", surface, 12}, Case{"many centres", cube, 1500}}) {
+    at::Tensor xyz = c.xyz * at::rand({s, s, 1}, gen, at::kDouble).gt(0.2).to(at::kDouble);
+    at::Tensor flat = xyz.reshape({-1, 3});
+    at::Tensor valid = flat.ne(0).any(1).nonzero().reshape({-1});
+    at::Tensor pick = valid.index_select(0, at::randperm(valid.size(0), gen).narrow(0, 0, c.groups));
+    at::Tensor centers = flat.index_select(0, pick);
+    // Pixels outside the centres' box (far and near), and a repeated centre.
+    xyz[0][0] = at::tensor({40.0, -30.0, 20.0}, at::kDouble);
+    xyz[0][1] = flat[valid[0].item<int64_t>()] * 1.5;
+    centers[1] = centers[0];
+    lsfa::ProjectionNeighbours fast = lsfa::nearest_centres(xyz, centers);
+    lsfa::ProjectionNeighbours brute = lsfa::nearest_centres_aten(xyz, centers);
+    EXPECT_TRUE(fast.pixels.equal(brute.pixels)) << c.name;
+    EXPECT_TRUE(fast.centres.equal(brute.centres)) << c.name;
+    EXPECT_TRUE(at::allclose(fast.weights, brute.weights, 1e-14, 1e-15)) << c.name;
+  }
+}
+
 TEST(Projection, PatchRowsAreTheGridTransposed) {
   // RGB: token rows to patch rows equal the [C,grid,grid] upsampling read cell by cell, also for a
   // grid that is not a multiple of the token map and a non-square map.
