@@ -36,8 +36,8 @@ struct PointMaeConfig {
   bool batch_statistics = false;
   // Groups per mini-PointNet pass on the CPU (bounds memory; eval mode only). A pass of 32 groups
   // (4 096 points) keeps its largest temporary (4 096 x 512 floats, 8 MB) in the last-level cache:
-  // on the paper preset with 2 threads it ran 159-165 GFLOP/s against 129-133 for 128 groups
-  // (151-162 for 16, 160-163 for 64), in the same run. On CUDA all groups go in one pass.
+  // on the paper preset with 2 threads, five alternating pairs gave a median of 596 ms against
+  // 676 ms for 128 groups (docs/performance.md). On CUDA all groups go in one pass.
   int64_t chunk_groups = 32;
 };
 
