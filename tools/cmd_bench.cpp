@@ -386,10 +386,11 @@ int run_bench(const BenchArgs &a) {
   at::Tensor point_feats;
   const double pt_flops = transformer_flops(g, pc.dim, pc.mlp_hidden, pc.depth) +
                           2.0 * g * (3.0 * pc.pos_hidden + pc.pos_hidden * pc.dim);
-  stages.push_back({"point transformer",
-                    time_best(a.repeats,
-                              [&] { point_feats = bb.points.encode_tokens(group_tok, groups.centers); }),
-                    pt_flops / 1e9});
+  stages.push_back(
+      {"point transformer",
+       time_best(a.repeats,
+                 [&] { point_feats = bb.points.encode_tokens(group_tok, groups.centers); }),
+       pt_flops / 1e9});
 
   at::Tensor pt_patches, rgb_patches;
   const int64_t tok_h = tokens.size(2), tok_w = tokens.size(3);
@@ -402,8 +403,7 @@ int run_bench(const BenchArgs &a) {
                                 pt_patches = project_groups_to_patches(pre.xyz, groups.centers,
                                                                        point_feats, 56);
                                 rgb_patches = rgb_tokens_to_patches(
-                                    tokens.squeeze(0).reshape({vc.dim, -1}).t(), tok_h, tok_w,
-                                    56);
+                                    tokens.squeeze(0).reshape({vc.dim, -1}).t(), tok_h, tok_w, 56);
                               }),
                     proj_flops / 1e9});
 

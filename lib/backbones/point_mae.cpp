@@ -318,9 +318,9 @@ at::Tensor PointMae::encode_tokens(const at::Tensor &group_tok, const at::Tensor
   require(group_tok.dim() == 2 && group_tok.size(1) == c.dim,
           "Point-MAE tokens should be [G, " + std::to_string(c.dim) + "], got " +
               c10::str(group_tok.sizes()));
-  require(centers.dim() == 2 && centers.size(1) == 3 && centers.size(0) == group_tok.size(0),
-          "Point-MAE centres should be [G, 3] matching the tokens, got " +
-              c10::str(centers.sizes()));
+  require(
+      centers.dim() == 2 && centers.size(1) == 3 && centers.size(0) == group_tok.size(0),
+      "Point-MAE centres should be [G, 3] matching the tokens, got " + c10::str(centers.sizes()));
   auto tokens = group_tok.to(device(), at::kFloat).unsqueeze(0);  // [1, G, C]
   auto ctr = centers.to(device(), at::kFloat).contiguous();
   auto pos = at::gelu(at::addmm(w.pos1_bias, ctr, w.pos1_weight.t()));

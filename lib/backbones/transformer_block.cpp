@@ -121,7 +121,7 @@ at::Tensor transformer_block_forward(const TransformerBlockWeights &w, const at:
   auto qkv = w.qkv_bias.defined() ? at::addmm(w.qkv_bias, h, w.qkv_weight.t())
                                   : at::mm(h, w.qkv_weight.t());
   auto qkv5 = qkv.view({b, n, 3, heads, d}).permute({2, 0, 3, 1, 4});  // [3, B, H, N, d]
-  auto ctx = attention(qkv5[0], qkv5[1], qkv5[2]);                      // [B, H, N, d]
+  auto ctx = attention(qkv5[0], qkv5[1], qkv5[2]);                     // [B, H, N, d]
   ctx = ctx.permute({0, 2, 1, 3}).reshape({b * n, c});
   auto y = at::addmm(w.proj_bias, ctx, w.proj_weight.t());
   y = grad ? y.add(x) : y.add_(x);

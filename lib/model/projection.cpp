@@ -68,7 +68,7 @@ class CentreGrid {
       }
     double extent[3], largest = 0.0;
     for (int a = 0; a < 3; ++a) largest = std::max(largest, extent[a] = hi[a] - lo_[a]);
-    if (!(largest > 0.0)) return;  // all centres in one place
+    if (!(largest > 0.0)) return;                              // all centres in one place
     for (double &e : extent) e = std::max(e, largest / 64.0);  // flat clouds: thin, not empty
     h_ = std::cbrt(extent[0] * extent[1] * extent[2] * 2.0 / static_cast<double>(g));
     for (int a = 0; a < 3; ++a)
@@ -453,8 +453,7 @@ at::Tensor project_groups_to_grid(const at::Tensor &xyz, const at::Tensor &cente
       .reshape({group_features.size(1), grid, grid});
 }
 
-at::Tensor rgb_tokens_to_patches(const at::Tensor &token_rows, int64_t h, int64_t w,
-                                 int64_t grid) {
+at::Tensor rgb_tokens_to_patches(const at::Tensor &token_rows, int64_t h, int64_t w, int64_t grid) {
   require(token_rows.dim() == 2 && token_rows.size(0) == h * w,
           "rgb_tokens_to_patches: token rows must be [" + std::to_string(h * w) + ",C], got " +
               shape_of(token_rows));

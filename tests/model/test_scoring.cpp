@@ -215,7 +215,8 @@ TEST(Projection, NearestCentresEqualBruteForce) {
     at::Tensor xyz = c.xyz * at::rand({s, s, 1}, gen, at::kDouble).gt(0.2).to(at::kDouble);
     at::Tensor flat = xyz.reshape({-1, 3});
     at::Tensor valid = flat.ne(0).any(1).nonzero().reshape({-1});
-    at::Tensor pick = valid.index_select(0, at::randperm(valid.size(0), gen).narrow(0, 0, c.groups));
+    at::Tensor pick =
+        valid.index_select(0, at::randperm(valid.size(0), gen).narrow(0, 0, c.groups));
     at::Tensor centers = flat.index_select(0, pick);
     // Pixels outside the centres' box (far and near), and a repeated centre.
     xyz[0][0] = at::tensor({40.0, -30.0, 20.0}, at::kDouble);
@@ -233,8 +234,8 @@ TEST(Projection, PatchRowsAreTheGridTransposed) {
   // RGB: token rows to patch rows equal the [C,grid,grid] upsampling read cell by cell, also for a
   // grid that is not a multiple of the token map and a non-square map.
   at::Generator gen = at::detail::createCPUGenerator(12);
-  for (auto [h, w, grid] : {std::tuple<int64_t, int64_t, int64_t>{28, 28, 56}, {28, 28, 45},
-                            {5, 7, 9}}) {
+  for (auto [h, w, grid] :
+       {std::tuple<int64_t, int64_t, int64_t>{28, 28, 56}, {28, 28, 45}, {5, 7, 9}}) {
     at::Tensor tokens = at::randn({3, h, w}, gen);
     at::Tensor rows = lsfa::rgb_tokens_to_patches(tokens.reshape({3, h * w}).t(), h, w, grid);
     EXPECT_TRUE(rows.equal(lsfa::rgb_tokens_to_grid(tokens, grid).reshape({3, -1}).t()))
@@ -248,8 +249,8 @@ TEST(Projection, PatchRowsAreTheGridTransposed) {
   at::Tensor feats = at::randn({12, 5}, gen);
   at::Tensor patches = lsfa::project_groups_to_patches(xyz, centers, feats, 8);
   ASSERT_EQ(patches.sizes(), (std::vector<int64_t>{64, 5}));
-  EXPECT_TRUE(patches.equal(
-      lsfa::project_groups_to_grid(xyz, centers, feats, 8).reshape({5, 64}).t()));
+  EXPECT_TRUE(
+      patches.equal(lsfa::project_groups_to_grid(xyz, centers, feats, 8).reshape({5, 64}).t()));
 }
 
 // ---------------------------------------------------------------- coreset
