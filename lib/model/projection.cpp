@@ -277,39 +277,11 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
   return out;
 }
 
-at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups, int64_t grid) {
-  if (!nb.pixels.device().is_cpu()) return projection_matrix_aten(nb, num_groups, grid);
-  const int64_t side = nb.side;
-  at::Tensor r = pooling_weights_1d(side, grid);
-  auto racc = r.accessor<double, 2>();
-  // Non-zero rows of each pixel column: every pixel feeds at most a few pooled cells per axis.
-  std::vector<std::vector<std::pair<int64_t, double>>> cells(side);
-  for (int64_t i = 0; i < grid; ++i)
-    for (int64_t y = 0; y < side; ++y)
-      if (racc[i][y] != 0.0) cells[y].emplace_back(i, racc[i][y]);
-
-  at::Tensor m = at::zeros({grid * grid, num_groups}, at::kDouble);
-  auto macc = m.accessor<double, 2>();
-  auto pix = nb.pixels.accessor<int64_t, 1>();
-  auto cen = nb.centres.accessor<int64_t, 2>();
-  auto wts = nb.weights.accessor<double, 2>();
-  for (int64_t k = 0; k < nb.pixels.size(0); ++k) {
-    const int64_t y = pix[k] / side, x = pix[k] % side;
-    for (int64_t t = 0; t < 3; ++t) {
-      const int64_t g = cen[k][t];
-      require(g >= 0 && g < num_groups, "projection: centre index out of range");
-      for (const auto &[i, ri] : cells[y])
-        for (const auto &[j, rj] : cells[x]) macc[i * grid + j][g] += ri * rj * wts[k][t];
-    }
-  }
-  return m;
-}
-
 namespace {
 
 // P's non-zero entries by grid cell (compressed sparse rows). A frame's P is mostly zeros (each
-// cell sees the few groups near its pixels: 12 % of the entries for a full 224 x 224 cloud, far
-// fewer for a small part), so the dense product costs 2 x 3136 x G x C flops where the sparse one
+// cell sees the few groups near its pixels: about 1 % of the entries for a smooth surface, 12 %
+// for random points), so the dense product costs 2 x 3136 x G x C flops where the sparse one
 // costs 2 x nnz x C.
 struct SparseRows {
   std::vector<int64_t> start;  // [cells + 1]
@@ -317,13 +289,14 @@ struct SparseRows {
   std::vector<double> value;
 };
 
-// The same entries as projection_matrix, summed in the same order (pixel, then neighbour), so
-// equal bit for bit, without the dense [grid*grid, G] array.
+// P's entries: every valid pixel's 3 weights spread over the pooled cells that see it, summed per
+// (cell, group) in pixel then neighbour order. projection_matrix writes them into a dense array.
 SparseRows sparse_projection_rows(const ProjectionNeighbours &nb, int64_t num_groups,
                                   int64_t grid) {
   const int64_t side = nb.side, cells_n = grid * grid, n = nb.pixels.size(0);
   at::Tensor r = pooling_weights_1d(side, grid);
   auto racc = r.accessor<double, 2>();
+  // The pooled cells (and weights) of each pixel row or column: a few per axis.
   std::vector<std::vector<std::pair<int64_t, double>>> cells(side);
   for (int64_t i = 0; i < grid; ++i)
     for (int64_t y = 0; y < side; ++y)
@@ -406,6 +379,17 @@ at::Tensor apply_sparse_rows(const SparseRows &rows, const at::Tensor &features)
 }
 
 }  // namespace
+
+at::Tensor projection_matrix(const ProjectionNeighbours &nb, int64_t num_groups, int64_t grid) {
+  if (!nb.pixels.device().is_cpu()) return projection_matrix_aten(nb, num_groups, grid);
+  const SparseRows rows = sparse_projection_rows(nb, num_groups, grid);
+  at::Tensor m = at::zeros({grid * grid, num_groups}, at::kDouble);
+  auto macc = m.accessor<double, 2>();
+  for (int64_t cell = 0; cell + 1 < static_cast<int64_t>(rows.start.size()); ++cell)
+    for (int64_t e = rows.start[cell]; e < rows.start[cell + 1]; ++e)
+      macc[cell][rows.column[e]] = rows.value[e];
+  return m;
+}
 
 namespace {
 
