@@ -329,7 +329,7 @@ SparseRows sparse_projection_rows(const ProjectionNeighbours &nb, int64_t num_gr
         }
     }
   }
-  // Sum each cell's contributions per group (in bucket order: the dense matrix's order).
+  // Sum each cell's contributions per group, in bucket (pixel, then neighbour) order.
   SparseRows rows;
   rows.start.assign(cells_n + 1, 0);
   std::vector<double> acc(num_groups, 0.0);
