@@ -256,8 +256,8 @@ ProjectionNeighbours nearest_centres(const at::Tensor &xyz, const at::Tensor &ce
   // ties. A grid over the centres visits rings of cells around each pixel and stops once no
   // unvisited cell can hold a nearer centre; clouds with non-finite values take the brute force.
   // No temporaries per pixel, so memory stays O(N + G).
-  const bool finite = at::isfinite(c).all().item<bool>() &&
-                      (n == 0 || at::isfinite(flat.index_select(0, out.pixels)).all().item<bool>());
+  // Every non-finite pixel is a valid one (it is not all zeros), so the whole cloud is checked.
+  const bool finite = at::isfinite(c).all().item<bool>() && at::isfinite(flat).all().item<bool>();
   const CentreGrid grid = finite ? CentreGrid(cp, g) : CentreGrid();
   at::parallel_for(0, n, 256, [&](int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; ++k) {
