@@ -243,14 +243,19 @@ TEST(Projection, PatchRowsAreTheGridTransposed) {
   }
   EXPECT_THROW(lsfa::rgb_tokens_to_patches(at::zeros({10, 3}), 3, 3, 6), lsfa::Error);
   EXPECT_THROW(lsfa::rgb_tokens_to_patches(at::zeros({9, 3}), 3, 3, 2), lsfa::Error);
-  // Points: both layouts come from the same product.
+  // Points: the patch rows (sparse product) read as [C,grid,grid] equal the dense matrix product
+  // in its own [C,grid,grid] layout.
   at::Tensor xyz = at::rand({32, 32, 3}, gen, at::kDouble) + 0.5;
   at::Tensor centers = xyz.reshape({-1, 3}).narrow(0, 0, 12);
-  at::Tensor feats = at::randn({12, 5}, gen);
+  at::Tensor feats = at::randn({12, 5}, gen, at::kDouble);
   at::Tensor patches = lsfa::project_groups_to_patches(xyz, centers, feats, 8);
   ASSERT_EQ(patches.sizes(), (std::vector<int64_t>{64, 5}));
+  at::Tensor dense = lsfa::apply_projection(
+      lsfa::projection_matrix(lsfa::nearest_centres(xyz, centers), 12, 8), feats, 8);
+  EXPECT_LT(max_abs_diff(patches.t().reshape({5, 8, 8}), dense), 1e-12);
+  EXPECT_GT(dense.abs().max().item<double>(), 0.1);
   EXPECT_TRUE(
-      patches.equal(lsfa::project_groups_to_grid(xyz, centers, feats, 8).reshape({5, 64}).t()));
+      lsfa::project_groups_to_grid(xyz, centers, feats, 8).equal(patches.t().reshape({5, 8, 8})));
 }
 
 // ---------------------------------------------------------------- coreset
